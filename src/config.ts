@@ -44,8 +44,14 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
-/** Parses the environment; throws an Error whose message lists every bad setting by name. */
-export function parseConfig(env: Record<string, string | undefined>): Config {
+/**
+ * Parses the environment; throws an Error whose message lists every bad setting by name. The worker
+ * does not authenticate callers, so only the API roles require the AUTH_* settings.
+ */
+export function parseConfig(
+  env: Record<string, string | undefined>,
+  role: 'api' | 'worker' | 'all' = 'api',
+): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = configSchema.safeParse(cleaned);
   if (!result.success) {
@@ -53,7 +59,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const config = result.data;
-  if (config.AUTH_MODE === 'jwt' && (!config.AUTH_ISSUER || !config.AUTH_AUDIENCE || !config.AUTH_JWKS_URL)) {
+  if (role !== 'worker' && config.AUTH_MODE === 'jwt' && (!config.AUTH_ISSUER || !config.AUTH_AUDIENCE || !config.AUTH_JWKS_URL)) {
     throw new Error(
       'Invalid configuration:\n  AUTH_MODE=jwt needs AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL (or set AUTH_MODE=local for a demo tenant)',
     );

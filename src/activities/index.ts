@@ -1,0 +1,58 @@
+import { Context, log } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Directory } from '../directory/port';
+import { DirectoryUnavailableError } from '../directory/port';
+import type { ApplyLedger } from '../store/apply-ledger';
+import type { ApplyInput } from './apply';
+import { applyDecisionItems, deleteGuestIfStillBlocked } from './apply';
+import type { ResolveRevieweesInput, ResolveStageInput } from './resolve';
+import { resolveReviewees, resolveStage } from './resolve';
+
+/** What the activities need from the outside world. */
+export interface ActivityDeps {
+  directory: Directory;
+  applyLedger: ApplyLedger;
+}
+
+/** Directory outages become retryable failures with a stable type; everything else passes through. */
+async function directoryCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof DirectoryUnavailableError) {
+      throw ApplicationFailure.retryable(err.message, 'directory.unavailable');
+    }
+    throw err;
+  }
+}
+
+/** Builds the activities with their dependencies injected (tests pass fakes of the ports). */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    /** Snapshots the reviewees of an instance. */
+    async resolveReviewees(input: ResolveRevieweesInput) {
+      const result = await directoryCall(() => resolveReviewees(deps.directory, input));
+      log.info('reviewees resolved', { count: result.principals.length, errors: result.errors.length });
+      return result;
+    },
+    /** Snapshots the reviewers and recommendations of a stage. */
+    async resolveStageReviewers(input: ResolveStageInput) {
+      return directoryCall(() => resolveStage(deps.directory, input));
+    },
+    /** Applies a batch of final decisions; heartbeats progress so a retry after a crash resumes quickly. */
+    async applyDecisions(input: ApplyInput) {
+      const ctx = Context.current();
+      return directoryCall(() =>
+        applyDecisionItems(deps.directory, deps.applyLedger, input, (done) => ctx.heartbeat({ done })),
+      );
+    },
+    /** Deletes a blocked guest 30 days after denial unless restored. */
+    async deleteGuestIfStillBlocked(input: { userId: string }) {
+      const outcome = await directoryCall(() => deleteGuestIfStillBlocked(deps.directory, input.userId));
+      log.info('guest deletion checked', { userId: input.userId, outcome });
+      return outcome;
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

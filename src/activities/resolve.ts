@@ -1,0 +1,154 @@
+import type { Directory, DirectoryUser } from '../directory/port';
+import { isInactive, recommend } from '../domain/recommendations';
+import type { Person, Principal, ReviewedResource, StageAssignment } from '../domain/review-events';
+import type { ReviewerSpec, ScopeSpec, StagePlan } from '../domain/review-plan';
+
+export interface ResolveRevieweesInput {
+  scope: ScopeSpec;
+  instanceStartDateTime: string;
+}
+
+export interface ResolveRevieweesResult {
+  resource: ReviewedResource;
+  principals: Principal[];
+  errors: string[];
+}
+
+export interface ResolveStageInput {
+  scope: ScopeSpec;
+  stage: StagePlan;
+  instanceStartDateTime: string;
+  items: { itemId: string; principalId: string }[];
+}
+
+const person = (u: DirectoryUser): Person => ({ displayName: u.displayName, userPrincipalName: u.userPrincipalName });
+const principal = (u: DirectoryUser): Principal => ({
+  id: u.id,
+  displayName: u.displayName,
+  userPrincipalName: u.userPrincipalName,
+  userType: u.userType,
+});
+
+/** Snapshots who is under review (R12): members / assignees, guests only, inactive only. */
+export async function resolveReviewees(
+  directory: Directory,
+  input: ResolveRevieweesInput,
+): Promise<ResolveRevieweesResult> {
+  const { resource: ref, principals: which, inactiveDays } = input.scope;
+  const isGroup = ref.type === 'group';
+  const owner = isGroup ? await directory.getGroup(ref.id) : await directory.getApplication(ref.id);
+  if (!owner) {
+    const kind = isGroup ? 'group' : 'application';
+    return {
+      resource: { id: ref.id, displayName: ref.id, type: ref.type },
+      principals: [],
+      errors: [`The ${kind} '${ref.id}' under review does not exist in the directory`],
+    };
+  }
+  const users =
+    (isGroup
+      ? await directory.listGroupTransitiveMembers(ref.id)
+      : await directory.listApplicationAssignees(ref.id)) ?? [];
+  const selected = users.filter(
+    (u) =>
+      (which === 'all' || u.userType === 'Guest') &&
+      (inactiveDays === undefined || isInactive(u, input.instanceStartDateTime, inactiveDays)),
+  );
+  return {
+    resource: { id: owner.id, displayName: owner.displayName, type: ref.type },
+    principals: selected.map(principal),
+    errors: [],
+  };
+}
+
+/** Reviewers named by a spec that do not depend on the reviewee. */
+async function sharedReviewers(directory: Directory, spec: ReviewerSpec): Promise<DirectoryUser[]> {
+  switch (spec.kind) {
+    case 'user': {
+      const u = await directory.getUser(spec.userId);
+      return u ? [u] : [];
+    }
+    case 'groupOwners':
+      return (await directory.listGroupOwners(spec.groupId)) ?? [];
+    case 'applicationOwners':
+      return (await directory.listApplicationOwners(spec.applicationId)) ?? [];
+    case 'groupMembers':
+      return (await directory.listGroupTransitiveMembers(spec.groupId)) ?? [];
+    default:
+      return [];
+  }
+}
+
+async function resolveSpecs(
+  directory: Directory,
+  specs: ReviewerSpec[],
+  items: ResolveStageInput['items'],
+  byId: Map<string, DirectoryUser>,
+  people: Record<string, Person>,
+) {
+  const shared = new Map<string, DirectoryUser>();
+  const perItem: Record<string, string[]> = {};
+  for (const spec of specs) {
+    if (spec.kind === 'self' || spec.kind === 'manager') continue;
+    for (const u of await sharedReviewers(directory, spec)) if (u.accountEnabled) shared.set(u.id, u);
+  }
+  const wantsSelf = specs.length === 0 || specs.some((s) => s.kind === 'self');
+  const wantsManager = specs.some((s) => s.kind === 'manager');
+  for (const { itemId, principalId } of items) {
+    const own: string[] = [];
+    const reviewee = byId.get(principalId);
+    if (wantsSelf && reviewee) {
+      own.push(reviewee.id);
+      people[reviewee.id] = person(reviewee);
+    }
+    if (wantsManager && reviewee?.managerId) {
+      const manager = byId.get(reviewee.managerId) ?? (await directory.getUser(reviewee.managerId));
+      if (manager?.accountEnabled) {
+        byId.set(manager.id, manager);
+        own.push(manager.id);
+        people[manager.id] = person(manager);
+      }
+    }
+    if (own.length > 0) perItem[itemId] = own;
+  }
+  for (const u of shared.values()) people[u.id] = person(u);
+  return { sharedIds: [...shared.keys()], perItem };
+}
+
+/**
+ * R4 + R8: snapshots a stage's reviewers and recommendations when it starts. Primary reviewers first;
+ * fallback reviewers for items that have none; items with no reviewer at all are reported.
+ */
+export async function resolveStage(directory: Directory, input: ResolveStageInput): Promise<StageAssignment> {
+  const people: Record<string, Person> = {};
+  const reviewees = await directory.getUsers(input.items.map((i) => i.principalId));
+  const byId = new Map(reviewees.map((u) => [u.id, u]));
+  const primary = await resolveSpecs(directory, input.stage.reviewers, input.items, byId, people);
+  const reviewersByItem: Record<string, string[]> = { ...primary.perItem };
+  const needFallback = primary.sharedIds.length > 0 ? [] : input.items.filter((i) => !primary.perItem[i.itemId]);
+  if (needFallback.length > 0 && input.stage.fallbackReviewers.length > 0) {
+    const fallback = await resolveSpecs(directory, input.stage.fallbackReviewers, needFallback, byId, people);
+    for (const { itemId } of needFallback) {
+      const ids = [...fallback.sharedIds, ...(fallback.perItem[itemId] ?? [])];
+      if (ids.length > 0) reviewersByItem[itemId] = ids;
+    }
+  }
+  const noReviewerItemIds = input.items.filter((i) => !primary.sharedIds.length && !reviewersByItem[i.itemId]);
+  const recommendations: StageAssignment['recommendations'] = {};
+  if (input.stage.recommendationsEnabled) {
+    for (const { itemId, principalId } of input.items) {
+      recommendations[itemId] = recommend(
+        byId.get(principalId)?.lastSignInDateTime,
+        input.instanceStartDateTime,
+        input.stage.recommendationLookBackDays,
+      );
+    }
+  }
+  return {
+    sharedReviewerIds: primary.sharedIds,
+    reviewersByItem,
+    noReviewerItemIds: noReviewerItemIds.map((i) => i.itemId),
+    recommendations,
+    people,
+  };
+}

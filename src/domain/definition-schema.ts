@@ -1,0 +1,128 @@
+import { z } from 'zod';
+
+/** Graph decision values a reviewer can record. */
+export const reviewerDecisionSchema = z.enum(['Approve', 'Deny', 'DontKnow']);
+/** Graph decision values of an item, NotReviewed being the absence of a decision. */
+export const decisionValueSchema = z.enum(['Approve', 'Deny', 'NotReviewed', 'DontKnow']);
+/** Values allowed in `decisionsThatWillMoveToNextStage`. */
+export const moveToNextStageSchema = z.enum(['Approve', 'Deny', 'NotReviewed', 'DontKnow', 'Recommendation']);
+
+const isoDuration = z
+  .string()
+  .regex(/^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/, 'must be an ISO 8601 duration such as P30D');
+
+/** accessReviewReviewerScope: who reviews, as a Graph query. */
+export const reviewerScopeSchema = z.object({
+  '@odata.type': z.string().optional(),
+  query: z.string().min(1, 'query is required'),
+  queryType: z.literal('MicrosoftGraph').optional(),
+  queryRoot: z.string().nullish(),
+});
+
+/** accessReviewQueryScope / accessReviewInactiveUsersQueryScope: what is reviewed. */
+export const reviewScopeSchema = z.object({
+  '@odata.type': z
+    .enum(['#microsoft.graph.accessReviewQueryScope', '#microsoft.graph.accessReviewInactiveUsersQueryScope'])
+    .optional(),
+  query: z.string().min(1, 'query is required'),
+  queryType: z.literal('MicrosoftGraph').optional(),
+  queryRoot: z.string().nullish(),
+  inactiveDuration: isoDuration.optional(),
+});
+
+/** accessReviewStageSettings. */
+export const stageSettingsSchema = z.object({
+  '@odata.type': z.string().optional(),
+  stageId: z.string().min(1, 'stageId is required'),
+  dependsOn: z.array(z.string()).default([]),
+  durationInDays: z.number().int().min(1).max(3650),
+  recommendationsEnabled: z.boolean().default(false),
+  recommendationLookBackDuration: isoDuration.nullish(),
+  recommendationInsightsSettings: z.array(z.record(z.string(), z.unknown())).optional(),
+  decisionsThatWillMoveToNextStage: z.array(moveToNextStageSchema).nullish(),
+  reviewers: z.array(reviewerScopeSchema).default([]),
+  fallbackReviewers: z.array(reviewerScopeSchema).default([]),
+});
+
+const recurrenceSchema = z.object({
+  pattern: z.object({
+    type: z.enum(['weekly', 'absoluteMonthly']),
+    interval: z.number().int().min(1).max(99),
+    month: z.number().int().optional(),
+    dayOfMonth: z.number().int().min(0).max(31).optional(),
+    daysOfWeek: z.array(z.string()).optional(),
+    firstDayOfWeek: z.string().optional(),
+    index: z.string().optional(),
+  }),
+  range: z.object({
+    type: z.enum(['noEnd', 'numbered', 'endDate']),
+    startDate: z.iso.date(),
+    endDate: z.iso.date().nullish(),
+    numberOfOccurrences: z.number().int().min(0).max(1000).default(0),
+    recurrenceTimeZone: z.string().nullish(),
+  }),
+});
+
+export const applyActionSchema = z.object({
+  '@odata.type': z.enum([
+    '#microsoft.graph.removeAccessApplyAction',
+    '#microsoft.graph.disableAndDeleteUserApplyAction',
+  ]),
+});
+
+/** accessReviewScheduleSettings. */
+export const scheduleSettingsSchema = z.object({
+  mailNotificationsEnabled: z.boolean().default(true),
+  reminderNotificationsEnabled: z.boolean().default(true),
+  justificationRequiredOnApproval: z.boolean().default(false),
+  defaultDecisionEnabled: z.boolean().default(false),
+  defaultDecision: z.enum(['None', 'Approve', 'Deny', 'Recommendation']).default('None'),
+  instanceDurationInDays: z.number().int().min(0).max(3650).default(0),
+  autoApplyDecisionsEnabled: z.boolean().default(false),
+  recommendationsEnabled: z.boolean().default(false),
+  recommendationLookBackDuration: isoDuration.nullish(),
+  decisionHistoriesForReviewersEnabled: z.boolean().default(false),
+  recurrence: recurrenceSchema.nullish(),
+  applyActions: z.array(applyActionSchema).default([]),
+});
+
+/** The body of POST/PUT definitions: an accessReviewScheduleDefinition as a client writes it. */
+export const definitionInputSchema = z.object({
+  '@odata.type': z.string().optional(),
+  displayName: z.string().trim().min(1, 'displayName is required').max(256),
+  descriptionForAdmins: z.string().max(1024).nullish(),
+  descriptionForReviewers: z.string().max(1024).nullish(),
+  scope: reviewScopeSchema,
+  instanceEnumerationScope: reviewScopeSchema.nullish(),
+  reviewers: z.array(reviewerScopeSchema).default([]),
+  fallbackReviewers: z.array(reviewerScopeSchema).default([]),
+  backupReviewers: z.array(reviewerScopeSchema).optional(),
+  settings: scheduleSettingsSchema.default(() => scheduleSettingsSchema.parse({})),
+  stageSettings: z.array(stageSettingsSchema).nullish(),
+  additionalNotificationRecipients: z.array(z.unknown()).optional(),
+});
+
+export type DefinitionInput = z.infer<typeof definitionInputSchema>;
+export type ReviewerScope = z.infer<typeof reviewerScopeSchema>;
+export type ReviewScope = z.infer<typeof reviewScopeSchema>;
+export type StageSettings = z.infer<typeof stageSettingsSchema>;
+export type ScheduleSettings = z.infer<typeof scheduleSettingsSchema>;
+export type Recurrence = z.infer<typeof recurrenceSchema>;
+
+/** The identity of whoever created or applied something, Graph's userIdentity. */
+export const userIdentitySchema = z.object({
+  id: z.string(),
+  displayName: z.string().nullable(),
+  userPrincipalName: z.string().nullable(),
+});
+export type UserIdentity = z.infer<typeof userIdentitySchema>;
+
+/** A stored definition: the client's input plus server-owned fields. */
+export const definitionSchema = definitionInputSchema.extend({
+  id: z.string(),
+  status: z.enum(['NotStarted', 'InProgress', 'Completed']),
+  createdBy: userIdentitySchema,
+  createdDateTime: z.string(),
+  lastModifiedDateTime: z.string(),
+});
+export type Definition = z.infer<typeof definitionSchema>;

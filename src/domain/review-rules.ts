@@ -1,0 +1,144 @@
+import type { DecisionValue, ReviewerDecision } from './review-events';
+import type { MoveOnValue } from './review-plan';
+import type { ItemState, ReviewState, StageState } from './review-state';
+
+/** A rule violation with the code and HTTP status the API reports. */
+export interface RuleViolation {
+  code: string;
+  status: number;
+  message: string;
+}
+
+/** A decision a reviewer wants recorded. */
+export interface DecisionRequest {
+  itemId: string;
+  decision: ReviewerDecision;
+  justification?: string | null;
+}
+
+/** Who is looking: admins see everything; reviewers see what R5/R7 allow. */
+export type Viewer = { kind: 'admin'; userId: string } | { kind: 'reviewer'; userId: string };
+
+/** The reviewers assigned to an item in a stage. */
+export function reviewersOf(stage: StageState, itemId: string): string[] {
+  const own = stage.reviewersByItem[itemId];
+  return own ? [...stage.sharedReviewerIds, ...own] : stage.sharedReviewerIds;
+}
+
+const stageItemSets = new WeakMap<StageState, Set<string>>();
+/** Whether an item takes part in a stage (cached per stage; a stage's item list never changes once started). */
+export function stageHasItem(stage: StageState, itemId: string): boolean {
+  let set = stageItemSets.get(stage);
+  if (!set || set.size !== stage.itemIds.length) {
+    set = new Set(stage.itemIds);
+    stageItemSets.set(stage, set);
+  }
+  return set.has(itemId);
+}
+
+export function isReviewerOf(stage: StageState, itemId: string, userId: string): boolean {
+  return stageHasItem(stage, itemId) && reviewersOf(stage, itemId).includes(userId);
+}
+
+/** The stage open for decisions, if any. */
+export function currentStage(state: ReviewState): StageState | undefined {
+  if (state.status !== 'InProgress' || state.currentStage === null) return undefined;
+  const stage = state.stages[state.currentStage];
+  return stage?.status === 'InProgress' ? stage : undefined;
+}
+
+/** R5: may `reviewerId` record this decision now? Returns the reason if not. */
+export function checkDecision(
+  state: ReviewState,
+  reviewerId: string,
+  request: DecisionRequest,
+): RuleViolation | undefined {
+  const item = state.items.get(request.itemId);
+  if (!item) {
+    return { code: 'review.decision_not_found', status: 404, message: `No decision item '${request.itemId}' in this review` };
+  }
+  const stage = currentStage(state);
+  if (!stage) {
+    return {
+      code: 'review.stage_not_in_progress',
+      status: 409,
+      message: `Decisions can only be recorded while a stage is in progress; the review is ${state.status}`,
+    };
+  }
+  if (!stageHasItem(stage, item.id) || !reviewersOf(stage, item.id).includes(reviewerId)) {
+    return {
+      code: 'review.not_a_reviewer',
+      status: 403,
+      message: `You are not a reviewer of this item in the current stage (stage ${stage.stageId})`,
+    };
+  }
+  if (
+    request.decision === 'Approve' &&
+    state.plan.settings.justificationRequiredOnApproval &&
+    !request.justification?.trim()
+  ) {
+    return {
+      code: 'review.justification_required',
+      status: 400,
+      message: 'justification: a justification is required to approve in this review',
+    };
+  }
+  return undefined;
+}
+
+/** The decision an item has in one stage (NotReviewed when nothing was recorded there). */
+export function stageDecisionOf(item: ItemState, stageIndex: number): DecisionValue {
+  return item.stageDecisions[stageIndex]?.decision ?? 'NotReviewed';
+}
+
+/**
+ * R6: the items of a completed stage that move on to the next one, by the decision each got in that
+ * stage. `Recommendation` selects items whose decision came from accepting a recommendation.
+ */
+export function itemsMovingOn(state: ReviewState, stageIndex: number): string[] {
+  const stage = state.stages[stageIndex];
+  const filter = state.plan.stages[stageIndex]?.decisionsThatWillMoveToNextStage;
+  if (!stage) return [];
+  if (!filter) return [...stage.itemIds];
+  const wanted = new Set<MoveOnValue>(filter);
+  return stage.itemIds.filter((id) => {
+    const item = state.items.get(id);
+    if (!item) return false;
+    const recorded = item.stageDecisions[stageIndex];
+    if (recorded?.source === 'recommendation' && wanted.has('Recommendation')) return true;
+    return wanted.has(recorded?.decision ?? 'NotReviewed');
+  });
+}
+
+/** The items of the current stage a viewer may act on: all for admins, the assigned ones for reviewers. */
+export function itemsOfViewer(state: ReviewState, stage: StageState, viewer: Viewer): string[] {
+  if (viewer.kind === 'admin') return stage.itemIds;
+  return stage.itemIds.filter((id) => reviewersOf(stage, id).includes(viewer.userId));
+}
+
+/** R8/R14: decisions that accepting recommendations records — NotReviewed items that have one. */
+export function recommendationDecisions(state: ReviewState, viewer: Viewer): DecisionRequest[] {
+  const stage = currentStage(state);
+  if (!stage) return [];
+  const out: DecisionRequest[] = [];
+  for (const id of itemsOfViewer(state, stage, viewer)) {
+    const item = state.items.get(id);
+    if (!item || item.stageDecisions[stage.index]) continue;
+    if (item.recommendation === 'Approve' || item.recommendation === 'Deny') {
+      out.push({ itemId: id, decision: item.recommendation, justification: 'Accepted recommendation' });
+    }
+  }
+  return out;
+}
+
+/** Reviewers of the current stage that still have NotReviewed items (who a reminder goes to). */
+export function reviewersWithPendingItems(state: ReviewState): string[] {
+  const stage = currentStage(state);
+  if (!stage) return [];
+  const pending = new Set<string>();
+  for (const id of stage.itemIds) {
+    if (state.items.get(id)?.stageDecisions[stage.index]) continue;
+    for (const r of reviewersOf(stage, id)) pending.add(r);
+  }
+  return [...pending];
+}

@@ -1,0 +1,218 @@
+import { decisionItemIdFor } from './ids';
+import type { RecommendationValue } from './recommendations';
+import type {
+  ApplyResult,
+  DecisionValue,
+  InstanceStatus,
+  Person,
+  Principal,
+  ReviewedResource,
+  ReviewEvent,
+  ReviewerDecision,
+  StageCompletionReason,
+  StageStatus,
+} from './review-events';
+import type { ReviewPlan } from './review-plan';
+import { DAY_MS } from './review-plan';
+
+export interface RecordedDecision {
+  decision: ReviewerDecision;
+  justification: string;
+  reviewerId: string;
+  reviewedDateTime: string;
+  source: 'reviewer' | 'recommendation';
+}
+
+/** One reviewee's decision item across the stages of an instance. */
+export interface ItemState {
+  id: string;
+  principal: Principal;
+  /** Index of the latest stage this item took part in; -1 before the first. */
+  lastStage: number;
+  /** Decision recorded in each stage, by stage index. */
+  stageDecisions: Record<number, RecordedDecision>;
+  recommendation?: RecommendationValue;
+  final?: { decision: DecisionValue; source: 'reviewer' | 'recommendation' | 'defaultDecision' | 'none' };
+  apply?: { result: ApplyResult; appliedDateTime: string; appliedBy: string };
+}
+
+export interface StageState {
+  stageId: string;
+  index: number;
+  status: StageStatus;
+  startDateTime?: string;
+  /** Scheduled end while running; actual end once completed. */
+  endDateTime?: string;
+  itemIds: string[];
+  sharedReviewerIds: string[];
+  reviewersByItem: Record<string, string[]>;
+  noReviewerItemIds: string[];
+  completionReason?: StageCompletionReason;
+}
+
+export interface ReviewState {
+  instanceId: string;
+  plan: ReviewPlan;
+  status: InstanceStatus;
+  startDateTime: string;
+  endDateTime: string;
+  items: Map<string, ItemState>;
+  stages: StageState[];
+  currentStage: number | null;
+  people: Record<string, Person>;
+  reminders: { at: string; by: string; reviewerIds: string[] }[];
+  errors: string[];
+  resource?: ReviewedResource;
+  appliedBy?: string;
+  appliedDateTime?: string;
+  eventCount: number;
+}
+
+const addDays = (iso: string, days: number) => new Date(Date.parse(iso) + days * DAY_MS).toISOString();
+
+/** The state of an instance before anything happened. */
+export function initialState(instanceId: string, plan: ReviewPlan, at: string): ReviewState {
+  const total = plan.stages.reduce((sum, s) => sum + s.durationInDays, 0);
+  return {
+    instanceId,
+    plan,
+    status: 'NotStarted',
+    startDateTime: at,
+    endDateTime: addDays(at, total),
+    items: new Map(),
+    stages: plan.stages.map((s, index) => ({
+      stageId: s.stageId,
+      index,
+      status: 'NotStarted',
+      itemIds: [],
+      sharedReviewerIds: [],
+      reviewersByItem: {},
+      noReviewerItemIds: [],
+    })),
+    currentStage: null,
+    people: {},
+    reminders: [],
+    errors: [],
+    eventCount: 0,
+  };
+}
+
+/** R9: an item's final decision — the one recorded in the last stage it reached, else the default. */
+export function finalDecisionOf(item: ItemState, plan: ReviewPlan): NonNullable<ItemState['final']> {
+  const recorded = item.stageDecisions[item.lastStage];
+  if (recorded) return { decision: recorded.decision, source: recorded.source };
+  const s = plan.settings;
+  if (s.defaultDecisionEnabled) {
+    if (s.defaultDecision === 'Approve' || s.defaultDecision === 'Deny') {
+      return { decision: s.defaultDecision, source: 'defaultDecision' };
+    }
+    if (s.defaultDecision === 'Recommendation' && (item.recommendation === 'Approve' || item.recommendation === 'Deny')) {
+      return { decision: item.recommendation, source: 'defaultDecision' };
+    }
+  }
+  return { decision: 'NotReviewed', source: 'none' };
+}
+
+/**
+ * Applies one event to the state. It mutates `state` in place (a review may hold 100,000 items) and
+ * returns it; it depends on nothing but its arguments, so replaying the same events gives the same state.
+ */
+export function evolve(state: ReviewState, event: ReviewEvent): ReviewState {
+  state.eventCount++;
+  switch (event.type) {
+    case 'InstanceStarted':
+      state.status = 'Initializing';
+      state.startDateTime = event.at;
+      state.endDateTime = addDays(event.at, state.plan.stages.reduce((sum, s) => sum + s.durationInDays, 0));
+      break;
+    case 'RevieweesResolved':
+      for (const p of event.principals) {
+        const id = decisionItemIdFor(state.instanceId, p.id);
+        if (!state.items.has(id)) state.items.set(id, { id, principal: p, lastStage: -1, stageDecisions: {} });
+      }
+      state.errors.push(...event.errors);
+      state.resource = event.resource;
+      state.status = 'InProgress';
+      break;
+    case 'StageStarted': {
+      const stage = state.stages[event.stageIndex];
+      if (!stage) break;
+      const plan = state.plan.stages[event.stageIndex];
+      stage.status = 'InProgress';
+      stage.startDateTime = event.at;
+      stage.endDateTime = addDays(event.at, plan?.durationInDays ?? 0);
+      stage.itemIds = event.itemIds;
+      stage.sharedReviewerIds = event.sharedReviewerIds;
+      stage.reviewersByItem = event.reviewersByItem;
+      stage.noReviewerItemIds = event.noReviewerItemIds;
+      Object.assign(state.people, event.people);
+      for (const id of event.itemIds) {
+        const item = state.items.get(id);
+        if (!item) continue;
+        item.lastStage = event.stageIndex;
+        item.recommendation = event.recommendations[id];
+      }
+      state.currentStage = event.stageIndex;
+      break;
+    }
+    case 'DecisionRecorded': {
+      const item = state.items.get(event.itemId);
+      if (!item || state.currentStage === null) break;
+      item.stageDecisions[state.currentStage] = {
+        decision: event.decision,
+        justification: event.justification,
+        reviewerId: event.reviewerId,
+        reviewedDateTime: event.at,
+        source: event.source,
+      };
+      break;
+    }
+    case 'DecisionsReset': {
+      const stage = state.currentStage === null ? undefined : state.stages[state.currentStage];
+      if (!stage) break;
+      for (const id of stage.itemIds) delete state.items.get(id)?.stageDecisions[stage.index];
+      break;
+    }
+    case 'ReminderSent':
+      state.reminders.push({ at: event.at, by: event.by, reviewerIds: event.reviewerIds });
+      break;
+    case 'StageCompleted': {
+      const stage = state.currentStage === null ? undefined : state.stages[state.currentStage];
+      if (!stage) break;
+      stage.status = 'Completed';
+      stage.endDateTime = event.at;
+      stage.completionReason = event.reason;
+      state.currentStage = null;
+      break;
+    }
+    case 'InstanceCompleted':
+      for (const item of state.items.values()) item.final = finalDecisionOf(item, state.plan);
+      state.status = 'Completed';
+      state.endDateTime = event.at;
+      state.currentStage = null;
+      break;
+    case 'ApplyStarted':
+      state.status = 'Applying';
+      state.appliedBy = event.by;
+      break;
+    case 'ItemsApplied':
+      for (const r of event.results) {
+        const item = state.items.get(r.itemId);
+        if (item) item.apply = { result: r.result, appliedDateTime: event.at, appliedBy: event.by };
+      }
+      break;
+    case 'ApplyCompleted':
+      state.status = 'Applied';
+      state.appliedDateTime = event.at;
+      break;
+  }
+  return state;
+}
+
+/** Rebuilds an instance's state from its events: the same function the workflow runs, without Temporal. */
+export function replay(instanceId: string, plan: ReviewPlan, events: readonly ReviewEvent[]): ReviewState {
+  const first = events[0];
+  const state = initialState(instanceId, plan, first?.at ?? new Date(0).toISOString());
+  for (const e of events) evolve(state, e);
+  return state;
+}

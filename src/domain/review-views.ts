@@ -1,0 +1,202 @@
+import type { DecisionValue } from './review-events';
+import type { RuleViolation, Viewer } from './review-rules';
+import { currentStage, reviewersOf, stageDecisionOf, stageHasItem } from './review-rules';
+import type { ItemState, ReviewState, StageState } from './review-state';
+
+/** Graph's userIdentity as it appears in reviewedBy / appliedBy. */
+export interface IdentityView {
+  id: string;
+  displayName: string | null;
+  userPrincipalName: string | null;
+}
+
+/** accessReviewInstanceDecisionItem as Graph returns it. */
+export interface DecisionItemView {
+  id: string;
+  accessReviewId: string;
+  decision: DecisionValue;
+  justification: string | null;
+  recommendation: 'Approve' | 'Deny' | 'NoInfoAvailable' | null;
+  reviewedDateTime: string | null;
+  reviewedBy: IdentityView | null;
+  applyResult: string;
+  appliedDateTime: string | null;
+  appliedBy: IdentityView | null;
+  principalLink: string;
+  resourceLink: string | null;
+  principal: { '@odata.type': '#microsoft.graph.userIdentity'; id: string; displayName: string; userPrincipalName: string };
+  resource: { id: string; displayName: string; type: string } | null;
+}
+
+/** accessReviewStage as Graph returns it (reviewer scopes are added by the API from the definition). */
+export interface StageView {
+  id: string;
+  status: string;
+  startDateTime: string | null;
+  endDateTime: string | null;
+}
+
+/** What the instance query returns: the instance's own fields plus its stages and counts. */
+export interface InstanceView {
+  id: string;
+  definitionId: string;
+  displayName: string;
+  status: string;
+  startDateTime: string;
+  endDateTime: string;
+  currentStageId: string | null;
+  stages: StageView[];
+  errors: string[];
+  counts: Record<DecisionValue, number> & { total: number };
+  reviewerIds: string[];
+  appliedDateTime: string | null;
+}
+
+export interface DecisionQuery {
+  viewer: Viewer;
+  /** A stage's decisions; omitted: the instance's decision items. */
+  stageId?: string;
+  decision?: DecisionValue;
+  principalId?: string;
+  skip: number;
+  top: number;
+}
+
+export interface DecisionPage {
+  total: number;
+  value: DecisionItemView[];
+}
+
+function identity(state: ReviewState, id: string | undefined): IdentityView | null {
+  if (!id) return null;
+  if (id === 'system') return { id, displayName: 'Stagecoach', userPrincipalName: null };
+  const person = state.people[id];
+  return { id, displayName: person?.displayName ?? null, userPrincipalName: person?.userPrincipalName ?? null };
+}
+
+/** The item as seen in a stage (stageIndex) or at instance level (undefined: current or final decision). */
+export function decisionItemView(state: ReviewState, item: ItemState, stageIndex?: number): DecisionItemView {
+  const idx = stageIndex ?? item.lastStage;
+  const recorded = item.stageDecisions[idx];
+  const atInstanceLevelDone = stageIndex === undefined && item.final;
+  const decision = atInstanceLevelDone ? item.final!.decision : stageDecisionOf(item, idx);
+  const resource = state.resource ?? null;
+  return {
+    id: item.id,
+    accessReviewId: state.instanceId,
+    decision,
+    justification: recorded?.justification ?? null,
+    recommendation: item.recommendation ?? null,
+    reviewedDateTime: recorded?.reviewedDateTime ?? null,
+    reviewedBy: identity(state, recorded?.reviewerId),
+    applyResult: item.apply?.result ?? 'New',
+    appliedDateTime: item.apply?.appliedDateTime ?? null,
+    appliedBy: identity(state, item.apply?.appliedBy),
+    principalLink: `https://graph.microsoft.com/v1.0/users/${item.principal.id}`,
+    resourceLink: resource
+      ? `https://graph.microsoft.com/v1.0/${resource.type === 'group' ? 'groups' : 'servicePrincipals'}/${resource.id}`
+      : null,
+    principal: {
+      '@odata.type': '#microsoft.graph.userIdentity',
+      id: item.principal.id,
+      displayName: item.principal.displayName,
+      userPrincipalName: item.principal.userPrincipalName,
+    },
+    resource,
+  };
+}
+
+function visibleItemIds(state: ReviewState, q: DecisionQuery, stage: StageState | undefined): string[] | RuleViolation {
+  const viewer = q.viewer;
+  if (!stage) {
+    if (viewer.kind === 'admin') return [...state.items.keys()];
+    const current = currentStage(state);
+    return current ? current.itemIds.filter((id) => reviewersOf(current, id).includes(viewer.userId)) : [];
+  }
+  if (viewer.kind === 'admin') return stage.itemIds;
+  const own = stage.itemIds.filter((id) => reviewersOf(stage, id).includes(viewer.userId));
+  const current = currentStage(state);
+  // R7: reviewers of the current stage see earlier stages' decisions of their items only when enabled.
+  if (current && stage.index < current.index && state.plan.settings.decisionHistoriesForReviewersEnabled) {
+    const mine = new Set(own);
+    for (const id of current.itemIds) {
+      if (stageHasItem(stage, id) && reviewersOf(current, id).includes(viewer.userId)) mine.add(id);
+    }
+    return stage.itemIds.filter((id) => mine.has(id));
+  }
+  return own;
+}
+
+/** Lists decision items for a viewer with Graph's $filter (decision, principal id) and $skip/$top. */
+export function listDecisions(state: ReviewState, q: DecisionQuery): DecisionPage | RuleViolation {
+  let stage: StageState | undefined;
+  if (q.stageId !== undefined) {
+    stage = state.stages.find((s) => s.stageId === q.stageId);
+    if (!stage) return { code: 'review.stage_not_found', status: 404, message: `No stage '${q.stageId}' in this review` };
+  }
+  const ids = visibleItemIds(state, q, stage);
+  if (!Array.isArray(ids)) return ids;
+  const views: DecisionItemView[] = [];
+  let total = 0;
+  for (const id of ids) {
+    const item = state.items.get(id);
+    if (!item) continue;
+    if (q.principalId !== undefined && item.principal.id !== q.principalId) continue;
+    const view = decisionItemView(state, item, stage?.index);
+    if (q.decision !== undefined && view.decision !== q.decision) continue;
+    if (total >= q.skip && views.length < q.top) views.push(view);
+    total++;
+  }
+  return { total, value: views };
+}
+
+/** One decision item for a viewer, or why they cannot see it. */
+export function getDecision(
+  state: ReviewState,
+  viewer: Viewer,
+  itemId: string,
+  stageId?: string,
+): DecisionItemView | RuleViolation {
+  const notFound = { code: 'review.decision_not_found', status: 404, message: `No decision item '${itemId}'` };
+  const item = state.items.get(itemId);
+  if (!item) return notFound;
+  const page = listDecisions(state, { viewer, stageId, principalId: item.principal.id, skip: 0, top: 1 });
+  if ('code' in page) return page;
+  const view = page.value[0];
+  if (view) return view;
+  return { code: 'review.not_a_reviewer', status: 403, message: 'You are not a reviewer of this decision item' };
+}
+
+/** The instance summary returned by the instance query. */
+export function instanceView(state: ReviewState): InstanceView {
+  const counts = { Approve: 0, Deny: 0, DontKnow: 0, NotReviewed: 0, total: 0 };
+  for (const item of state.items.values()) {
+    counts[decisionItemView(state, item).decision]++;
+    counts.total++;
+  }
+  const current = currentStage(state);
+  const reviewerIds = new Set<string>();
+  if (current) {
+    for (const r of current.sharedReviewerIds) reviewerIds.add(r);
+    for (const list of Object.values(current.reviewersByItem)) for (const r of list) reviewerIds.add(r);
+  }
+  return {
+    id: state.instanceId,
+    definitionId: state.plan.definitionId,
+    displayName: state.plan.displayName,
+    status: state.status,
+    startDateTime: state.startDateTime,
+    endDateTime: state.endDateTime,
+    currentStageId: current?.stageId ?? null,
+    stages: state.stages.map((s) => ({
+      id: s.stageId,
+      status: s.status,
+      startDateTime: s.startDateTime ?? null,
+      endDateTime: s.endDateTime ?? null,
+    })),
+    errors: state.errors,
+    counts,
+    reviewerIds: [...reviewerIds],
+    appliedDateTime: state.appliedDateTime ?? null,
+  };
+}

@@ -1,0 +1,150 @@
+import type { DefinitionInput, Recurrence, ReviewerScope } from './definition-schema';
+import { badRequest } from './errors';
+import { parseReviewerQuery, parseScopeQuery, QueryError } from './queries';
+import type { ReviewPlan, ReviewerSpec, StagePlan } from './review-plan';
+import { isoDurationToDays } from './review-plan';
+
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const DEFAULT_LOOKBACK_DAYS = 30;
+const MAX_APP_LOOKBACK_DAYS = 30;
+
+/** Days in the shortest possible recurrence period (R2): weekly×n → 7n; absoluteMonthly×n → shortest n months. */
+export function shortestRecurrenceDays(recurrence: Recurrence): number {
+  const { type, interval } = recurrence.pattern;
+  if (type === 'weekly') return 7 * interval;
+  let shortest = Infinity;
+  for (let start = 0; start < 12; start++) {
+    let days = 0;
+    for (let k = 0; k < interval; k++) days += MONTH_DAYS[(start + k) % 12] ?? 30;
+    shortest = Math.min(shortest, days);
+  }
+  return shortest;
+}
+
+const invalid = (message: string) => badRequest('definition.invalid', message);
+
+function reviewers(list: ReviewerScope[], field: string): ReviewerSpec[] {
+  return list.map((r, i) => parseReviewerQuery(r, `${field}[${i}]`));
+}
+
+function stagePlans(input: DefinitionInput, appScope: boolean): StagePlan[] {
+  const s = input.settings;
+  const lookBack = (value: string | null | undefined, field: string) => {
+    const days = value ? isoDurationToDays(value) : DEFAULT_LOOKBACK_DAYS;
+    if (appScope && days > MAX_APP_LOOKBACK_DAYS) {
+      throw invalid(`${field}: for reviews of applications the look-back duration is at most 30 days (P30D)`);
+    }
+    return days;
+  };
+  if (!input.stageSettings || input.stageSettings.length === 0) {
+    if (s.instanceDurationInDays < 1) {
+      throw invalid('settings.instanceDurationInDays: must be at least 1 when stageSettings is not given');
+    }
+    return [
+      {
+        stageId: '1',
+        durationInDays: s.instanceDurationInDays,
+        reviewers: reviewers(input.reviewers, 'reviewers'),
+        fallbackReviewers: reviewers(input.fallbackReviewers, 'fallbackReviewers'),
+        recommendationsEnabled: s.recommendationsEnabled,
+        recommendationLookBackDays: lookBack(s.recommendationLookBackDuration, 'settings.recommendationLookBackDuration'),
+        decisionsThatWillMoveToNextStage: null,
+      },
+    ];
+  }
+  const stages = input.stageSettings;
+  if (stages.length > 3) throw invalid(`stageSettings: at most 3 stages are supported, got ${stages.length}`);
+  return stages.map((stage, i) => {
+    const field = `stageSettings[${i}]`;
+    const expectedId = String(i + 1);
+    if (stage.stageId !== expectedId) {
+      throw invalid(`${field}.stageId: stages run in sequence, so this stage must have stageId '${expectedId}', got '${stage.stageId}'`);
+    }
+    const expectedDeps = i === 0 ? [] : [String(i)];
+    if (stage.dependsOn.length !== expectedDeps.length || stage.dependsOn.some((d, k) => d !== expectedDeps[k])) {
+      throw invalid(
+        i === 0
+          ? `${field}.dependsOn: stage '1' must not depend on another stage`
+          : `${field}.dependsOn: stage '${expectedId}' must depend on exactly ['${i}'] (only sequential stages are supported)`,
+      );
+    }
+    return {
+      stageId: stage.stageId,
+      durationInDays: stage.durationInDays,
+      reviewers: reviewers(stage.reviewers, `${field}.reviewers`),
+      fallbackReviewers: reviewers(stage.fallbackReviewers, `${field}.fallbackReviewers`),
+      recommendationsEnabled: stage.recommendationsEnabled,
+      recommendationLookBackDays: lookBack(
+        stage.recommendationLookBackDuration ?? s.recommendationLookBackDuration,
+        `${field}.recommendationLookBackDuration`,
+      ),
+      decisionsThatWillMoveToNextStage: stage.decisionsThatWillMoveToNextStage
+        ? [...new Set(stage.decisionsThatWillMoveToNextStage)]
+        : null,
+    };
+  });
+}
+
+/**
+ * Checks a parsed definition against the rules zod cannot express (R1, R2, R8, R11) and compiles it
+ * into the plan the workflow runs. Throws a 400 AppError whose message names the offending field.
+ */
+export function compileDefinition(definitionId: string, input: DefinitionInput): ReviewPlan {
+  try {
+    const s = input.settings;
+    const inactiveDays =
+      input.scope.inactiveDuration !== undefined ? isoDurationToDays(input.scope.inactiveDuration) : undefined;
+    if (input.scope['@odata.type'] === '#microsoft.graph.accessReviewInactiveUsersQueryScope' && !inactiveDays) {
+      throw invalid('scope.inactiveDuration: required (and above zero) for an accessReviewInactiveUsersQueryScope');
+    }
+    const scope = parseScopeQuery(input.scope.query, 'scope.query', inactiveDays);
+    const stages = stagePlans(input, scope.resource.type === 'application');
+    const total = stages.reduce((sum, st) => sum + st.durationInDays, 0);
+    if (s.recurrence) {
+      const limit = shortestRecurrenceDays(s.recurrence);
+      if (total > limit) {
+        throw invalid(
+          `${input.stageSettings?.length ? 'stageSettings.durationInDays' : 'settings.instanceDurationInDays'}: the review lasts ${total} days, longer than one ${s.recurrence.pattern.type} recurrence (${limit} days)`,
+        );
+      }
+      const range = s.recurrence.range;
+      if (range.type === 'numbered' && range.numberOfOccurrences < 1) {
+        throw invalid('settings.recurrence.range.numberOfOccurrences: must be at least 1 for a numbered range');
+      }
+      if (range.type === 'endDate' && (!range.endDate || range.endDate < range.startDate)) {
+        throw invalid('settings.recurrence.range.endDate: required for an endDate range and not before startDate');
+      }
+    }
+    if (s.applyActions.length > 1) throw invalid('settings.applyActions: at most one apply action is supported');
+    const disableAndDelete = s.applyActions.some(
+      (a) => a['@odata.type'] === '#microsoft.graph.disableAndDeleteUserApplyAction',
+    );
+    if (disableAndDelete && scope.principals !== 'guests') {
+      throw invalid(
+        "settings.applyActions: disableAndDeleteUserApplyAction is only allowed when the scope reviews guest users only (add ?$filter=(userType eq 'Guest') to scope.query)",
+      );
+    }
+    if (s.defaultDecisionEnabled && s.defaultDecision === 'None') {
+      throw invalid('settings.defaultDecision: must be Approve, Deny or Recommendation when defaultDecisionEnabled is true');
+    }
+    return {
+      definitionId,
+      displayName: input.displayName,
+      scope,
+      stages,
+      settings: {
+        justificationRequiredOnApproval: s.justificationRequiredOnApproval,
+        defaultDecisionEnabled: s.defaultDecisionEnabled,
+        defaultDecision: s.defaultDecision,
+        autoApplyDecisionsEnabled: s.autoApplyDecisionsEnabled,
+        decisionHistoriesForReviewersEnabled: s.decisionHistoriesForReviewersEnabled,
+        mailNotificationsEnabled: s.mailNotificationsEnabled,
+        reminderNotificationsEnabled: s.reminderNotificationsEnabled,
+        denyAction: disableAndDelete ? 'disableAndDeleteUser' : 'removeAccess',
+      },
+    };
+  } catch (err) {
+    if (err instanceof QueryError) throw invalid(err.message);
+    throw err;
+  }
+}

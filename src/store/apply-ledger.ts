@@ -1,0 +1,61 @@
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { ApplyResult } from '../domain/review-events';
+
+/**
+ * Remembers the result of every applied decision item, so that applying again (an activity retry
+ * after a worker crash, or an admin pressing apply twice) changes nothing and reports the same result.
+ */
+export interface ApplyLedger {
+  get(key: string): Promise<ApplyResult | undefined>;
+  put(key: string, result: ApplyResult): Promise<void>;
+}
+
+/** A ledger for tests and single-process demos. */
+export class InMemoryApplyLedger implements ApplyLedger {
+  private readonly entries = new Map<string, ApplyResult>();
+  async get(key: string) {
+    return this.entries.get(key);
+  }
+  async put(key: string, result: ApplyResult) {
+    this.entries.set(key, result);
+  }
+}
+
+/** An append-only JSON-lines ledger file; survives worker restarts. */
+export class FileApplyLedger implements ApplyLedger {
+  private readonly entries = new Map<string, ApplyResult>();
+  private tail: Promise<void> = Promise.resolve();
+
+  private constructor(private readonly file: string) {}
+
+  static async open(file: string): Promise<FileApplyLedger> {
+    const ledger = new FileApplyLedger(file);
+    await mkdir(dirname(file), { recursive: true });
+    const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return '';
+      throw e;
+    });
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const { k, r } = JSON.parse(line) as { k: string; r: ApplyResult };
+        ledger.entries.set(k, r);
+      } catch {
+        // A torn last line from a crash mid-write: the entry was never acknowledged, so skipping it is safe.
+      }
+    }
+    return ledger;
+  }
+
+  async get(key: string) {
+    return this.entries.get(key);
+  }
+
+  async put(key: string, result: ApplyResult) {
+    this.entries.set(key, result);
+    const line = `${JSON.stringify({ k: key, r: result })}\n`;
+    this.tail = this.tail.then(() => appendFile(this.file, line));
+    await this.tail;
+  }
+}

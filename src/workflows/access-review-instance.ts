@@ -1,0 +1,295 @@
+import {
+  condition,
+  allHandlersFinished,
+  defineQuery,
+  defineSignal,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertMemo,
+  upsertSearchAttributes,
+  WorkflowIdReusePolicy,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { guestDeletionWorkflowId } from '../domain/ids';
+import type { ApplyResult, ReviewEvent } from '../domain/review-events';
+import type { ReviewPlan } from '../domain/review-plan';
+import { DAY_MS } from '../domain/review-plan';
+import type { DecisionRequest, RuleViolation, Viewer } from '../domain/review-rules';
+import {
+  checkDecision,
+  currentStage,
+  itemsMovingOn,
+  recommendationDecisions,
+  reviewersOf,
+  reviewersWithPendingItems,
+} from '../domain/review-rules';
+import type { ReviewState } from '../domain/review-state';
+import { evolve, initialState } from '../domain/review-state';
+import type { DecisionItemView, DecisionPage, DecisionQuery, InstanceView } from '../domain/review-views';
+import { getDecision, instanceView, listDecisions } from '../domain/review-views';
+import {
+  definitionIdSearchAttribute,
+  reviewStatusSearchAttribute,
+  stageSearchAttribute,
+} from '../search-attributes';
+import { guestDeletion } from './guest-deletion';
+
+/** Input of one review instance workflow. */
+export interface AccessReviewInstanceInput {
+  instanceId: string;
+  plan: ReviewPlan;
+}
+
+/** Decisions of one reviewer, single (PATCH) or batched (batchRecordDecisions) — one signal either way. */
+export interface RecordDecisionsPayload {
+  reviewerId: string;
+  decisions: DecisionRequest[];
+}
+
+/** An admin action; `by` is the admin's user id (for the audit trail). */
+export interface AdminActionPayload {
+  by: string;
+}
+
+export const recordDecisionsSignal = defineSignal<[RecordDecisionsPayload]>('recordDecisions');
+export const stopStageSignal = defineSignal<[AdminActionPayload]>('stopStage');
+export const stopInstanceSignal = defineSignal<[AdminActionPayload]>('stopReview');
+export const applyDecisionsSignal = defineSignal<[AdminActionPayload]>('applyDecisions');
+export const resetDecisionsSignal = defineSignal<[AdminActionPayload]>('resetDecisions');
+export const sendReminderSignal = defineSignal<[AdminActionPayload]>('sendReminder');
+export const acceptRecommendationsSignal = defineSignal<[{ viewer: Viewer }]>('acceptRecommendations');
+
+export const instanceQuery = defineQuery<InstanceView>('instance');
+export const decisionsQuery = defineQuery<DecisionPage | RuleViolation, [DecisionQuery]>('decisions');
+export const decisionQuery = defineQuery<
+  DecisionItemView | RuleViolation,
+  [{ viewer: Viewer; itemId: string; stageId?: string }]
+>('decision');
+/** Dry run of recordDecisions: the violation of each decision, or null when it would be recorded. */
+export const checkDecisionsQuery = defineQuery<(RuleViolation | null)[], [RecordDecisionsPayload]>(
+  'checkDecisions',
+);
+/** Whether a user reviews anything in the current stage, and how many of their items are still open. */
+export const reviewerQuery = defineQuery<{ isReviewer: boolean; pending: number }, [{ userId: string }]>(
+  'reviewer',
+);
+
+const { resolveReviewees, resolveStageReviewers } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '2 seconds', maximumInterval: '5 minutes', backoffCoefficient: 2 },
+});
+
+const { applyDecisions } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '2 seconds', maximumInterval: '5 minutes', backoffCoefficient: 2 },
+});
+
+const APPLY_BATCH = 500;
+const now = () => new Date().toISOString();
+
+function setStatusAttributes(state: ReviewState): void {
+  const stage = currentStage(state);
+  upsertSearchAttributes([
+    { key: reviewStatusSearchAttribute, value: state.status },
+    { key: stageSearchAttribute, value: stage?.stageId ?? 'none' },
+  ]);
+}
+
+/**
+ * One access review instance (R3–R11): snapshots the reviewees, runs each stage for its duration
+ * (or until an admin stops it), moves reviewees on by decisionsThatWillMoveToNextStage, settles final
+ * decisions and applies them. The state is a fold of review events; signals and queries expose it.
+ */
+export async function accessReviewInstance(input: AccessReviewInstanceInput): Promise<InstanceView> {
+  const { plan } = input;
+  const state = initialState(input.instanceId, plan, now());
+  const emit = (event: ReviewEvent) => {
+    evolve(state, event);
+  };
+  let stopStageRequested = false;
+  let stopInstanceBy: string | undefined;
+  let applyBy: string | undefined;
+
+  setHandler(recordDecisionsSignal, ({ reviewerId, decisions }) => {
+    for (const d of decisions) {
+      const violation = checkDecision(state, reviewerId, d);
+      if (violation) {
+        log.warn('decision rejected', { reviewerId, itemId: d.itemId, code: violation.code });
+        continue;
+      }
+      emit({
+        type: 'DecisionRecorded',
+        at: now(),
+        itemId: d.itemId,
+        decision: d.decision,
+        justification: d.justification ?? '',
+        reviewerId,
+        source: 'reviewer',
+      });
+    }
+  });
+  setHandler(stopStageSignal, () => {
+    if (currentStage(state)) stopStageRequested = true;
+  });
+  setHandler(stopInstanceSignal, ({ by }) => {
+    if (state.status === 'InProgress' || state.status === 'Initializing') stopInstanceBy ??= by;
+  });
+  setHandler(applyDecisionsSignal, ({ by }) => {
+    if (state.status === 'Completed') applyBy ??= by;
+  });
+  setHandler(resetDecisionsSignal, ({ by }) => {
+    if (currentStage(state)) emit({ type: 'DecisionsReset', at: now(), by });
+  });
+  setHandler(sendReminderSignal, ({ by }) => {
+    if (currentStage(state))
+      emit({ type: 'ReminderSent', at: now(), by, reviewerIds: reviewersWithPendingItems(state) });
+  });
+  setHandler(acceptRecommendationsSignal, ({ viewer }) => {
+    for (const d of recommendationDecisions(state, viewer)) {
+      emit({
+        type: 'DecisionRecorded',
+        at: now(),
+        itemId: d.itemId,
+        decision: d.decision,
+        justification: d.justification ?? '',
+        reviewerId: viewer.userId,
+        source: 'recommendation',
+      });
+    }
+  });
+  setHandler(instanceQuery, () => instanceView(state));
+  setHandler(decisionsQuery, (q) => listDecisions(state, q));
+  setHandler(decisionQuery, ({ viewer, itemId, stageId }) => getDecision(state, viewer, itemId, stageId));
+  setHandler(checkDecisionsQuery, ({ reviewerId, decisions }) =>
+    decisions.map((d) => checkDecision(state, reviewerId, d) ?? null),
+  );
+  setHandler(reviewerQuery, ({ userId }) => {
+    const stage = currentStage(state);
+    if (!stage) return { isReviewer: false, pending: 0 };
+    let isReviewer = false;
+    let pending = 0;
+    for (const id of stage.itemIds) {
+      if (!reviewersOf(stage, id).includes(userId)) continue;
+      isReviewer = true;
+      if (!state.items.get(id)?.stageDecisions[stage.index]) pending++;
+    }
+    return { isReviewer, pending };
+  });
+
+  upsertMemo({ displayName: plan.displayName });
+  upsertSearchAttributes([{ key: definitionIdSearchAttribute, value: plan.definitionId }]);
+  emit({ type: 'InstanceStarted', at: now(), instanceId: input.instanceId, plan });
+  setStatusAttributes(state);
+
+  const resolved = await resolveReviewees({ scope: plan.scope, instanceStartDateTime: state.startDateTime });
+  emit({ type: 'RevieweesResolved', at: now(), ...resolved });
+  setStatusAttributes(state);
+
+  for (let i = 0; i < plan.stages.length && !stopInstanceBy; i++) {
+    const stagePlan = plan.stages[i]!;
+    const itemIds = i === 0 ? [...state.items.keys()] : itemsMovingOn(state, i - 1);
+    const items = itemIds.map((itemId) => ({ itemId, principalId: state.items.get(itemId)!.principal.id }));
+    const assignment =
+      items.length > 0
+        ? await resolveStageReviewers({
+            scope: plan.scope,
+            stage: stagePlan,
+            instanceStartDateTime: state.startDateTime,
+            items,
+          })
+        : {
+            sharedReviewerIds: [],
+            reviewersByItem: {},
+            noReviewerItemIds: [],
+            recommendations: {},
+            people: {},
+          };
+    emit({ type: 'StageStarted', at: now(), stageIndex: i, itemIds, ...assignment });
+    setStatusAttributes(state);
+    if (assignment.noReviewerItemIds.length > 0) {
+      log.warn('items without any reviewer stay NotReviewed', {
+        stageId: stagePlan.stageId,
+        count: assignment.noReviewerItemIds.length,
+      });
+    }
+    stopStageRequested = false;
+    let reason: 'durationElapsed' | 'stoppedByAdmin' | 'instanceStopped' | 'noReviewees' = 'noReviewees';
+    if (items.length > 0) {
+      const stopped = await condition(
+        () => stopStageRequested || stopInstanceBy !== undefined,
+        stagePlan.durationInDays * DAY_MS,
+        { summary: `stage ${stagePlan.stageId} ends` },
+      );
+      reason = !stopped
+        ? 'durationElapsed'
+        : stopInstanceBy !== undefined
+          ? 'instanceStopped'
+          : 'stoppedByAdmin';
+    }
+    emit({ type: 'StageCompleted', at: now(), reason });
+  }
+  emit({
+    type: 'InstanceCompleted',
+    at: now(),
+    reason: stopInstanceBy ? 'stoppedByAdmin' : 'allStagesCompleted',
+    by: stopInstanceBy,
+  });
+  setStatusAttributes(state);
+
+  if (!plan.settings.autoApplyDecisionsEnabled) await condition(() => applyBy !== undefined);
+  await applyFinalDecisions(state, emit, applyBy ?? 'system');
+  setStatusAttributes(state);
+  await condition(allHandlersFinished);
+  return instanceView(state);
+}
+
+async function applyFinalDecisions(state: ReviewState, emit: (e: ReviewEvent) => void, by: string) {
+  emit({ type: 'ApplyStarted', at: now(), by });
+  setStatusAttributes(state);
+  const todo = [...state.items.values()].filter(
+    (item) => !item.apply && (item.final?.decision === 'Approve' || item.final?.decision === 'Deny'),
+  );
+  const { plan } = state;
+  for (let start = 0; start < todo.length; start += APPLY_BATCH) {
+    const batch = todo.slice(start, start + APPLY_BATCH);
+    const { results } = await applyDecisions({
+      instanceId: state.instanceId,
+      resource: plan.scope.resource,
+      denyAction: plan.settings.denyAction,
+      items: batch.map((item) => ({
+        itemId: item.id,
+        principalId: item.principal.id,
+        decision: item.final!.decision as 'Approve' | 'Deny',
+      })),
+    });
+    emit({ type: 'ItemsApplied', at: now(), by, results });
+    if (plan.settings.denyAction === 'disableAndDeleteUser') await scheduleGuestDeletions(state, results);
+  }
+  emit({ type: 'ApplyCompleted', at: now() });
+}
+
+async function scheduleGuestDeletions(
+  state: ReviewState,
+  results: { itemId: string; result: ApplyResult }[],
+) {
+  for (const { itemId, result } of results) {
+    const item = state.items.get(itemId);
+    if (!item || item.final?.decision !== 'Deny' || result !== 'AppliedSuccessfully') continue;
+    try {
+      await startChild(guestDeletion, {
+        workflowId: guestDeletionWorkflowId(item.principal.id),
+        args: [{ userId: item.principal.id, instanceId: state.instanceId, blockedDateTime: now() }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        memo: { displayName: `Delete ${item.principal.userPrincipalName} unless restored` },
+      });
+    } catch (err) {
+      // Already scheduled by another review: one deletion per guest is enough.
+      if (!(err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError')) throw err;
+    }
+  }
+}

@@ -1,0 +1,3 @@
+export * from './access-review-instance';
+export * from './guest-deletion';
+export * from './review-series';

@@ -1,0 +1,135 @@
+import {
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  ParentClosePolicy,
+  setHandler,
+  startChild,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+  allHandlersFinished,
+} from '@temporalio/workflow';
+import type { Definition } from '../domain/definition-schema';
+import { instanceIdFor, instanceWorkflowId } from '../domain/ids';
+import { occurrenceStart } from '../domain/recurrence';
+import type { ReviewPlan } from '../domain/review-plan';
+import { definitionIdSearchAttribute, reviewStatusSearchAttribute } from '../search-attributes';
+import { accessReviewInstance } from './access-review-instance';
+
+/** One started occurrence of a definition. */
+export interface SeriesInstance {
+  occurrence: number;
+  instanceId: string;
+  workflowId: string;
+  startDateTime: string;
+  completed: boolean;
+}
+
+export interface ReviewSeriesInput {
+  definition: Definition;
+  plan: ReviewPlan;
+  /** Carried over continue-as-new. */
+  instances?: SeriesInstance[];
+}
+
+export interface SeriesView {
+  definition: Definition;
+  instances: SeriesInstance[];
+  nextOccurrenceDateTime: string | null;
+}
+
+/** PUT of a definition: later occurrences use the new settings; running instances keep theirs. */
+export const updateDefinitionSignal =
+  defineSignal<[{ definition: Definition; plan: ReviewPlan }]>('updateDefinition');
+/** DELETE of a definition: no further occurrences start. */
+export const endSeriesSignal = defineSignal<[{ by: string }]>('endSeries');
+export const seriesQuery = defineQuery<SeriesView>('series');
+
+const KEEP_INSTANCES_AFTER_CONTINUE = 1000;
+
+/**
+ * A definition's schedule (R13): starts one instance workflow per occurrence of its recurrence
+ * (just one without recurrence), never the same occurrence twice, and stays open as the definition's
+ * record until it is deleted.
+ */
+export async function reviewSeries(input: ReviewSeriesInput): Promise<SeriesView> {
+  let { definition, plan } = input;
+  const instances: SeriesInstance[] = input.instances ?? [];
+  let ended = false;
+  let next: string | undefined;
+  const view = (): SeriesView => ({
+    definition: { ...definition, status: statusOf() },
+    instances,
+    nextOccurrenceDateTime: ended ? null : (next ?? null),
+  });
+  const statusOf = (): Definition['status'] =>
+    instances.some((i) => !i.completed)
+      ? 'InProgress'
+      : next === undefined || ended
+        ? instances.length
+          ? 'Completed'
+          : 'NotStarted'
+        : instances.length
+          ? 'InProgress'
+          : 'NotStarted';
+
+  setHandler(updateDefinitionSignal, (update) => {
+    definition = update.definition;
+    plan = update.plan;
+    upsertMemo({ displayName: definition.displayName });
+  });
+  setHandler(endSeriesSignal, () => {
+    ended = true;
+  });
+  setHandler(seriesQuery, view);
+
+  upsertMemo({ displayName: definition.displayName });
+  upsertSearchAttributes([{ key: definitionIdSearchAttribute, value: definition.id }]);
+
+  for (let index = instances.length; !ended; index++) {
+    next = occurrenceStart(definition.settings.recurrence, definition.createdDateTime, index);
+    upsertSearchAttributes([{ key: reviewStatusSearchAttribute, value: statusOf() }]);
+    if (next === undefined) break;
+    const wait = Date.parse(next) - Date.now();
+    if (wait > 0) {
+      await condition(() => ended, wait, { summary: `occurrence ${index + 1} starts` });
+      if (ended) break;
+    }
+    const instanceId = instanceIdFor(definition.id, index + 1);
+    const workflowId = instanceWorkflowId(definition.id, instanceId);
+    const handle = await startChild(accessReviewInstance, {
+      workflowId,
+      args: [{ instanceId, plan }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      memo: { displayName: definition.displayName },
+      typedSearchAttributes: [{ key: definitionIdSearchAttribute, value: definition.id }],
+    });
+    const record: SeriesInstance = {
+      occurrence: index + 1,
+      instanceId,
+      workflowId,
+      startDateTime: new Date().toISOString(),
+      completed: false,
+    };
+    instances.push(record);
+    void handle.result().then(
+      () => (record.completed = true),
+      () => (record.completed = true),
+    );
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof reviewSeries>({
+        definition,
+        plan,
+        instances: instances.slice(-KEEP_INSTANCES_AFTER_CONTINUE),
+      });
+    }
+  }
+  upsertSearchAttributes([{ key: reviewStatusSearchAttribute, value: statusOf() }]);
+  // The series stays open as the definition's record (PUT, GET) until the definition is deleted.
+  await condition(() => ended);
+  await condition(allHandlersFinished);
+  return view();
+}

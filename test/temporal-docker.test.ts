@@ -1,0 +1,294 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { parse } from 'yaml';
+import { configSchema, parseConfig } from '../src/config';
+import { stagecoachSearchAttributes } from '../src/search-attributes';
+
+// Static checks of the Docker deliverables: no Docker engine is needed, so a typo in an env name,
+// a drifted search attribute or a literal secret fails here rather than on a user's machine.
+
+const repoRoot = path.resolve(__dirname, '..');
+const composeDir = path.join(repoRoot, 'temporal-docker');
+const composeText = readFileSync(path.join(composeDir, 'docker-compose.yml'), 'utf8');
+const dockerfileText = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
+const envExampleText = readFileSync(path.join(composeDir, '.env.example'), 'utf8');
+
+type Env = Record<string, string | number | boolean | null>;
+interface Service {
+  image?: string;
+  build?: string | { context?: string; dockerfile?: string };
+  command?: string | string[];
+  entrypoint?: string | string[];
+  environment?: Env;
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  ports?: string[];
+  volumes?: string[];
+}
+interface Compose {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+}
+
+// `merge: true` resolves the `<<: *anchor` keys that share the Stagecoach image and environment.
+const compose = parse(composeText, { merge: true }) as Compose;
+
+function service(name: string): Service {
+  const found = compose.services[name];
+  if (!found) throw new Error(`service ${name} is missing from docker-compose.yml`);
+  return found;
+}
+
+function envOf(name: string): Env {
+  const env = service(name).environment;
+  if (!env || Array.isArray(env)) throw new Error(`service ${name} must set environment as a map`);
+  return env;
+}
+
+function commandText(s: Service): string {
+  return [s.entrypoint, s.command].flat().filter(Boolean).join(' ');
+}
+
+function dependsOn(s: Service): string[] {
+  const deps = s.depends_on ?? [];
+  return Array.isArray(deps) ? deps : Object.keys(deps);
+}
+
+function parseDotenv(text: string): Record<string, string> {
+  const entries = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => {
+      const eq = line.indexOf('=');
+      return [line.slice(0, eq), line.slice(eq + 1)] as const;
+    });
+  return Object.fromEntries(entries);
+}
+
+/** Compose-style interpolation of `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?err}`. */
+function interpolate(value: string, vars: Record<string, string | undefined>): string {
+  return value.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}/g,
+    (_m, name: string, colon, op, arg) => {
+      const v = vars[name];
+      const missing = v === undefined || (colon === ':' && v === '');
+      if (!missing) return v;
+      if (op === '?') throw new Error(`required variable ${name} is not set: ${arg}`);
+      return op === '-' ? (arg as string) : '';
+    },
+  );
+}
+
+function resolvedEnv(name: string, vars: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(envOf(name)).map(([k, v]) => [k, interpolate(String(v ?? ''), vars)]),
+  );
+}
+
+/** Splits a Dockerfile into stages, each the lines from one FROM up to the next. */
+function dockerStages(text: string): { from: string; lines: string[] }[] {
+  const stages: { from: string; lines: string[] }[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (/^FROM\s/i.test(line)) stages.push({ from: line, lines: [] });
+    else if (line && !line.startsWith('#')) stages.at(-1)?.lines.push(line);
+  }
+  return stages;
+}
+
+const stagecoachServices = ['stagecoach-api', 'stagecoach-worker'] as const;
+const setupServiceName = Object.keys(compose.services).find((name) =>
+  compose.services[name]?.image?.startsWith('temporalio/admin-tools:'),
+);
+
+describe('temporal-docker compose stack', () => {
+  it('defines PostgreSQL, Temporal, its UI, a setup service, and the Stagecoach API and worker', () => {
+    for (const name of ['postgresql', 'temporal', 'temporal-ui', ...stagecoachServices]) {
+      expect(compose.services).toHaveProperty([name]);
+    }
+    expect(setupServiceName).toBeDefined();
+  });
+
+  it('pins every third-party image to a tag, never latest', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      if (!s.image || name.startsWith('stagecoach-')) continue;
+      const tag = interpolate(s.image, {}).split(':')[1];
+      expect({ name, tag }).toEqual({ name, tag: expect.stringMatching(/^\d/) });
+    }
+    expect(interpolate(service('temporal').image ?? '', {})).toMatch(/^temporalio\/auto-setup:1\.29\.\d+$/);
+  });
+
+  it('publishes the Temporal Web UI on port 8080 and points it at the Temporal frontend', () => {
+    expect(service('temporal-ui').ports).toContain('8080:8080');
+    expect(envOf('temporal-ui').TEMPORAL_ADDRESS).toBe('temporal:7233');
+  });
+
+  it('starts Temporal only once PostgreSQL is healthy, with the postgres12 SQL plugin', () => {
+    expect(service('temporal').depends_on).toEqual({ postgresql: { condition: 'service_healthy' } });
+    expect(service('postgresql')).toHaveProperty('healthcheck');
+    const env = envOf('temporal');
+    expect(env.DB).toBe('postgres12');
+    expect(env.POSTGRES_SEEDS).toBe('postgresql');
+    expect(String(env.DB_PORT)).toBe('5432');
+  });
+
+  it('mounts the dynamic config file that DYNAMIC_CONFIG_FILE_PATH names, and that file exists', () => {
+    const configPath = String(envOf('temporal').DYNAMIC_CONFIG_FILE_PATH);
+    const mount = (service('temporal').volumes ?? [])
+      .map((v) => v.split(':'))
+      .find(([, target]) => target && path.posix.join('/etc/temporal', configPath).startsWith(`${target}/`));
+    expect(mount).toBeDefined();
+    const [hostDir, target] = mount as [string, string];
+    const hostFile = path.join(
+      composeDir,
+      hostDir,
+      path.posix.relative(target, path.posix.join('/etc/temporal', configPath)),
+    );
+    expect(existsSync(hostFile)).toBe(true);
+    expect(parse(readFileSync(hostFile, 'utf8'))).toHaveProperty(['limit.maxIDLength']);
+  });
+
+  it('creates exactly the search attributes the app uses, in the namespace the app uses', () => {
+    const setup = service(setupServiceName ?? 'temporal-admin-tools');
+    const script = commandText(setup);
+    const created = [
+      ...script.matchAll(/search-attribute create\b[^\n]*?--name\s+(\S+)\s+--type\s+(\S+)/g),
+    ].map(([, name, type]) => ({ name, type }));
+    const expected = stagecoachSearchAttributes.map(({ name, type }) => ({
+      name,
+      type: TypedSearchAttributes.toMetadataType(type),
+    }));
+    expect(created).toEqual(expected);
+    expect(envOf(setupServiceName ?? '').TEMPORAL_NAMESPACE).toBe(
+      envOf('stagecoach-worker').TEMPORAL_NAMESPACE,
+    );
+  });
+
+  it('starts the API and the worker only after the setup service has completed', () => {
+    for (const name of stagecoachServices) {
+      expect(service(name).depends_on).toEqual({
+        [setupServiceName ?? '']: { condition: 'service_completed_successfully' },
+      });
+    }
+  });
+
+  it('sets only environment variables that the app config schema knows', () => {
+    const known = Object.keys(configSchema.shape);
+    for (const name of stagecoachServices) {
+      const unknown = Object.keys(envOf(name)).filter((key) => !known.includes(key));
+      expect({ service: name, unknown }).toEqual({ service: name, unknown: [] });
+    }
+  });
+
+  it('gives the API and the worker the same Temporal address, namespace, task queue and directory file', () => {
+    const api = envOf('stagecoach-api');
+    const worker = envOf('stagecoach-worker');
+    for (const key of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TASK_QUEUE', 'DIRECTORY_FILE']) {
+      expect({ key, value: worker[key] }).toEqual({ key, value: api[key] });
+      expect(api[key]).toBeTruthy();
+    }
+    expect(api.TEMPORAL_ADDRESS).toBe('temporal:7233');
+  });
+
+  it('shares one named volume, mounted where DIRECTORY_FILE lives, between the API and the worker', () => {
+    const directoryDir = path.posix.dirname(String(envOf('stagecoach-api').DIRECTORY_FILE));
+    const mounts = stagecoachServices.map((name) =>
+      (service(name).volumes ?? []).find((v) => v.split(':')[1] === directoryDir),
+    );
+    expect(mounts[0]).toBeDefined();
+    expect(mounts[1]).toBe(mounts[0]);
+    const volumeName = String(mounts[0]).split(':')[0] ?? '';
+    expect(compose.volumes).toHaveProperty([volumeName]);
+  });
+
+  it('runs the API on PORT 3000 and the worker with dist/worker.js from the same image', () => {
+    const api = service('stagecoach-api');
+    const worker = service('stagecoach-worker');
+    expect(String(envOf('stagecoach-api').PORT)).toBe('3000');
+    expect(api.ports).toContain('3000:3000');
+    expect(envOf('stagecoach-worker')).not.toHaveProperty('PORT');
+    expect(worker.image).toBe(api.image);
+    expect(api.build).toEqual({ context: '..', dockerfile: 'Dockerfile' });
+    expect(commandText(worker)).toBe('node dist/worker.js');
+  });
+
+  it('gives both services an environment that the app config accepts with the documented defaults', () => {
+    const vars = parseDotenv(envExampleText);
+    for (const name of stagecoachServices) {
+      const config = parseConfig(resolvedEnv(name, vars));
+      expect(config.AUTH_MODE).toBe('local');
+      expect(config.TEMPORAL_ADDRESS).toBe('temporal:7233');
+    }
+    // With nothing but the required password, the compose defaults alone must still be valid.
+    expect(() => parseConfig(resolvedEnv('stagecoach-api', { POSTGRES_PASSWORD: 'x' }))).not.toThrow();
+  });
+
+  it('documents every required variable in .env.example', () => {
+    const required = [...composeText.matchAll(/\$\{([A-Z0-9_]+):?\?/g)].map(([, name]) => name);
+    expect(required.length).toBeGreaterThan(0);
+    const documented = parseDotenv(envExampleText);
+    for (const name of required) expect(documented).toHaveProperty([name as string]);
+  });
+
+  it('contains no literal password: secrets come only from ${...} interpolation without a default', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      for (const [key, value] of Object.entries(s.environment ?? {})) {
+        if (!/PASSWORD|PWD|SECRET|TOKEN/i.test(key)) continue;
+        expect({ service: name, key, value }).toEqual({
+          service: name,
+          key,
+          value: expect.stringMatching(/^\$\{[A-Z0-9_]+(:?\?[^}]*)?\}$/),
+        });
+      }
+    }
+    // Also catches list-form `- POSTGRES_PASSWORD=...` entries and keys outside `environment`.
+    const literal = composeText
+      .split('\n')
+      .map((line) => /^\s*-?\s*['"]?\w*(PASSWORD|PWD|SECRET)\w*['"]?\s*[:=]\s*(.*)$/i.exec(line)?.[2]?.trim())
+      .filter((value) => value !== undefined && !/^['"]?\$\{[A-Z0-9_]+(:?\?[^}]*)?\}['"]?$/.test(value));
+    expect(literal).toEqual([]);
+  });
+});
+
+describe('Dockerfile', () => {
+  const stages = dockerStages(dockerfileText);
+  const runtime = stages.at(-1);
+  const build = stages[0];
+
+  it('builds on node:20-bookworm-slim in more than one stage', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    expect(dockerfileText).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+    for (const stage of stages) expect(stage.from).toMatch(/^FROM \$\{NODE_IMAGE\}/);
+  });
+
+  it('installs without lifecycle scripts, builds, and prunes dev dependencies in the build stage', () => {
+    const steps = build?.lines.join('\n') ?? '';
+    expect(steps).toMatch(/npm ci --ignore-scripts/);
+    expect(steps).toMatch(/npm run build/);
+    expect(steps).toMatch(/npm prune --omit=dev/);
+  });
+
+  it('runs the final stage as the non-root node user and starts dist/server.js by default', () => {
+    const users = runtime?.lines.filter((l) => /^USER\s/i.test(l)) ?? [];
+    expect(users.at(-1)).toBe('USER node');
+    const cmd = runtime?.lines.filter((l) => /^CMD\s/i.test(l)).at(-1);
+    expect(JSON.parse(cmd?.replace(/^CMD\s+/i, '') ?? '[]')).toEqual(['node', 'dist/server.js']);
+  });
+
+  it('ships dist, node_modules, package.json and the seed data in the runtime image', () => {
+    const copies = runtime?.lines.filter((l) => /^COPY\s/i.test(l)).join('\n') ?? '';
+    for (const what of ['dist', 'node_modules', 'package.json', 'data']) expect(copies).toContain(what);
+  });
+
+  it('creates the shared /data directory owned by node, so the named volume is writable', () => {
+    expect(runtime?.lines.join('\n')).toMatch(/mkdir -p \/data && chown node:node \/data/);
+  });
+
+  it('keeps local state and secrets out of the build context', () => {
+    const ignored = readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8').split('\n');
+    for (const entry of ['node_modules', '.temporal-bin', '.stagecoach', 'dist', '.git', '.env']) {
+      expect(ignored).toContain(entry);
+    }
+  });
+});
