@@ -16,6 +16,7 @@ export const configSchema = z.object({
   DIRECTORY: z.enum(['embedded']).default('embedded'),
   DIRECTORY_FILE: z.string().min(1).default('.stagecoach/directory.json'),
   DIRECTORY_SEED: z.string().min(1).default('data/demo-tenant.json'),
+  APPLY_LEDGER_FILE: z.string().min(1).default('.stagecoach/apply-ledger.jsonl'),
   AUTH_MODE: z.enum(['jwt', 'local']).default('jwt'),
   AUTH_ISSUER: z.string().min(1).optional(),
   AUTH_AUDIENCE: z.string().min(1).optional(),
@@ -59,7 +60,11 @@ export function parseConfig(
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const config = result.data;
-  if (role !== 'worker' && config.AUTH_MODE === 'jwt' && (!config.AUTH_ISSUER || !config.AUTH_AUDIENCE || !config.AUTH_JWKS_URL)) {
+  if (
+    role !== 'worker' &&
+    config.AUTH_MODE === 'jwt' &&
+    (!config.AUTH_ISSUER || !config.AUTH_AUDIENCE || !config.AUTH_JWKS_URL)
+  ) {
     throw new Error(
       'Invalid configuration:\n  AUTH_MODE=jwt needs AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL (or set AUTH_MODE=local for a demo tenant)',
     );

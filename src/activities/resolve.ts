@@ -21,7 +21,10 @@ export interface ResolveStageInput {
   items: { itemId: string; principalId: string }[];
 }
 
-const person = (u: DirectoryUser): Person => ({ displayName: u.displayName, userPrincipalName: u.userPrincipalName });
+const person = (u: DirectoryUser): Person => ({
+  displayName: u.displayName,
+  userPrincipalName: u.userPrincipalName,
+});
 const principal = (u: DirectoryUser): Principal => ({
   id: u.id,
   displayName: u.displayName,
@@ -125,7 +128,8 @@ export async function resolveStage(directory: Directory, input: ResolveStageInpu
   const byId = new Map(reviewees.map((u) => [u.id, u]));
   const primary = await resolveSpecs(directory, input.stage.reviewers, input.items, byId, people);
   const reviewersByItem: Record<string, string[]> = { ...primary.perItem };
-  const needFallback = primary.sharedIds.length > 0 ? [] : input.items.filter((i) => !primary.perItem[i.itemId]);
+  const needFallback =
+    primary.sharedIds.length > 0 ? [] : input.items.filter((i) => !primary.perItem[i.itemId]);
   if (needFallback.length > 0 && input.stage.fallbackReviewers.length > 0) {
     const fallback = await resolveSpecs(directory, input.stage.fallbackReviewers, needFallback, byId, people);
     for (const { itemId } of needFallback) {
@@ -133,7 +137,9 @@ export async function resolveStage(directory: Directory, input: ResolveStageInpu
       if (ids.length > 0) reviewersByItem[itemId] = ids;
     }
   }
-  const noReviewerItemIds = input.items.filter((i) => !primary.sharedIds.length && !reviewersByItem[i.itemId]);
+  const noReviewerItemIds = input.items.filter(
+    (i) => !primary.sharedIds.length && !reviewersByItem[i.itemId],
+  );
   const recommendations: StageAssignment['recommendations'] = {};
   if (input.stage.recommendationsEnabled) {
     for (const { itemId, principalId } of input.items) {

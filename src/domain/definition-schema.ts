@@ -9,7 +9,10 @@ export const moveToNextStageSchema = z.enum(['Approve', 'Deny', 'NotReviewed', '
 
 const isoDuration = z
   .string()
-  .regex(/^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/, 'must be an ISO 8601 duration such as P30D');
+  .regex(
+    /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/,
+    'must be an ISO 8601 duration such as P30D',
+  );
 
 /** accessReviewReviewerScope: who reviews, as a Graph query. */
 export const reviewerScopeSchema = z.object({

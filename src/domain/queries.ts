@@ -14,7 +14,10 @@ const ID = '([A-Za-z0-9._~-]+)';
 const GUEST_FILTER = /\$filter=\(?\s*userType\s+eq\s+'Guest'\s*\)?/i;
 
 function stripVersion(query: string): string {
-  return query.trim().replace(/^https:\/\/graph\.microsoft\.com/i, '').replace(/^\/(v1\.0|beta)(?=\/)/i, '');
+  return query
+    .trim()
+    .replace(/^https:\/\/graph\.microsoft\.com/i, '')
+    .replace(/^\/(v1\.0|beta)(?=\/)/i, '');
 }
 
 /** Decodes an accessReview scope query into what it covers (members of a group, app assignees, guests only). */
@@ -22,7 +25,9 @@ export function parseScopeQuery(query: string, field: string, inactiveDays?: num
   const q = stripVersion(query);
   const [path = '', search = ''] = q.split('?', 2);
   const principals = GUEST_FILTER.test(decodeURIComponent(search)) ? 'guests' : 'all';
-  const group = new RegExp(`^/groups/${ID}/(transitiveMembers|members)(/microsoft\\.graph\\.user)?/?$`).exec(path);
+  const group = new RegExp(`^/groups/${ID}/(transitiveMembers|members)(/microsoft\\.graph\\.user)?/?$`).exec(
+    path,
+  );
   const withInactive = (spec: ScopeSpec): ScopeSpec =>
     inactiveDays === undefined ? spec : { ...spec, inactiveDays };
   if (group?.[1]) return withInactive({ resource: { type: 'group', id: group[1] }, principals });

@@ -10,7 +10,8 @@ export type ApplyResult =
   | 'AppliedSuccessfullyButObjectNotFound'
   | 'ApplyNotSupported';
 /** accessReviewInstance.status values this engine goes through. */
-export type InstanceStatus = 'NotStarted' | 'Initializing' | 'InProgress' | 'Completed' | 'Applying' | 'Applied';
+export type InstanceStatus =
+  'NotStarted' | 'Initializing' | 'InProgress' | 'Completed' | 'Applying' | 'Applied';
 export type StageStatus = 'NotStarted' | 'InProgress' | 'Completed';
 /** Why a stage ended: its timer, an admin's stop-stage, the whole instance stopping, or nobody left to review. */
 export type StageCompletionReason = 'durationElapsed' | 'stoppedByAdmin' | 'instanceStopped' | 'noReviewees';
@@ -51,7 +52,13 @@ export interface StageAssignment {
 /** Everything that can happen to a review instance; the state is a fold of these. */
 export type ReviewEvent =
   | { type: 'InstanceStarted'; at: string; instanceId: string; plan: ReviewPlan }
-  | { type: 'RevieweesResolved'; at: string; resource: ReviewedResource; principals: Principal[]; errors: string[] }
+  | {
+      type: 'RevieweesResolved';
+      at: string;
+      resource: ReviewedResource;
+      principals: Principal[];
+      errors: string[];
+    }
   | ({ type: 'StageStarted'; at: string; stageIndex: number; itemIds: string[] } & StageAssignment)
   | {
       type: 'DecisionRecorded';

@@ -58,7 +58,9 @@ export interface ReviewPlan {
 
 /** Days in an ISO 8601 duration (P30D, P2W, P1M = 30 days, PT36H = 1.5 days). */
 export function isoDurationToDays(duration: string): number {
-  const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(duration);
+  const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(
+    duration,
+  );
   if (!m) throw new Error(`not an ISO 8601 duration: ${duration}`);
   const n = (i: number) => Number(m[i] ?? 0);
   return n(1) * 365 + n(2) * 30 + n(3) * 7 + n(4) + n(5) / 24 + n(6) / 1440 + n(7) / 86400;

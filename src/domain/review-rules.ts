@@ -55,7 +55,11 @@ export function checkDecision(
 ): RuleViolation | undefined {
   const item = state.items.get(request.itemId);
   if (!item) {
-    return { code: 'review.decision_not_found', status: 404, message: `No decision item '${request.itemId}' in this review` };
+    return {
+      code: 'review.decision_not_found',
+      status: 404,
+      message: `No decision item '${request.itemId}' in this review`,
+    };
   }
   const stage = currentStage(state);
   if (!stage) {

@@ -106,7 +106,10 @@ export function finalDecisionOf(item: ItemState, plan: ReviewPlan): NonNullable<
     if (s.defaultDecision === 'Approve' || s.defaultDecision === 'Deny') {
       return { decision: s.defaultDecision, source: 'defaultDecision' };
     }
-    if (s.defaultDecision === 'Recommendation' && (item.recommendation === 'Approve' || item.recommendation === 'Deny')) {
+    if (
+      s.defaultDecision === 'Recommendation' &&
+      (item.recommendation === 'Approve' || item.recommendation === 'Deny')
+    ) {
       return { decision: item.recommendation, source: 'defaultDecision' };
     }
   }
@@ -123,12 +126,16 @@ export function evolve(state: ReviewState, event: ReviewEvent): ReviewState {
     case 'InstanceStarted':
       state.status = 'Initializing';
       state.startDateTime = event.at;
-      state.endDateTime = addDays(event.at, state.plan.stages.reduce((sum, s) => sum + s.durationInDays, 0));
+      state.endDateTime = addDays(
+        event.at,
+        state.plan.stages.reduce((sum, s) => sum + s.durationInDays, 0),
+      );
       break;
     case 'RevieweesResolved':
       for (const p of event.principals) {
         const id = decisionItemIdFor(state.instanceId, p.id);
-        if (!state.items.has(id)) state.items.set(id, { id, principal: p, lastStage: -1, stageDecisions: {} });
+        if (!state.items.has(id))
+          state.items.set(id, { id, principal: p, lastStage: -1, stageDecisions: {} });
       }
       state.errors.push(...event.errors);
       state.resource = event.resource;

@@ -24,7 +24,12 @@ export interface DecisionItemView {
   appliedBy: IdentityView | null;
   principalLink: string;
   resourceLink: string | null;
-  principal: { '@odata.type': '#microsoft.graph.userIdentity'; id: string; displayName: string; userPrincipalName: string };
+  principal: {
+    '@odata.type': '#microsoft.graph.userIdentity';
+    id: string;
+    displayName: string;
+    userPrincipalName: string;
+  };
   resource: { id: string; displayName: string; type: string } | null;
 }
 
@@ -71,7 +76,11 @@ function identity(state: ReviewState, id: string | undefined): IdentityView | nu
   if (!id) return null;
   if (id === 'system') return { id, displayName: 'Stagecoach', userPrincipalName: null };
   const person = state.people[id];
-  return { id, displayName: person?.displayName ?? null, userPrincipalName: person?.userPrincipalName ?? null };
+  return {
+    id,
+    displayName: person?.displayName ?? null,
+    userPrincipalName: person?.userPrincipalName ?? null,
+  };
 }
 
 /** The item as seen in a stage (stageIndex) or at instance level (undefined: current or final decision). */
@@ -106,7 +115,11 @@ export function decisionItemView(state: ReviewState, item: ItemState, stageIndex
   };
 }
 
-function visibleItemIds(state: ReviewState, q: DecisionQuery, stage: StageState | undefined): string[] | RuleViolation {
+function visibleItemIds(
+  state: ReviewState,
+  q: DecisionQuery,
+  stage: StageState | undefined,
+): string[] | RuleViolation {
   const viewer = q.viewer;
   if (!stage) {
     if (viewer.kind === 'admin') return [...state.items.keys()];
@@ -132,7 +145,12 @@ export function listDecisions(state: ReviewState, q: DecisionQuery): DecisionPag
   let stage: StageState | undefined;
   if (q.stageId !== undefined) {
     stage = state.stages.find((s) => s.stageId === q.stageId);
-    if (!stage) return { code: 'review.stage_not_found', status: 404, message: `No stage '${q.stageId}' in this review` };
+    if (!stage)
+      return {
+        code: 'review.stage_not_found',
+        status: 404,
+        message: `No stage '${q.stageId}' in this review`,
+      };
   }
   const ids = visibleItemIds(state, q, stage);
   if (!Array.isArray(ids)) return ids;
@@ -157,14 +175,22 @@ export function getDecision(
   itemId: string,
   stageId?: string,
 ): DecisionItemView | RuleViolation {
-  const notFound = { code: 'review.decision_not_found', status: 404, message: `No decision item '${itemId}'` };
+  const notFound = {
+    code: 'review.decision_not_found',
+    status: 404,
+    message: `No decision item '${itemId}'`,
+  };
   const item = state.items.get(itemId);
   if (!item) return notFound;
   const page = listDecisions(state, { viewer, stageId, principalId: item.principal.id, skip: 0, top: 1 });
   if ('code' in page) return page;
   const view = page.value[0];
   if (view) return view;
-  return { code: 'review.not_a_reviewer', status: 403, message: 'You are not a reviewer of this decision item' };
+  return {
+    code: 'review.not_a_reviewer',
+    status: 403,
+    message: 'You are not a reviewer of this decision item',
+  };
 }
 
 /** The instance summary returned by the instance query. */

@@ -47,7 +47,10 @@ function stagePlans(input: DefinitionInput, appScope: boolean): StagePlan[] {
         reviewers: reviewers(input.reviewers, 'reviewers'),
         fallbackReviewers: reviewers(input.fallbackReviewers, 'fallbackReviewers'),
         recommendationsEnabled: s.recommendationsEnabled,
-        recommendationLookBackDays: lookBack(s.recommendationLookBackDuration, 'settings.recommendationLookBackDuration'),
+        recommendationLookBackDays: lookBack(
+          s.recommendationLookBackDuration,
+          'settings.recommendationLookBackDuration',
+        ),
         decisionsThatWillMoveToNextStage: null,
       },
     ];
@@ -58,10 +61,15 @@ function stagePlans(input: DefinitionInput, appScope: boolean): StagePlan[] {
     const field = `stageSettings[${i}]`;
     const expectedId = String(i + 1);
     if (stage.stageId !== expectedId) {
-      throw invalid(`${field}.stageId: stages run in sequence, so this stage must have stageId '${expectedId}', got '${stage.stageId}'`);
+      throw invalid(
+        `${field}.stageId: stages run in sequence, so this stage must have stageId '${expectedId}', got '${stage.stageId}'`,
+      );
     }
     const expectedDeps = i === 0 ? [] : [String(i)];
-    if (stage.dependsOn.length !== expectedDeps.length || stage.dependsOn.some((d, k) => d !== expectedDeps[k])) {
+    if (
+      stage.dependsOn.length !== expectedDeps.length ||
+      stage.dependsOn.some((d, k) => d !== expectedDeps[k])
+    ) {
       throw invalid(
         i === 0
           ? `${field}.dependsOn: stage '1' must not depend on another stage`
@@ -93,9 +101,16 @@ export function compileDefinition(definitionId: string, input: DefinitionInput):
   try {
     const s = input.settings;
     const inactiveDays =
-      input.scope.inactiveDuration !== undefined ? isoDurationToDays(input.scope.inactiveDuration) : undefined;
-    if (input.scope['@odata.type'] === '#microsoft.graph.accessReviewInactiveUsersQueryScope' && !inactiveDays) {
-      throw invalid('scope.inactiveDuration: required (and above zero) for an accessReviewInactiveUsersQueryScope');
+      input.scope.inactiveDuration !== undefined
+        ? isoDurationToDays(input.scope.inactiveDuration)
+        : undefined;
+    if (
+      input.scope['@odata.type'] === '#microsoft.graph.accessReviewInactiveUsersQueryScope' &&
+      !inactiveDays
+    ) {
+      throw invalid(
+        'scope.inactiveDuration: required (and above zero) for an accessReviewInactiveUsersQueryScope',
+      );
     }
     const scope = parseScopeQuery(input.scope.query, 'scope.query', inactiveDays);
     const stages = stagePlans(input, scope.resource.type === 'application');
@@ -109,13 +124,18 @@ export function compileDefinition(definitionId: string, input: DefinitionInput):
       }
       const range = s.recurrence.range;
       if (range.type === 'numbered' && range.numberOfOccurrences < 1) {
-        throw invalid('settings.recurrence.range.numberOfOccurrences: must be at least 1 for a numbered range');
+        throw invalid(
+          'settings.recurrence.range.numberOfOccurrences: must be at least 1 for a numbered range',
+        );
       }
       if (range.type === 'endDate' && (!range.endDate || range.endDate < range.startDate)) {
-        throw invalid('settings.recurrence.range.endDate: required for an endDate range and not before startDate');
+        throw invalid(
+          'settings.recurrence.range.endDate: required for an endDate range and not before startDate',
+        );
       }
     }
-    if (s.applyActions.length > 1) throw invalid('settings.applyActions: at most one apply action is supported');
+    if (s.applyActions.length > 1)
+      throw invalid('settings.applyActions: at most one apply action is supported');
     const disableAndDelete = s.applyActions.some(
       (a) => a['@odata.type'] === '#microsoft.graph.disableAndDeleteUserApplyAction',
     );
@@ -125,7 +145,9 @@ export function compileDefinition(definitionId: string, input: DefinitionInput):
       );
     }
     if (s.defaultDecisionEnabled && s.defaultDecision === 'None') {
-      throw invalid('settings.defaultDecision: must be Approve, Deny or Recommendation when defaultDecisionEnabled is true');
+      throw invalid(
+        'settings.defaultDecision: must be Approve, Deny or Recommendation when defaultDecisionEnabled is true',
+      );
     }
     return {
       definitionId,

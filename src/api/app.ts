@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import rateLimit from 'express-rate-limit';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { DefinitionService } from '../services/definitions';
+import type { DirectoryService } from '../services/directory';
+import type { InstanceService } from '../services/instances';
+import type { AuthSettings, LocalIssuer } from './auth';
+import { authenticate } from './auth';
+import { errorHandler, unknownRoute } from './errors';
+import { guard } from './guard';
+import { decisionRoutes } from './routes/decisions';
+import { definitionRoutes } from './routes/definitions';
+import { directoryRoutes } from './routes/directory';
+import { instanceRoutes } from './routes/instances';
+import { idSchema } from './routes/params';
+
+export interface AppDeps {
+  definitions: DefinitionService;
+  instances: InstanceService;
+  directory: DirectoryService;
+  auth: AuthSettings;
+  /** Present only with AUTH_MODE=local: serves demo tokens for any directory user. */
+  localIssuer?: LocalIssuer;
+  logger: Logger;
+  bodyLimit: string;
+  rateLimitPerMinute: number;
+}
+
+const FILTER_BY_CURRENT_USER = /filterByCurrentUser\(on=(?:'|%27)reviewer(?:'|%27)\)/g;
+
+/** The Express app: Graph v1.0 access reviews surface, directory reads, demo token endpoint. */
+export function createApp(deps: AppDeps) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(helmet());
+
+  app.use((req, res, next) => {
+    const requestId = (req.get('client-request-id') ?? randomUUID()).slice(0, 100);
+    res.setHeader('request-id', requestId);
+    res.setHeader('client-request-id', requestId);
+    const log = deps.logger.child({ requestId });
+    res.locals.log = log;
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      log.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms) }, 'request');
+    });
+    // Graph's function-call segment maps onto a plain path segment; the route decides what it means.
+    req.url = req.url.replace(FILTER_BY_CURRENT_USER, 'filterByCurrentUser');
+    next();
+  });
+
+  app.use(express.json({ limit: deps.bodyLimit, type: ['application/json', 'application/*+json'] }));
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  if (deps.localIssuer) {
+    const issuer = deps.localIssuer;
+    app.post(
+      '/auth/local/token',
+      guard(
+        { body: z.strictObject({ userId: idSchema, admin: z.boolean().default(false) }) },
+        async ({ body }, _req, res) => {
+          await deps.directory.user(body.userId);
+          const roles = body.admin ? [deps.auth.adminRole] : [];
+          const token = await issuer.issue(body.userId, { roles });
+          res.json({ token_type: 'Bearer', expires_in: 8 * 3600, access_token: token });
+        },
+      ),
+    );
+  }
+
+  const v1 = express.Router();
+  v1.use(authenticate(deps.auth));
+  v1.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit: deps.rateLimitPerMinute,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      keyGenerator: (_req, res) => (res.locals.caller as { userId: string }).userId,
+      handler: (_req, res) => {
+        res
+          .status(429)
+          .json({ error: { code: 'request.rate_limited', message: 'Too many requests; retry later' } });
+      },
+    }),
+  );
+  const reviews = express.Router();
+  reviews.use(definitionRoutes(deps.definitions, deps.instances));
+  reviews.use(instanceRoutes(deps.instances));
+  reviews.use(decisionRoutes(deps.instances));
+  v1.use('/identityGovernance/accessReviews', reviews);
+  v1.use(directoryRoutes(deps.directory));
+  app.use('/v1.0', v1);
+
+  app.use(unknownRoute);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,40 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { AppError } from '../domain/errors';
+
+/** Graph-style error body. */
+export const errorBody = (code: string, message: string) => ({ error: { code, message } });
+
+/** 404 for routes that do not exist. */
+export function unknownRoute(req: Request, res: Response) {
+  res.status(404).json(errorBody('request.unknown_route', `No route for ${req.method} ${req.path}`));
+}
+
+/**
+ * The one error middleware: AppErrors keep their code and status; body-parser failures become 400/413;
+ * anything else is logged and answered with a generic 500 that echoes nothing.
+ */
+export function errorHandler(logger: Logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (res.headersSent) return;
+    if (err instanceof AppError) {
+      res.status(err.status).json(errorBody(err.code, err.message));
+      return;
+    }
+    const type = (err as { type?: string }).type;
+    if (type === 'entity.parse.failed') {
+      res.status(400).json(errorBody('request.malformed_json', 'The request body is not valid JSON'));
+      return;
+    }
+    if (type === 'entity.too.large') {
+      res.status(413).json(errorBody('request.too_large', 'The request body is too large'));
+      return;
+    }
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+      res.status(415).json(errorBody('request.unsupported_encoding', 'Unsupported body encoding'));
+      return;
+    }
+    (res.locals.log ?? logger).error({ err }, 'unhandled error');
+    res.status(500).json(errorBody('internal_error', 'An unexpected error occurred'));
+  };
+}

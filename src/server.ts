@@ -1,0 +1,27 @@
+import { parseConfig } from './config';
+import { EmbeddedDirectory } from './directory/embedded';
+import { createLogger } from './logger';
+import { createApi, createAuth, createClient, listen } from './runtime';
+
+/** API-only entry point (production): serves the Graph-shaped API against TEMPORAL_ADDRESS. */
+async function main() {
+  const config = parseConfig(process.env, 'api');
+  const logger = createLogger(config.LOG_LEVEL);
+  const directory = await EmbeddedDirectory.open({
+    stateFile: config.DIRECTORY_FILE,
+    seedFile: config.DIRECTORY_SEED,
+  });
+  const client = await createClient(config);
+  const { auth, localIssuer } = await createAuth(config);
+  const app = createApi(config, { client, directory, auth, localIssuer, logger });
+  const server = await listen(app, config.PORT, config.HOST);
+  logger.info({ port: config.PORT, authMode: config.AUTH_MODE }, 'API listening');
+  const stop = () => server.close(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import type { Definition, DefinitionInput } from '../domain/definition-schema';
+import { notFound } from '../domain/errors';
+import { seriesWorkflowId } from '../domain/ids';
+import { compileDefinition } from '../domain/validate-definition';
+import { definitionIdSearchAttribute } from '../search-attributes';
+import type { SeriesView } from '../workflows';
+import {
+  endSeriesSignal,
+  reviewSeries,
+  seriesQuery,
+  stopInstanceSignal,
+  updateDefinitionSignal,
+} from '../workflows';
+import type { Caller } from './caller';
+import { requireAdmin } from './caller';
+import type { TemporalGateway } from './temporal-gateway';
+import { isWorkflowNotFound } from './temporal-gateway';
+
+/** Looks up display data of a user for createdBy. */
+export type IdentityLookup = (
+  userId: string,
+) => Promise<{ displayName: string; userPrincipalName: string } | undefined>;
+
+/** Access review definitions: each one is a running review-series workflow. */
+export class DefinitionService {
+  constructor(
+    private readonly gw: TemporalGateway,
+    private readonly lookup: IdentityLookup,
+  ) {}
+
+  async create(input: DefinitionInput, caller: Caller): Promise<Definition> {
+    requireAdmin(caller);
+    const id = randomUUID();
+    const plan = compileDefinition(id, input);
+    const now = new Date().toISOString();
+    const who = await this.lookup(caller.userId);
+    const definition: Definition = {
+      ...input,
+      id,
+      status: 'NotStarted',
+      createdBy: {
+        id: caller.userId,
+        displayName: who?.displayName ?? null,
+        userPrincipalName: who?.userPrincipalName ?? null,
+      },
+      createdDateTime: now,
+      lastModifiedDateTime: now,
+    };
+    await this.gw.client.workflow.start(reviewSeries, {
+      workflowId: seriesWorkflowId(id),
+      taskQueue: this.gw.taskQueue,
+      args: [{ definition, plan }],
+      memo: { displayName: definition.displayName },
+      typedSearchAttributes: [{ key: definitionIdSearchAttribute, value: id }],
+    });
+    return definition;
+  }
+
+  /** The definition and its instances; 404 when unknown or deleted. */
+  async get(id: string): Promise<SeriesView> {
+    return this.gw
+      .with(seriesWorkflowId(id), 'definition.not_found', `Definition '${id}'`, async (h) => {
+        const description = await h.describe();
+        if (description.status.name !== 'RUNNING') throw new NotFoundMarker();
+        return h.query(seriesQuery);
+      })
+      .catch((err) => {
+        if (err instanceof NotFoundMarker) throw this.notFound(id);
+        throw err;
+      });
+  }
+
+  async list(skip: number, top: number): Promise<{ value: Definition[]; more: boolean }> {
+    const value: Definition[] = [];
+    let index = 0;
+    let more = false;
+    const query = `WorkflowType = 'reviewSeries' AND ExecutionStatus = 'Running'`;
+    for await (const wf of this.gw.client.workflow.list({ query })) {
+      if (index++ < skip) continue;
+      if (value.length === top) {
+        more = true;
+        break;
+      }
+      try {
+        value.push((await this.gw.handle(wf.workflowId).query(seriesQuery)).definition);
+      } catch (err) {
+        if (!isWorkflowNotFound(err)) throw err;
+      }
+    }
+    return { value, more };
+  }
+
+  async update(id: string, input: DefinitionInput, caller: Caller): Promise<Definition> {
+    requireAdmin(caller);
+    const current = await this.get(id);
+    const plan = compileDefinition(id, input);
+    const definition: Definition = {
+      ...input,
+      id,
+      status: current.definition.status,
+      createdBy: current.definition.createdBy,
+      createdDateTime: current.definition.createdDateTime,
+      lastModifiedDateTime: new Date().toISOString(),
+    };
+    await this.gw.handle(seriesWorkflowId(id)).signal(updateDefinitionSignal, { definition, plan });
+    return definition;
+  }
+
+  /** Ends the series and stops its running instances (they complete and apply per their settings). */
+  async delete(id: string, caller: Caller): Promise<void> {
+    requireAdmin(caller);
+    const current = await this.get(id);
+    await this.gw.handle(seriesWorkflowId(id)).signal(endSeriesSignal, { by: caller.userId });
+    for (const instance of current.instances.filter((i) => !i.completed)) {
+      try {
+        await this.gw.handle(instance.workflowId).signal(stopInstanceSignal, { by: caller.userId });
+      } catch (err) {
+        if (!isWorkflowNotFound(err)) throw err;
+      }
+    }
+  }
+
+  private notFound(id: string) {
+    return notFound('definition.not_found', `Definition '${id}' not found`);
+  }
+}
+
+class NotFoundMarker extends Error {}

@@ -1,0 +1,348 @@
+import type { Definition } from '../domain/definition-schema';
+import { AppError, conflict, forbidden } from '../domain/errors';
+import type { DecisionValue, ReviewerDecision } from '../domain/review-events';
+import type { RuleViolation } from '../domain/review-rules';
+import type { DecisionItemView, DecisionPage, InstanceView } from '../domain/review-views';
+import type { SeriesInstance } from '../workflows';
+import {
+  acceptRecommendationsSignal,
+  applyDecisionsSignal,
+  checkDecisionsQuery,
+  decisionQuery,
+  decisionsQuery,
+  instanceQuery,
+  recordDecisionsSignal,
+  resetDecisionsSignal,
+  reviewerQuery,
+  sendReminderSignal,
+  stopInstanceSignal,
+  stopStageSignal,
+} from '../workflows';
+import type { Caller } from './caller';
+import { requireAdmin } from './caller';
+import { viewerOf } from './caller';
+import type { DefinitionService } from './definitions';
+import type { TemporalGateway } from './temporal-gateway';
+
+const violation = (v: RuleViolation) => new AppError(v.code, v.status, v.message);
+const isViolation = (x: object): x is RuleViolation => 'code' in x && 'status' in x;
+/** accessReviewInstance in Graph's shape. */
+export interface GraphInstance {
+  id: string;
+  startDateTime: string;
+  endDateTime: string;
+  status: string;
+  scope: Definition['scope'];
+  reviewers: Definition['reviewers'];
+  fallbackReviewers: Definition['fallbackReviewers'];
+}
+
+/** accessReviewStage in Graph's shape. */
+export interface GraphStage {
+  id: string;
+  startDateTime: string | null;
+  endDateTime: string | null;
+  status: string;
+  reviewers: Definition['reviewers'];
+  fallbackReviewers: Definition['fallbackReviewers'];
+}
+
+export interface DecisionListOptions {
+  stageId?: string;
+  decision?: DecisionValue;
+  principalId?: string;
+  skip: number;
+  top: number;
+  asReviewer?: boolean;
+}
+
+/** Review instances, their stages and decision items: queries and signals to instance workflows. */
+export class InstanceService {
+  constructor(
+    private readonly gw: TemporalGateway,
+    private readonly definitions: DefinitionService,
+  ) {}
+
+  private async located(definitionId: string, instanceId: string) {
+    const series = await this.definitions.get(definitionId);
+    const record = series.instances.find((i) => i.instanceId === instanceId);
+    if (!record) throw new AppError('instance.not_found', 404, `Instance '${instanceId}' not found`);
+    return { definition: series.definition, record };
+  }
+
+  private view(record: SeriesInstance): Promise<InstanceView> {
+    return this.gw.with(record.workflowId, 'instance.not_found', `Instance '${record.instanceId}'`, (h) =>
+      h.query(instanceQuery),
+    );
+  }
+
+  private graphInstance(definition: Definition, view: InstanceView): GraphInstance {
+    return {
+      id: view.id,
+      startDateTime: view.startDateTime,
+      endDateTime: view.endDateTime,
+      status: view.status,
+      scope: definition.instanceEnumerationScope ?? definition.scope,
+      reviewers: definition.reviewers,
+      fallbackReviewers: definition.fallbackReviewers,
+    };
+  }
+
+  /** Instances of a definition; non-admins only see those where they review something now. */
+  async list(definitionId: string, caller: Caller, asReviewer = false): Promise<GraphInstance[]> {
+    const series = await this.definitions.get(definitionId);
+    const out: GraphInstance[] = [];
+    for (const record of series.instances) {
+      if (!caller.isAdmin || asReviewer) {
+        const role = await this.gw.handle(record.workflowId).query(reviewerQuery, { userId: caller.userId });
+        if (!role.isReviewer) continue;
+      }
+      out.push(this.graphInstance(series.definition, await this.view(record)));
+    }
+    return out;
+  }
+
+  async get(definitionId: string, instanceId: string, caller: Caller): Promise<GraphInstance> {
+    const { definition, record } = await this.located(definitionId, instanceId);
+    await this.requireParticipant(record, caller);
+    return this.graphInstance(definition, await this.view(record));
+  }
+
+  async stages(
+    definitionId: string,
+    instanceId: string,
+    caller: Caller,
+    asReviewer = false,
+  ): Promise<GraphStage[]> {
+    const { definition, record } = await this.located(definitionId, instanceId);
+    if (!caller.isAdmin || asReviewer) {
+      const role = await this.gw.handle(record.workflowId).query(reviewerQuery, { userId: caller.userId });
+      if (!role.isReviewer) return [];
+    }
+    const view = await this.view(record);
+    return view.stages.map((s, i) => {
+      const settings = definition.stageSettings?.[i];
+      return {
+        id: s.id,
+        startDateTime: s.startDateTime,
+        endDateTime: s.endDateTime,
+        status: s.status,
+        reviewers: settings?.reviewers ?? definition.reviewers,
+        fallbackReviewers: settings?.fallbackReviewers ?? definition.fallbackReviewers,
+      };
+    });
+  }
+
+  async stage(
+    definitionId: string,
+    instanceId: string,
+    stageId: string,
+    caller: Caller,
+  ): Promise<GraphStage> {
+    const all = await this.stages(definitionId, instanceId, caller);
+    const found = all.find((s) => s.id === stageId);
+    if (!found) throw new AppError('stage.not_found', 404, `Stage '${stageId}' not found`);
+    return found;
+  }
+
+  private async requireParticipant(record: SeriesInstance, caller: Caller) {
+    if (caller.isAdmin) return;
+    const role = await this.gw.handle(record.workflowId).query(reviewerQuery, { userId: caller.userId });
+    if (!role.isReviewer)
+      throw forbidden('review.not_a_reviewer', 'You are not a reviewer of this access review');
+  }
+
+  async decisions(
+    definitionId: string,
+    instanceId: string,
+    caller: Caller,
+    options: DecisionListOptions,
+  ): Promise<DecisionPage> {
+    const { record } = await this.located(definitionId, instanceId);
+    const page = await this.gw.handle(record.workflowId).query(decisionsQuery, {
+      viewer: viewerOf(caller, options.asReviewer),
+      stageId: options.stageId,
+      decision: options.decision,
+      principalId: options.principalId,
+      skip: options.skip,
+      top: options.top,
+    });
+    if (isViolation(page)) throw violation(page);
+    return page;
+  }
+
+  async decision(
+    definitionId: string,
+    instanceId: string,
+    itemId: string,
+    caller: Caller,
+    stageId?: string,
+  ): Promise<DecisionItemView> {
+    const { record } = await this.located(definitionId, instanceId);
+    const view = await this.gw
+      .handle(record.workflowId)
+      .query(decisionQuery, { viewer: viewerOf(caller), itemId, stageId });
+    if (isViolation(view)) throw violation(view);
+    return view;
+  }
+
+  /** Records decisions after the workflow's own rules accepted them in a dry run (R5). */
+  async recordDecisions(
+    definitionId: string,
+    instanceId: string,
+    caller: Caller,
+    decisions: { itemId: string; decision: ReviewerDecision; justification?: string | null }[],
+    stageId?: string,
+  ): Promise<void> {
+    const { record } = await this.located(definitionId, instanceId);
+    const handle = this.gw.handle(record.workflowId);
+    if (stageId !== undefined) await this.requireCurrentStage(record, stageId);
+    const payload = { reviewerId: caller.userId, decisions };
+    const problems = await handle.query(checkDecisionsQuery, payload);
+    const first = problems.find((p): p is RuleViolation => p !== null);
+    if (first) throw violation(first);
+    await handle.signal(recordDecisionsSignal, payload);
+  }
+
+  /** 404 for an unknown stage, 409 unless it is the stage in progress. */
+  private async requireCurrentStage(record: SeriesInstance, stageId: string): Promise<InstanceView> {
+    const view = await this.gw.handle(record.workflowId).query(instanceQuery);
+    const stage = view.stages.find((s) => s.id === stageId);
+    if (!stage) throw new AppError('stage.not_found', 404, `Stage '${stageId}' not found`);
+    if (view.currentStageId !== stageId) {
+      throw conflict(
+        'review.stage_not_in_progress',
+        `Stage '${stageId}' is ${stage.status}, not in progress`,
+      );
+    }
+    return view;
+  }
+
+  /** Graph's batchRecordDecisions: one decision for all the caller's current items, optionally of one principal. */
+  async batchRecordDecisions(
+    definitionId: string,
+    instanceId: string,
+    caller: Caller,
+    body: {
+      decision: ReviewerDecision;
+      justification?: string | null;
+      principalId?: string | null;
+      resourceId?: string | null;
+    },
+    stageId?: string,
+  ): Promise<number> {
+    const { record } = await this.located(definitionId, instanceId);
+    const handle = this.gw.handle(record.workflowId);
+    const view = await handle.query(instanceQuery);
+    if (view.currentStageId === null || (stageId !== undefined && stageId !== view.currentStageId)) {
+      throw conflict(
+        'review.stage_not_in_progress',
+        'Decisions can only be recorded while the stage is in progress',
+      );
+    }
+    if (body.resourceId && body.resourceId !== (await this.resourceIdOf(record))) return 0;
+    const page = await handle.query(decisionsQuery, {
+      viewer: { kind: 'reviewer', userId: caller.userId },
+      principalId: body.principalId ?? undefined,
+      skip: 0,
+      top: Number.MAX_SAFE_INTEGER,
+    });
+    if (isViolation(page)) throw violation(page);
+    const decisions = page.value.map((d) => ({
+      itemId: d.id,
+      decision: body.decision,
+      justification: body.justification ?? null,
+    }));
+    if (decisions.length === 0) return 0;
+    const payload = { reviewerId: caller.userId, decisions };
+    const problems = await handle.query(checkDecisionsQuery, payload);
+    const first = problems.find((p): p is RuleViolation => p !== null);
+    if (first) throw violation(first);
+    await handle.signal(recordDecisionsSignal, payload);
+    return decisions.length;
+  }
+
+  private async resourceIdOf(record: SeriesInstance): Promise<string | undefined> {
+    const page = await this.gw.handle(record.workflowId).query(decisionsQuery, {
+      viewer: { kind: 'admin', userId: 'system' },
+      skip: 0,
+      top: 1,
+    });
+    return isViolation(page) ? undefined : page.value[0]?.resource?.id;
+  }
+
+  /** Admin actions that need a given instance status (409 otherwise). */
+  async adminAction(
+    definitionId: string,
+    instanceId: string,
+    caller: Caller,
+    action: 'stop' | 'stopStage' | 'applyDecisions' | 'resetDecisions' | 'sendReminder',
+    stageId?: string,
+  ): Promise<void> {
+    requireAdmin(caller);
+    const { record } = await this.located(definitionId, instanceId);
+    const handle = this.gw.handle(record.workflowId);
+    const view = await handle.query(instanceQuery);
+    const by = { by: caller.userId };
+    const inProgress =
+      view.status === 'InProgress' || view.status === 'Initializing' || view.status === 'NotStarted';
+    switch (action) {
+      case 'stop':
+        if (!inProgress)
+          throw conflict('review.instance_not_in_progress', `The review is already ${view.status}`);
+        return handle.signal(stopInstanceSignal, by);
+      case 'applyDecisions':
+        if (view.status !== 'Completed') {
+          throw conflict(
+            'review.instance_not_completed',
+            `Decisions can only be applied to a Completed review; it is ${view.status}`,
+          );
+        }
+        return handle.signal(applyDecisionsSignal, by);
+      case 'stopStage': {
+        const stage = view.stages.find((s) => s.id === stageId);
+        if (!stage) throw new AppError('stage.not_found', 404, `Stage '${stageId}' not found`);
+        if (view.currentStageId !== stageId) {
+          throw conflict(
+            'review.stage_not_in_progress',
+            `Stage '${stageId}' is ${stage.status}, not in progress`,
+          );
+        }
+        return handle.signal(stopStageSignal, by);
+      }
+      case 'resetDecisions':
+      case 'sendReminder':
+        if (view.currentStageId === null) {
+          throw conflict(
+            'review.stage_not_in_progress',
+            `No stage is in progress; the review is ${view.status}`,
+          );
+        }
+        return handle.signal(action === 'resetDecisions' ? resetDecisionsSignal : sendReminderSignal, by);
+    }
+  }
+
+  /** acceptRecommendations: admins for every item, reviewers for their own NotReviewed items. */
+  async acceptRecommendations(
+    definitionId: string,
+    instanceId: string,
+    caller: Caller,
+    stageId?: string,
+  ): Promise<void> {
+    const { record } = await this.located(definitionId, instanceId);
+    const handle = this.gw.handle(record.workflowId);
+    if (stageId !== undefined) {
+      await this.requireCurrentStage(record, stageId);
+    } else {
+      const view = await handle.query(instanceQuery);
+      if (view.currentStageId === null) {
+        throw conflict(
+          'review.stage_not_in_progress',
+          `No stage is in progress; the review is ${view.status}`,
+        );
+      }
+    }
+    if (!caller.isAdmin) await this.requireParticipant(record, caller);
+    await handle.signal(acceptRecommendationsSignal, { viewer: viewerOf(caller) });
+  }
+}
