@@ -24,7 +24,13 @@ function stripVersion(query: string): string {
 export function parseScopeQuery(query: string, field: string, inactiveDays?: number): ScopeSpec {
   const q = stripVersion(query);
   const [path = '', search = ''] = q.split('?', 2);
-  const principals = GUEST_FILTER.test(decodeURIComponent(search)) ? 'guests' : 'all';
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(search);
+  } catch {
+    throw new QueryError(field, `${field}: malformed percent-encoding in scope query '${query}'`);
+  }
+  const principals = GUEST_FILTER.test(decoded) ? 'guests' : 'all';
   const group = new RegExp(`^/groups/${ID}/(transitiveMembers|members)(/microsoft\\.graph\\.user)?/?$`).exec(
     path,
   );

@@ -41,6 +41,11 @@ import { guestDeletion } from './guest-deletion';
 export interface AccessReviewInstanceInput {
   instanceId: string;
   plan: ReviewPlan;
+  /**
+   * Index Stagecoach's custom search attributes (definition, stage, status) for the Web UI. Off only
+   * where the server has none registered (the time-skipping test server cannot register them).
+   */
+  searchAttributes?: boolean;
 }
 
 /** Decisions of one reviewer, single (PATCH) or batched (batchRecordDecisions) — one signal either way. */
@@ -91,7 +96,10 @@ const { applyDecisions } = proxyActivities<Activities>({
 const APPLY_BATCH = 500;
 const now = () => new Date().toISOString();
 
+let indexSearchAttributes = true;
+
 function setStatusAttributes(state: ReviewState): void {
+  if (!indexSearchAttributes) return;
   const stage = currentStage(state);
   upsertSearchAttributes([
     { key: reviewStatusSearchAttribute, value: state.status },
@@ -106,6 +114,7 @@ function setStatusAttributes(state: ReviewState): void {
  */
 export async function accessReviewInstance(input: AccessReviewInstanceInput): Promise<InstanceView> {
   const { plan } = input;
+  indexSearchAttributes = input.searchAttributes ?? true;
   const state = initialState(input.instanceId, plan, now());
   const emit = (event: ReviewEvent) => {
     evolve(state, event);
@@ -181,7 +190,8 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
   });
 
   upsertMemo({ displayName: plan.displayName });
-  upsertSearchAttributes([{ key: definitionIdSearchAttribute, value: plan.definitionId }]);
+  if (indexSearchAttributes)
+    upsertSearchAttributes([{ key: definitionIdSearchAttribute, value: plan.definitionId }]);
   emit({ type: 'InstanceStarted', at: now(), instanceId: input.instanceId, plan });
   setStatusAttributes(state);
 

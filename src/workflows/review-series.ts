@@ -32,6 +32,8 @@ export interface ReviewSeriesInput {
   plan: ReviewPlan;
   /** Carried over continue-as-new. */
   instances?: SeriesInstance[];
+  /** See AccessReviewInstanceInput.searchAttributes. */
+  searchAttributes?: boolean;
 }
 
 export interface SeriesView {
@@ -56,6 +58,10 @@ const KEEP_INSTANCES_AFTER_CONTINUE = 1000;
  */
 export async function reviewSeries(input: ReviewSeriesInput): Promise<SeriesView> {
   let { definition, plan } = input;
+  const indexed = input.searchAttributes ?? true;
+  const indexStatus = (status: Definition['status']) => {
+    if (indexed) upsertSearchAttributes([{ key: reviewStatusSearchAttribute, value: status }]);
+  };
   const instances: SeriesInstance[] = input.instances ?? [];
   let ended = false;
   let next: string | undefined;
@@ -86,11 +92,11 @@ export async function reviewSeries(input: ReviewSeriesInput): Promise<SeriesView
   setHandler(seriesQuery, view);
 
   upsertMemo({ displayName: definition.displayName });
-  upsertSearchAttributes([{ key: definitionIdSearchAttribute, value: definition.id }]);
+  if (indexed) upsertSearchAttributes([{ key: definitionIdSearchAttribute, value: definition.id }]);
 
   for (let index = instances.length; !ended; index++) {
     next = occurrenceStart(definition.settings.recurrence, definition.createdDateTime, index);
-    upsertSearchAttributes([{ key: reviewStatusSearchAttribute, value: statusOf() }]);
+    indexStatus(statusOf());
     if (next === undefined) break;
     const wait = Date.parse(next) - Date.now();
     if (wait > 0) {
@@ -101,10 +107,10 @@ export async function reviewSeries(input: ReviewSeriesInput): Promise<SeriesView
     const workflowId = instanceWorkflowId(definition.id, instanceId);
     const handle = await startChild(accessReviewInstance, {
       workflowId,
-      args: [{ instanceId, plan }],
+      args: [{ instanceId, plan, searchAttributes: indexed }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       memo: { displayName: definition.displayName },
-      typedSearchAttributes: [{ key: definitionIdSearchAttribute, value: definition.id }],
+      typedSearchAttributes: indexed ? [{ key: definitionIdSearchAttribute, value: definition.id }] : [],
     });
     const record: SeriesInstance = {
       occurrence: index + 1,
@@ -124,10 +130,11 @@ export async function reviewSeries(input: ReviewSeriesInput): Promise<SeriesView
         definition,
         plan,
         instances: instances.slice(-KEEP_INSTANCES_AFTER_CONTINUE),
+        searchAttributes: indexed,
       });
     }
   }
-  upsertSearchAttributes([{ key: reviewStatusSearchAttribute, value: statusOf() }]);
+  indexStatus(statusOf());
   // The series stays open as the definition's record (PUT, GET) until the definition is deleted.
   await condition(() => ended);
   await condition(allHandlersFinished);

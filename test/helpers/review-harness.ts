@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities } from '../../src/activities';
+import { EmbeddedDirectory } from '../../src/directory/embedded';
+import type { DirectoryApplication, DirectoryGroup, DirectoryUser } from '../../src/directory/port';
+import type { DefinitionInput } from '../../src/domain/definition-schema';
+import { definitionInputSchema } from '../../src/domain/definition-schema';
+import { decisionItemIdFor } from '../../src/domain/ids';
+import type { DecisionValue, ReviewerDecision } from '../../src/domain/review-events';
+import { compileDefinition } from '../../src/domain/validate-definition';
+import { InMemoryApplyLedger } from '../../src/store/apply-ledger';
+import {
+  accessReviewInstance,
+  decisionsQuery,
+  instanceQuery,
+  recordDecisionsSignal,
+  stopInstanceSignal,
+  stopStageSignal,
+} from '../../src/workflows';
+import type { DecisionItemView } from '../../src/domain/review-views';
+
+export const TASK_QUEUE_PREFIX = 'review-test';
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The workflow bundle, built once per test file. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger });
+  return bundle;
+}
+
+const noop = () => undefined;
+const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
+
+/** A user for test tenants; sensible defaults, override what matters. */
+export function user(id: string, extra: Partial<DirectoryUser> = {}): DirectoryUser {
+  return {
+    id,
+    displayName: id,
+    userPrincipalName: `${id}@contoso.test`,
+    userType: 'Member',
+    accountEnabled: true,
+    managerId: null,
+    createdDateTime: '2020-01-01T00:00:00.000Z',
+    lastSignInDateTime: new Date().toISOString(),
+    ...extra,
+  };
+}
+
+export function group(id: string, memberIds: string[], ownerIds: string[] = []): DirectoryGroup {
+  return { id, displayName: id, memberIds, ownerIds };
+}
+
+export function application(id: string, assignedUserIds: string[], ownerIds: string[] = []): DirectoryApplication {
+  return { id, displayName: id, assignedUserIds, ownerIds };
+}
+
+/** A running review against an in-memory directory, with helpers to decide, stop and inspect it. */
+export class ReviewRun {
+  constructor(
+    readonly handle: WorkflowHandle<typeof accessReviewInstance>,
+    readonly instanceId: string,
+    readonly directory: EmbeddedDirectory,
+  ) {}
+
+  itemId(principalId: string) {
+    return decisionItemIdFor(this.instanceId, principalId);
+  }
+
+  async decide(reviewerId: string, principalId: string, decision: ReviewerDecision, justification = 'reviewed') {
+    await this.handle.signal(recordDecisionsSignal, {
+      reviewerId,
+      decisions: [{ itemId: this.itemId(principalId), decision, justification }],
+    });
+  }
+
+  async stopStage() {
+    await this.handle.signal(stopStageSignal, { by: 'admin' });
+  }
+
+  async stop() {
+    await this.handle.signal(stopInstanceSignal, { by: 'admin' });
+  }
+
+  instance() {
+    return this.handle.query(instanceQuery);
+  }
+
+  /** Admin view of all decision items (instance level, or one stage). */
+  async items(stageId?: string): Promise<DecisionItemView[]> {
+    const page = await this.handle.query(decisionsQuery, {
+      viewer: { kind: 'admin', userId: 'admin' },
+      stageId,
+      skip: 0,
+      top: 100_000,
+    });
+    if ('code' in page) throw new Error(page.message);
+    return page.value;
+  }
+
+  /** principal id → decision, for compact assertions. */
+  async decisions(stageId?: string): Promise<Record<string, DecisionValue>> {
+    return Object.fromEntries((await this.items(stageId)).map((i) => [i.principal.id, i.decision]));
+  }
+
+  /** Principal ids in a stage. */
+  async stageMembers(stageId: string): Promise<string[]> {
+    return (await this.items(stageId)).map((i) => i.principal.id).sort();
+  }
+}
+
+/** Runs `fn` with a worker on a fresh task queue over the given tenant. */
+export async function withReview(
+  env: TestWorkflowEnvironment,
+  tenant: { users: DirectoryUser[]; groups?: DirectoryGroup[]; applications?: DirectoryApplication[] },
+  definition: Record<string, unknown>,
+  fn: (run: ReviewRun) => Promise<void>,
+): Promise<void> {
+  const directory = EmbeddedDirectory.inMemory({
+    users: tenant.users,
+    groups: tenant.groups ?? [],
+    applications: tenant.applications ?? [],
+  });
+  const taskQueue = `${TASK_QUEUE_PREFIX}-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities({ directory, applyLedger: new InMemoryApplyLedger() }),
+  });
+  const definitionId = randomUUID();
+  const input: DefinitionInput = definitionInputSchema.parse(definition);
+  const plan = compileDefinition(definitionId, input);
+  const instanceId = randomUUID();
+  await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(accessReviewInstance, {
+      workflowId: `access-review/${definitionId}/${instanceId}`,
+      taskQueue,
+      args: [{ instanceId, plan, searchAttributes: false }],
+    });
+    await fn(new ReviewRun(handle, instanceId, directory));
+  });
+}
+
+/** Polls a query until the predicate holds (workflow tasks run asynchronously to the test). */
+export async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what = 'condition'): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const v = await read();
+    if (ok(v)) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
