@@ -19,7 +19,15 @@ const REVIEWERS = ['r0', 'r1', 'r2', 'r3'];
 const MOVE_ON: MoveOnValue[] = ['Approve', 'Deny', 'NotReviewed', 'DontKnow', 'Recommendation'];
 
 type Action =
-  | { kind: 'decide'; reviewer: number; item: number; decision: ReviewerDecision; justification: string }
+  | {
+      kind: 'decide';
+      /** Mostly pick an item of the current stage and one of its assigned reviewers, sometimes anyone/anything. */
+      assigned: boolean;
+      reviewer: number;
+      item: number;
+      decision: ReviewerDecision;
+      justification: string;
+    }
   | { kind: 'accept'; viewer: number | 'admin' }
   | { kind: 'reset' };
 
@@ -46,9 +54,10 @@ const MAX_PRINCIPALS = 8;
 
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
   {
-    weight: 8,
+    weight: 16,
     arbitrary: fc.record({
       kind: fc.constant('decide' as const),
+      assigned: fc.nat(9).map((n) => n < 8),
       reviewer: fc.nat(REVIEWERS.length - 1),
       item: fc.nat(MAX_PRINCIPALS - 1),
       decision: fc.constantFrom<ReviewerDecision>('Approve', 'Deny', 'DontKnow'),
@@ -75,7 +84,7 @@ const stageArb: fc.Arbitrary<StageInput> = fc.record({
     fc.constantFrom<RecommendationValue | null>('Approve', 'Deny', 'NoInfoAvailable', null),
     { minLength: MAX_PRINCIPALS, maxLength: MAX_PRINCIPALS },
   ),
-  actions: fc.array(actionArb, { maxLength: 40 }),
+  actions: fc.array(actionArb, { maxLength: 50 }),
 });
 
 const scenarioArb: fc.Arbitrary<Scenario> = fc.integer({ min: 1, max: 3 }).chain((n) =>
@@ -188,8 +197,11 @@ function simulate(scenario: Scenario): Run {
         b.resetDecisions();
         model.clear();
       } else if (action.kind === 'decide') {
-        const itemId = allItems[action.item % allItems.length]!;
-        const reviewerId = REVIEWERS[action.reviewer]!;
+        const pool = action.assigned && itemIds.length > 0 ? itemIds : allItems;
+        const itemId = pool[action.item % pool.length]!;
+        const candidates = action.assigned ? reviewersOfItem(itemId) : [];
+        const reviewerId =
+          candidates.length > 0 ? candidates[action.reviewer % candidates.length]! : REVIEWERS[action.reviewer]!;
         const expectedCode = !inStage.has(itemId)
           ? 'review.not_a_reviewer'
           : !reviewersOfItem(itemId).includes(reviewerId)

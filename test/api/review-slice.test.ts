@@ -1,0 +1,103 @@
+import request from 'supertest';
+import type { Stack } from '../helpers/stack';
+import { startStack } from '../helpers/stack';
+import { until } from '../helpers/review-harness';
+
+const FINANCE = '56b642ff-312b-4458-9263-d915740b44fe';
+const ADMIN = 'f644c791-1b7c-4ab5-bcda-1fd65cc7538c';
+const LEE = '7c32e15c-d4d0-49aa-9eb3-0793e032aa70';
+const DIEGO = '0b286f07-2b2a-43cd-a0d8-2051f4ab3be7';
+const REVIEWS = '/v1.0/identityGovernance/accessReviews';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const auth = async (userId: string, admin = false) => ({ authorization: `Bearer ${await stack.token(userId, admin)}` });
+
+describe('the review slice over HTTP', () => {
+  it('creates a self-review of a group, records a Deny, stops it and removes the denied member', async () => {
+    const admin = await auth(ADMIN, true);
+    const created = await request(stack.baseUrl)
+      .post(`${REVIEWS}/definitions`)
+      .set(admin)
+      .send({
+        displayName: 'Finance Team quarterly review',
+        scope: { query: `/groups/${FINANCE}/transitiveMembers`, queryType: 'MicrosoftGraph' },
+        settings: { instanceDurationInDays: 14, autoApplyDecisionsEnabled: true },
+      });
+    expect(created.status).toBe(201);
+    expect(created.body.id).toMatch(/^[0-9a-f-]{36}$/);
+    const defId = created.body.id as string;
+
+    const instances = await until(
+      () => request(stack.baseUrl).get(`${REVIEWS}/definitions/${defId}/instances`).set(admin),
+      (r) => r.status === 200 && r.body.value.length === 1 && r.body.value[0].status === 'InProgress',
+      'instance InProgress',
+    );
+    const instId = instances.body.value[0].id as string;
+    const base = `${REVIEWS}/definitions/${defId}/instances/${instId}`;
+
+    const lee = await auth(LEE);
+    const mine = await request(stack.baseUrl).get(`${base}/decisions/filterByCurrentUser(on='reviewer')`).set(lee);
+    expect(mine.status).toBe(200);
+    expect(mine.body.value).toHaveLength(1);
+    expect(mine.body.value[0].principal.id).toBe(LEE);
+
+    const patched = await request(stack.baseUrl)
+      .patch(`${base}/decisions/${mine.body.value[0].id}`)
+      .set(lee)
+      .send({ decision: 'Deny', justification: 'Moved to sales' });
+    expect(patched.status).toBe(204);
+
+    const all = await request(stack.baseUrl).get(`${base}/decisions`).query({ $filter: "decision eq 'Deny'" }).set(admin);
+    expect(all.body.value.map((d: { principal: { id: string } }) => d.principal.id)).toEqual([LEE]);
+
+    expect((await request(stack.baseUrl).post(`${base}/stop`).set(admin)).status).toBe(204);
+    await until(
+      () => request(stack.baseUrl).get(base).set(admin),
+      (r) => r.body.status === 'Applied',
+      'Applied',
+    );
+    const members = await request(stack.baseUrl).get(`/v1.0/groups/${FINANCE}/members`).query({ $top: 999 }).set(admin);
+    const ids = members.body.value.map((u: { id: string }) => u.id);
+    expect(ids).not.toContain(LEE);
+    expect(ids).toContain(DIEGO);
+    const decision = await request(stack.baseUrl).get(`${base}/decisions/${mine.body.value[0].id}`).set(admin);
+    expect(decision.body).toMatchObject({ decision: 'Deny', applyResult: 'AppliedSuccessfully', justification: 'Moved to sales' });
+  });
+
+  it('answers malformed JSON and invalid definitions with 400 and unknown ids with 404', async () => {
+    const admin = await auth(ADMIN, true);
+    const malformed = await request(stack.baseUrl)
+      .post(`${REVIEWS}/definitions`)
+      .set(admin)
+      .set('content-type', 'application/json')
+      .send('{"displayName":');
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error.code).toBe('request.malformed_json');
+
+    const invalid = await request(stack.baseUrl)
+      .post(`${REVIEWS}/definitions`)
+      .set(admin)
+      .send({ displayName: 'x', scope: { query: `/groups/${FINANCE}/members` }, settings: { instanceDurationInDays: 0 } });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.error.message).toContain('instanceDurationInDays');
+
+    const unknown = await request(stack.baseUrl).get(`${REVIEWS}/definitions/00000000-0000-0000-0000-000000000000`).set(admin);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('definition.not_found');
+    const user = await request(stack.baseUrl).get('/v1.0/users/nobody').set(admin);
+    expect(user.status).toBe(404);
+  });
+
+  it('rejects a request without a token with 401', async () => {
+    const res = await request(stack.baseUrl).get(`${REVIEWS}/definitions`);
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe('auth.invalid_token');
+  });
+});
