@@ -48,8 +48,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     ],
     { stdio: ['ignore', log, log] },
   );
-  let exited: number | null = null;
-  child.on('exit', (code) => (exited = code ?? -1));
+  const state: { exited: number | null } = { exited: null };
+  child.on('exit', (code) => (state.exited = code ?? -1));
   const address = `127.0.0.1:${opts.port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -75,7 +75,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     uiUrl: `http://localhost:${opts.uiPort}`,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (exited !== null) return resolve();
+        if (state.exited !== null) return resolve();
         const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
         child.once('exit', () => {
           clearTimeout(timer);

@@ -49,11 +49,6 @@ function commandText(s: Service): string {
   return [s.entrypoint, s.command].flat().filter(Boolean).join(' ');
 }
 
-function dependsOn(s: Service): string[] {
-  const deps = s.depends_on ?? [];
-  return Array.isArray(deps) ? deps : Object.keys(deps);
-}
-
 function parseDotenv(text: string): Record<string, string> {
   const entries = text
     .split('\n')

@@ -34,7 +34,8 @@ export function errorHandler(logger: Logger) {
       res.status(415).json(errorBody('request.unsupported_encoding', 'Unsupported body encoding'));
       return;
     }
-    (res.locals.log ?? logger).error({ err }, 'unhandled error');
+    const log = (res.locals.log as Logger | undefined) ?? logger;
+    log.error({ err }, 'unhandled error');
     res.status(500).json(errorBody('internal_error', 'An unexpected error occurred'));
   };
 }

@@ -47,7 +47,7 @@ export function guard<S extends Schemas>(
 ) {
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const body = schemas.body && req.body === undefined ? {} : req.body;
+      const body: unknown = schemas.body && req.body === undefined ? {} : req.body;
       const input = {
         params: parse(schemas.params, req.params, 'params'),
         query: parse(schemas.query, req.query, 'query'),

@@ -84,7 +84,7 @@ const stageArb: fc.Arbitrary<StageInput> = fc.record({
     fc.constantFrom<RecommendationValue | null>('Approve', 'Deny', 'NoInfoAvailable', null),
     { minLength: MAX_PRINCIPALS, maxLength: MAX_PRINCIPALS },
   ),
-  actions: fc.array(actionArb, { maxLength: 50 }),
+  actions: fc.array(actionArb, { maxLength: 50, size: 'large' }),
 });
 
 const scenarioArb: fc.Arbitrary<Scenario> = fc.integer({ min: 1, max: 3 }).chain((n) =>
@@ -95,7 +95,7 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc.integer({ min: 1, max: 3 }).chain
     defaultDecisionEnabled: fc.boolean(),
     defaultDecision: fc.constantFrom<'Approve' | 'Deny' | 'Recommendation'>('Approve', 'Deny', 'Recommendation'),
     stages: fc.array(stageArb, { minLength: n, maxLength: n }),
-    stopDuring: fc.option(fc.nat(n - 1), { nil: null, freq: 4 }),
+    stopDuring: fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.nat(n - 1) }),
   }),
 );
 
