@@ -53,8 +53,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const address = `127.0.0.1:${opts.port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (exited !== null)
-      throw new Error(`The Temporal dev server exited (code ${exited}); see ${opts.logFile}`);
+    if (state.exited !== null) {
+      throw new Error(`The Temporal dev server exited (code ${state.exited}); see ${opts.logFile}`);
+    }
     try {
       const conn = await Connection.connect({ address, connectTimeout: 1000 });
       await conn.workflowService.getSystemInfo({});

@@ -97,9 +97,21 @@ export function initialState(instanceId: string, plan: ReviewPlan, at: string): 
   };
 }
 
-/** R9: an item's final decision — the one recorded in the last stage it reached, else the default. */
+/** The last decision recorded for an item in any stage it took part in (a later stage overwrites an earlier one). */
+export function lastRecordedDecision(item: ItemState): RecordedDecision | undefined {
+  for (let stage = item.lastStage; stage >= 0; stage--) {
+    const recorded = item.stageDecisions[stage];
+    if (recorded) return recorded;
+  }
+  return undefined;
+}
+
+/**
+ * R9: an item's final decision is its last recorded decision, whichever stage recorded it; an item
+ * nobody decided in any stage gets the default decision when one is enabled.
+ */
 export function finalDecisionOf(item: ItemState, plan: ReviewPlan): NonNullable<ItemState['final']> {
-  const recorded = item.stageDecisions[item.lastStage];
+  const recorded = lastRecordedDecision(item);
   if (recorded) return { decision: recorded.decision, source: recorded.source };
   const s = plan.settings;
   if (s.defaultDecisionEnabled) {

@@ -1,7 +1,8 @@
 import type { DecisionValue } from './review-events';
 import type { RuleViolation, Viewer } from './review-rules';
-import { currentStage, reviewersOf, stageDecisionOf, stageHasItem } from './review-rules';
+import { currentStage, reviewersOf, stageHasItem } from './review-rules';
 import type { ItemState, ReviewState, StageState } from './review-state';
+import { lastRecordedDecision } from './review-state';
 
 /** Graph's userIdentity as it appears in reviewedBy / appliedBy. */
 export interface IdentityView {
@@ -83,12 +84,25 @@ function identity(state: ReviewState, id: string | undefined): IdentityView | nu
   };
 }
 
-/** The item as seen in a stage (stageIndex) or at instance level (undefined: current or final decision). */
-export function decisionItemView(state: ReviewState, item: ItemState, stageIndex?: number): DecisionItemView {
-  const idx = stageIndex ?? item.lastStage;
-  const recorded = item.stageDecisions[idx];
-  const atInstanceLevelDone = stageIndex === undefined && item.final;
-  const decision = atInstanceLevelDone ? item.final!.decision : stageDecisionOf(item, idx);
+/**
+ * The item as seen in one stage (stageIndex), or at instance level: its final decision once the review
+ * completed, else its last recorded decision — or, for a reviewer who may not see earlier stages (R7),
+ * only what was recorded in the current stage.
+ */
+export function decisionItemView(
+  state: ReviewState,
+  item: ItemState,
+  stageIndex?: number,
+  currentStageOnly = false,
+): DecisionItemView {
+  const recorded =
+    stageIndex !== undefined
+      ? item.stageDecisions[stageIndex]
+      : currentStageOnly
+        ? item.stageDecisions[item.lastStage]
+        : lastRecordedDecision(item);
+  const decision =
+    stageIndex === undefined && item.final ? item.final.decision : (recorded?.decision ?? 'NotReviewed');
   const resource = state.resource ?? null;
   return {
     id: item.id,
@@ -160,7 +174,8 @@ export function listDecisions(state: ReviewState, q: DecisionQuery): DecisionPag
     const item = state.items.get(id);
     if (!item) continue;
     if (q.principalId !== undefined && item.principal.id !== q.principalId) continue;
-    const view = decisionItemView(state, item, stage?.index);
+    const hideHistory = q.viewer.kind === 'reviewer' && !state.plan.settings.decisionHistoriesForReviewersEnabled;
+    const view = decisionItemView(state, item, stage?.index, hideHistory);
     if (q.decision !== undefined && view.decision !== q.decision) continue;
     if (total >= q.skip && views.length < q.top) views.push(view);
     total++;

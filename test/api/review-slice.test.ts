@@ -17,7 +17,9 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const auth = async (userId: string, admin = false) => ({ authorization: `Bearer ${await stack.token(userId, admin)}` });
+const auth = async (userId: string, admin = false) => ({
+  authorization: `Bearer ${await stack.token(userId, admin)}`,
+});
 
 describe('the review slice over HTTP', () => {
   it('creates a self-review of a group, records a Deny, stops it and removes the denied member', async () => {
@@ -43,7 +45,9 @@ describe('the review slice over HTTP', () => {
     const base = `${REVIEWS}/definitions/${defId}/instances/${instId}`;
 
     const lee = await auth(LEE);
-    const mine = await request(stack.baseUrl).get(`${base}/decisions/filterByCurrentUser(on='reviewer')`).set(lee);
+    const mine = await request(stack.baseUrl)
+      .get(`${base}/decisions/filterByCurrentUser(on='reviewer')`)
+      .set(lee);
     expect(mine.status).toBe(200);
     expect(mine.body.value).toHaveLength(1);
     expect(mine.body.value[0].principal.id).toBe(LEE);
@@ -54,7 +58,10 @@ describe('the review slice over HTTP', () => {
       .send({ decision: 'Deny', justification: 'Moved to sales' });
     expect(patched.status).toBe(204);
 
-    const all = await request(stack.baseUrl).get(`${base}/decisions`).query({ $filter: "decision eq 'Deny'" }).set(admin);
+    const all = await request(stack.baseUrl)
+      .get(`${base}/decisions`)
+      .query({ $filter: "decision eq 'Deny'" })
+      .set(admin);
     expect(all.body.value.map((d: { principal: { id: string } }) => d.principal.id)).toEqual([LEE]);
 
     expect((await request(stack.baseUrl).post(`${base}/stop`).set(admin)).status).toBe(204);
@@ -63,12 +70,21 @@ describe('the review slice over HTTP', () => {
       (r) => r.body.status === 'Applied',
       'Applied',
     );
-    const members = await request(stack.baseUrl).get(`/v1.0/groups/${FINANCE}/members`).query({ $top: 999 }).set(admin);
+    const members = await request(stack.baseUrl)
+      .get(`/v1.0/groups/${FINANCE}/members`)
+      .query({ $top: 999 })
+      .set(admin);
     const ids = members.body.value.map((u: { id: string }) => u.id);
     expect(ids).not.toContain(LEE);
     expect(ids).toContain(DIEGO);
-    const decision = await request(stack.baseUrl).get(`${base}/decisions/${mine.body.value[0].id}`).set(admin);
-    expect(decision.body).toMatchObject({ decision: 'Deny', applyResult: 'AppliedSuccessfully', justification: 'Moved to sales' });
+    const decision = await request(stack.baseUrl)
+      .get(`${base}/decisions/${mine.body.value[0].id}`)
+      .set(admin);
+    expect(decision.body).toMatchObject({
+      decision: 'Deny',
+      applyResult: 'AppliedSuccessfully',
+      justification: 'Moved to sales',
+    });
   });
 
   it('answers malformed JSON and invalid definitions with 400 and unknown ids with 404', async () => {
@@ -84,11 +100,17 @@ describe('the review slice over HTTP', () => {
     const invalid = await request(stack.baseUrl)
       .post(`${REVIEWS}/definitions`)
       .set(admin)
-      .send({ displayName: 'x', scope: { query: `/groups/${FINANCE}/members` }, settings: { instanceDurationInDays: 0 } });
+      .send({
+        displayName: 'x',
+        scope: { query: `/groups/${FINANCE}/members` },
+        settings: { instanceDurationInDays: 0 },
+      });
     expect(invalid.status).toBe(400);
     expect(invalid.body.error.message).toContain('instanceDurationInDays');
 
-    const unknown = await request(stack.baseUrl).get(`${REVIEWS}/definitions/00000000-0000-0000-0000-000000000000`).set(admin);
+    const unknown = await request(stack.baseUrl)
+      .get(`${REVIEWS}/definitions/00000000-0000-0000-0000-000000000000`)
+      .set(admin);
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe('definition.not_found');
     const user = await request(stack.baseUrl).get('/v1.0/users/nobody').set(admin);

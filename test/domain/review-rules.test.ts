@@ -42,9 +42,27 @@ describe('checkDecision (R5)', () => {
   const ok = undefined;
   const violation = (code: string, status: number) => expect.objectContaining({ code, status });
 
-  it.each<[string, () => ReviewBuilder, string, string, ReviewerDecision, string | null | undefined, unknown]>([
-    ['lets the assigned manager approve in stage 1', inStage1, 'manager-1', 'alice', 'Approve', undefined, ok],
-    ['lets a shared reviewer deny any item of the stage', inStage1, 'auditor', 'carol', 'Deny', undefined, ok],
+  it.each<
+    [string, () => ReviewBuilder, string, string, ReviewerDecision, string | null | undefined, unknown]
+  >([
+    [
+      'lets the assigned manager approve in stage 1',
+      inStage1,
+      'manager-1',
+      'alice',
+      'Approve',
+      undefined,
+      ok,
+    ],
+    [
+      'lets a shared reviewer deny any item of the stage',
+      inStage1,
+      'auditor',
+      'carol',
+      'Deny',
+      undefined,
+      ok,
+    ],
     ['lets a self-reviewer decide their own item', inStage1, 'carol', 'carol', 'DontKnow', undefined, ok],
     [
       "refuses a self-reviewer deciding someone else's item",
@@ -118,7 +136,15 @@ describe('checkDecision (R5)', () => {
       'x',
       violation('review.not_a_reviewer', 403),
     ],
-    ['lets the stage-2 reviewer decide an item that moved on', inStage2, 'owner-2', 'alice', 'Deny', undefined, ok],
+    [
+      'lets the stage-2 reviewer decide an item that moved on',
+      inStage2,
+      'owner-2',
+      'alice',
+      'Deny',
+      undefined,
+      ok,
+    ],
     [
       'refuses deciding an item that did not move on to the current stage',
       inStage2,
@@ -222,14 +248,30 @@ describe('itemsMovingOn (R6)', () => {
   }
 
   it.each<[string, MoveOnValue[] | null | undefined, string[]]>([
-    ['moves every reviewee to stage 2 when the filter is omitted', undefined, ['ann', 'ben', 'cat', 'dan', 'eve', 'fay', 'gus']],
-    ['moves every reviewee to stage 2 when the filter is null', null, ['ann', 'ben', 'cat', 'dan', 'eve', 'fay', 'gus']],
-    ['moves only approved reviewees (by reviewer or by recommendation) to stage 2', ['Approve'], ['ann', 'eve', 'gus']],
+    [
+      'moves every reviewee to stage 2 when the filter is omitted',
+      undefined,
+      ['ann', 'ben', 'cat', 'dan', 'eve', 'fay', 'gus'],
+    ],
+    [
+      'moves every reviewee to stage 2 when the filter is null',
+      null,
+      ['ann', 'ben', 'cat', 'dan', 'eve', 'fay', 'gus'],
+    ],
+    [
+      'moves only approved reviewees (by reviewer or by recommendation) to stage 2',
+      ['Approve'],
+      ['ann', 'eve', 'gus'],
+    ],
     ['moves only denied reviewees to stage 2, by their last decision', ['Deny'], ['ben', 'fay']],
     ['moves only NotReviewed and DontKnow reviewees to stage 2', ['NotReviewed', 'DontKnow'], ['cat', 'dan']],
     ['moves only NotReviewed reviewees to stage 2', ['NotReviewed'], ['dan']],
     ['moves only reviewees decided by accepting a recommendation to stage 2', ['Recommendation'], ['eve']],
-    ['moves denied reviewees and accepted recommendations to stage 2', ['Deny', 'Recommendation'], ['ben', 'eve', 'fay']],
+    [
+      'moves denied reviewees and accepted recommendations to stage 2',
+      ['Deny', 'Recommendation'],
+      ['ben', 'eve', 'fay'],
+    ],
     ['moves nobody when the filter is an empty list', [], []],
   ])('%s', (_name, filter, expected) => {
     const b = afterStage1(filter);
@@ -239,7 +281,10 @@ describe('itemsMovingOn (R6)', () => {
   it('selects from the items of that stage only, by their decision in that stage', () => {
     const b = new ReviewBuilder(planWith({ filters: [['Approve'], ['Approve'], undefined] }));
     b.start(['ann', 'ben', 'cat']).startStage(0, { principals: ['ann', 'ben', 'cat'], shared: ['r1'] });
-    b.decide('ann', 'Approve', 'r1').decide('ben', 'Approve', 'r1').decide('cat', 'Deny', 'r1').completeStage();
+    b.decide('ann', 'Approve', 'r1')
+      .decide('ben', 'Approve', 'r1')
+      .decide('cat', 'Deny', 'r1')
+      .completeStage();
     expect(principalsOf(b.state, itemsMovingOn(b.state, 0))).toEqual(['ann', 'ben']);
     b.startStageWithItems(1, itemsMovingOn(b.state, 0), { shared: ['r2'] });
     // ann's stage-1 Approve does not count in stage 2: nothing recorded there means NotReviewed.
@@ -272,10 +317,16 @@ describe('final decision on InstanceCompleted (R9)', () => {
   const r = (d: ReviewerDecision): [ReviewerDecision, 'reviewer'] => [d, 'reviewer'];
 
   it.each<[string, Case]>([
-    ['keeps a single approval', { stages: [[r('Approve')]], expected: { decision: 'Approve', source: 'reviewer' } }],
+    [
+      'keeps a single approval',
+      { stages: [[r('Approve')]], expected: { decision: 'Approve', source: 'reviewer' } },
+    ],
     [
       'keeps the last of several decisions in the same stage',
-      { stages: [[r('Deny'), r('DontKnow'), r('Approve')]], expected: { decision: 'Approve', source: 'reviewer' } },
+      {
+        stages: [[r('Deny'), r('DontKnow'), r('Approve')]],
+        expected: { decision: 'Approve', source: 'reviewer' },
+      },
     ],
     [
       "lets stage 2's decision overwrite stage 1's",
@@ -283,17 +334,36 @@ describe('final decision on InstanceCompleted (R9)', () => {
     ],
     [
       "lets stage 3's decision overwrite stages 1 and 2",
-      { stages: [[r('Approve')], [r('Approve')], [r('Deny')]], expected: { decision: 'Deny', source: 'reviewer' } },
+      {
+        stages: [[r('Approve')], [r('Approve')], [r('Deny')]],
+        expected: { decision: 'Deny', source: 'reviewer' },
+      },
     ],
     [
-      'gives NotReviewed to an item that reached stage 2 without a decision there (no default)',
-      { stages: [[r('Approve')], []], expected: { decision: 'NotReviewed', source: 'none' } },
+      'keeps the stage-1 decision of an item that reached stage 2 but got no decision there',
+      { stages: [[r('Approve')], []], expected: { decision: 'Approve', source: 'reviewer' } },
     ],
     [
-      'gives the default Deny to an item that reached stage 2 without a decision there',
+      'keeps an earlier recorded decision over the default decision when later stages recorded nothing',
       {
         options: { defaultDecisionEnabled: true, defaultDecision: 'Deny' },
-        stages: [[r('Approve')], []],
+        stages: [[r('Approve')], [], []],
+        expected: { decision: 'Approve', source: 'reviewer' },
+      },
+    ],
+    [
+      "keeps stage 2's decision when stage 3 recorded nothing",
+      { stages: [[r('Approve')], [r('Deny')], []], expected: { decision: 'Deny', source: 'reviewer' } },
+    ],
+    [
+      "lets a later stage's DontKnow overwrite an earlier Deny",
+      { stages: [[r('Deny')], [r('DontKnow')]], expected: { decision: 'DontKnow', source: 'reviewer' } },
+    ],
+    [
+      'gives the default Deny to an item no stage decided',
+      {
+        options: { defaultDecisionEnabled: true, defaultDecision: 'Deny' },
+        stages: [[], [], []],
         expected: { decision: 'Deny', source: 'defaultDecision' },
       },
     ],
@@ -352,7 +422,7 @@ describe('final decision on InstanceCompleted (R9)', () => {
       'uses the recommendation of the last stage the item reached for the default',
       {
         options: { defaultDecisionEnabled: true, defaultDecision: 'Recommendation' },
-        stages: [[r('Approve')], []],
+        stages: [[], []],
         recommendations: ['Approve', 'Deny'],
         expected: { decision: 'Deny', source: 'defaultDecision' },
       },
@@ -417,6 +487,18 @@ describe('final decision on InstanceCompleted (R9)', () => {
     expect(b.state.stages[1]?.status).toBe('NotStarted');
   });
 
+  it("falls back to the stage-1 decision when stage 2's decisions are reset", () => {
+    const b = new ReviewBuilder(planWith({ filters: [null, undefined] }));
+    b.start(['ann'])
+      .startStage(0, { principals: ['ann'], shared: ['r1'] })
+      .decide('ann', 'Deny', 'r1');
+    b.completeStage()
+      .startStage(1, { principals: ['ann'], shared: ['r2'] })
+      .decide('ann', 'Approve', 'r2');
+    b.resetDecisions().completeStage().completeInstance();
+    expect(b.finalOf('ann')).toEqual({ decision: 'Deny', source: 'reviewer' });
+  });
+
   it('applies the default to reviewees of an instance stopped before any stage started', () => {
     const b = new ReviewBuilder(
       planWith({ filters: [undefined], defaultDecisionEnabled: true, defaultDecision: 'Approve' }),
@@ -427,8 +509,12 @@ describe('final decision on InstanceCompleted (R9)', () => {
 
   it('shows the final decision at instance level and the stage decision at stage level', () => {
     const b = new ReviewBuilder(planWith({ filters: [null, undefined] }));
-    b.start(['ann']).startStage(0, { principals: ['ann'], shared: ['r1'] }).decide('ann', 'Deny', 'r1');
-    b.completeStage().startStage(1, { principals: ['ann'], shared: ['r2'] }).decide('ann', 'Approve', 'r2');
+    b.start(['ann'])
+      .startStage(0, { principals: ['ann'], shared: ['r1'] })
+      .decide('ann', 'Deny', 'r1');
+    b.completeStage()
+      .startStage(1, { principals: ['ann'], shared: ['r2'] })
+      .decide('ann', 'Approve', 'r2');
     b.completeStage().completeInstance();
     const decisionsOf = (stageId?: string) => {
       const page = listDecisions(b.state, { viewer: admin, stageId, skip: 0, top: 10 });
@@ -441,8 +527,12 @@ describe('final decision on InstanceCompleted (R9)', () => {
     expect(instanceView(b.state).counts).toMatchObject({ Approve: 1, Deny: 0, total: 1 });
   });
 
-  it('finalDecisionOf reads only the last stage the item took part in', () => {
-    const plan = planWith({ filters: [null, null], defaultDecisionEnabled: true, defaultDecision: 'Approve' });
+  it('finalDecisionOf takes the latest decision of the stages the item took part in', () => {
+    const plan = planWith({
+      filters: [null, null],
+      defaultDecisionEnabled: true,
+      defaultDecision: 'Approve',
+    });
     const item = (lastStage: number, decisions: Record<number, ReviewerDecision>): ItemState => ({
       id: 'i',
       principal: principal('ann'),
@@ -450,7 +540,13 @@ describe('final decision on InstanceCompleted (R9)', () => {
       stageDecisions: Object.fromEntries(
         Object.entries(decisions).map(([k, d]) => [
           k,
-          { decision: d, justification: '', reviewerId: 'r', reviewedDateTime: '', source: 'reviewer' as const },
+          {
+            decision: d,
+            justification: '',
+            reviewerId: 'r',
+            reviewedDateTime: '',
+            source: 'reviewer' as const,
+          },
         ]),
       ),
     });
@@ -458,7 +554,11 @@ describe('final decision on InstanceCompleted (R9)', () => {
       decision: 'Deny',
       source: 'reviewer',
     });
-    expect(finalDecisionOf(item(1, { 0: 'Deny' }), plan)).toEqual({ decision: 'Approve', source: 'defaultDecision' });
+    expect(finalDecisionOf(item(1, { 0: 'Deny' }), plan)).toEqual({ decision: 'Deny', source: 'reviewer' });
+    expect(finalDecisionOf(item(2, { 0: 'Approve', 1: 'Deny' }), plan)).toEqual({
+      decision: 'Deny',
+      source: 'reviewer',
+    });
     expect(finalDecisionOf(item(-1, {}), plan)).toEqual({ decision: 'Approve', source: 'defaultDecision' });
   });
 });
@@ -480,7 +580,9 @@ describe('listDecisions: decision history visibility (R7)', () => {
       .decide('p2', 'Deny', 'm1', { justification: 'left the team' })
       .decide('p3', 'Approve', 'm2', { justification: 'on call' })
       .completeStage();
-    b.startStageWithItems(1, itemsMovingOn(b.state, 0), { byPrincipal: { p1: ['o1'], p2: ['m1'], p3: ['o1', 'm1'] } });
+    b.startStageWithItems(1, itemsMovingOn(b.state, 0), {
+      byPrincipal: { p1: ['o1'], p2: ['m1'], p3: ['o1', 'm1'] },
+    });
     if (finishStage2) b.completeStage().completeInstance();
     return b;
   }
@@ -494,15 +596,51 @@ describe('listDecisions: decision history visibility (R7)', () => {
   const principalIds = (views: DecisionItemView[]) => views.map((v) => v.principal.id).sort();
 
   it.each<[string, boolean, Viewer, string | undefined, string[]]>([
-    ["hides earlier stages' decisions from a later-stage reviewer when histories are disabled", false, reviewer('o1'), '1', []],
-    ['shows a stage-1 reviewer their own stage-1 items when histories are disabled', false, reviewer('m1'), '1', ['p1', 'p2']],
+    [
+      "hides earlier stages' decisions from a later-stage reviewer when histories are disabled",
+      false,
+      reviewer('o1'),
+      '1',
+      [],
+    ],
+    [
+      'shows a stage-1 reviewer their own stage-1 items when histories are disabled',
+      false,
+      reviewer('m1'),
+      '1',
+      ['p1', 'p2'],
+    ],
     ['shows another stage-1 reviewer only their own stage-1 items', false, reviewer('m2'), '1', ['p3']],
-    ["shows a later-stage reviewer the earlier decisions of their current items when enabled", true, reviewer('o1'), '1', ['p1', 'p3']],
-    ['shows a reviewer their own earlier items plus their current items when enabled', true, reviewer('m1'), '1', ['p1', 'p2', 'p3']],
-    ['shows nothing of stage 1 to someone who reviews nothing, even when enabled', true, reviewer('mallory'), '1', []],
+    [
+      'shows a later-stage reviewer the earlier decisions of their current items when enabled',
+      true,
+      reviewer('o1'),
+      '1',
+      ['p1', 'p3'],
+    ],
+    [
+      'shows a reviewer their own earlier items plus their current items when enabled',
+      true,
+      reviewer('m1'),
+      '1',
+      ['p1', 'p2', 'p3'],
+    ],
+    [
+      'shows nothing of stage 1 to someone who reviews nothing, even when enabled',
+      true,
+      reviewer('mallory'),
+      '1',
+      [],
+    ],
     ['shows admins every stage-1 item when histories are disabled', false, admin, '1', ['p1', 'p2', 'p3']],
     ['shows a stage-2 reviewer their stage-2 items', false, reviewer('o1'), '2', ['p1', 'p3']],
-    ['shows a reviewer only their current items at instance level', false, reviewer('m1'), undefined, ['p2', 'p3']],
+    [
+      'shows a reviewer only their current items at instance level',
+      false,
+      reviewer('m1'),
+      undefined,
+      ['p2', 'p3'],
+    ],
     ['shows admins every item at instance level', false, admin, undefined, ['p1', 'p2', 'p3']],
   ])('%s', (_name, enabled, viewer, stageId, expected) => {
     expect(principalIds(list(twoStageReview(enabled), viewer, stageId))).toEqual(expected);
@@ -530,18 +668,26 @@ describe('listDecisions: decision history visibility (R7)', () => {
       code: 'review.not_a_reviewer',
       status: 403,
     });
-    expect(getDecision(b.state, reviewer('o1'), b.item('p1'), '2')).toMatchObject({ decision: 'NotReviewed' });
+    expect(getDecision(b.state, reviewer('o1'), b.item('p1'), '2')).toMatchObject({
+      decision: 'NotReviewed',
+    });
   });
 
   it('returns 404 review.stage_not_found for a stage the review does not have', () => {
-    expect(listDecisions(twoStageReview(true).state, { viewer: admin, stageId: '3', skip: 0, top: 10 })).toMatchObject(
-      { code: 'review.stage_not_found', status: 404 },
-    );
+    expect(
+      listDecisions(twoStageReview(true).state, { viewer: admin, stageId: '3', skip: 0, top: 10 }),
+    ).toMatchObject({ code: 'review.stage_not_found', status: 404 });
   });
 
   it('filters by decision and pages with skip/top, counting every match in total', () => {
     const b = twoStageReview(false);
-    const page = listDecisions(b.state, { viewer: admin, stageId: '1', decision: 'Approve', skip: 1, top: 1 });
+    const page = listDecisions(b.state, {
+      viewer: admin,
+      stageId: '1',
+      decision: 'Approve',
+      skip: 1,
+      top: 1,
+    });
     if ('code' in page) throw new Error(page.code);
     expect(page.total).toBe(2);
     expect(page.value.map((v) => v.principal.id)).toEqual(['p3']);
@@ -613,7 +759,10 @@ describe('reviewersWithPendingItems (reminders)', () => {
   });
 
   it('lists reviewers again after their decisions are reset', () => {
-    const b = stage1().decide('ann', 'Approve', 'm1').decide('ben', 'Approve', 'm1').decide('cat', 'Approve', 'm2');
+    const b = stage1()
+      .decide('ann', 'Approve', 'm1')
+      .decide('ben', 'Approve', 'm1')
+      .decide('cat', 'Approve', 'm2');
     expect(pending(b)).toEqual([]);
     b.resetDecisions();
     expect(pending(b)).toEqual(['auditor', 'm1', 'm2']);

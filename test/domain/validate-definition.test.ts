@@ -179,7 +179,11 @@ describe('compileDefinition accepts valid definitions', () => {
         };
       }),
       (plan) =>
-        expect(plan.scope).toEqual({ resource: { type: 'group', id: 'g1' }, principals: 'all', inactiveDays: 60 }),
+        expect(plan.scope).toEqual({
+          resource: { type: 'group', id: 'g1' },
+          principals: 'all',
+          inactiveDays: 60,
+        }),
     ],
     [
       'defaultDecisionEnabled with defaultDecision Recommendation',
@@ -188,7 +192,10 @@ describe('compileDefinition accepts valid definitions', () => {
         b.settings.defaultDecision = 'Recommendation';
       }),
       (plan) =>
-        expect(plan.settings).toMatchObject({ defaultDecisionEnabled: true, defaultDecision: 'Recommendation' }),
+        expect(plan.settings).toMatchObject({
+          defaultDecisionEnabled: true,
+          defaultDecision: 'Recommendation',
+        }),
     ],
     [
       'every supported reviewer query form, with /v1.0 and full-URL prefixes',
@@ -465,7 +472,10 @@ describe('compileDefinition rejects definitions that break R1, R2, R8, R11 with 
     [
       'an inactive-users scope without inactiveDuration',
       body((b) => {
-        b.scope = { '@odata.type': '#microsoft.graph.accessReviewInactiveUsersQueryScope', query: '/groups/g1/members' };
+        b.scope = {
+          '@odata.type': '#microsoft.graph.accessReviewInactiveUsersQueryScope',
+          query: '/groups/g1/members',
+        };
       }),
       ['scope.inactiveDuration'],
     ],
@@ -511,7 +521,9 @@ describe('compileDefinition rejects definitions that break R1, R2, R8, R11 with 
     [
       'an unsupported fallback reviewer query in a stage',
       body((b) => {
-        b.stageSettings = [stage(1, { fallbackReviewers: [{ query: '/users/u1' }, { query: '/groups/g1' }] })];
+        b.stageSettings = [
+          stage(1, { fallbackReviewers: [{ query: '/users/u1' }, { query: '/groups/g1' }] }),
+        ];
       }),
       ['stageSettings[0].fallbackReviewers[1]'],
     ],
@@ -622,7 +634,10 @@ describe('definitionInputSchema rejects values outside the Graph enums and shape
     [
       'an unknown scope @odata.type',
       body((b) => {
-        b.scope = { '@odata.type': '#microsoft.graph.principalResourceMembershipsScope', query: '/groups/g1/members' };
+        b.scope = {
+          '@odata.type': '#microsoft.graph.principalResourceMembershipsScope',
+          query: '/groups/g1/members',
+        };
       }),
       'scope.@odata.type',
     ],

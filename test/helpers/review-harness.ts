@@ -27,7 +27,10 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** The workflow bundle, built once per test file. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: quietLogger,
+  });
   return bundle;
 }
 
@@ -53,7 +56,11 @@ export function group(id: string, memberIds: string[], ownerIds: string[] = []):
   return { id, displayName: id, memberIds, ownerIds };
 }
 
-export function application(id: string, assignedUserIds: string[], ownerIds: string[] = []): DirectoryApplication {
+export function application(
+  id: string,
+  assignedUserIds: string[],
+  ownerIds: string[] = [],
+): DirectoryApplication {
   return { id, displayName: id, assignedUserIds, ownerIds };
 }
 
@@ -69,7 +76,12 @@ export class ReviewRun {
     return decisionItemIdFor(this.instanceId, principalId);
   }
 
-  async decide(reviewerId: string, principalId: string, decision: ReviewerDecision, justification = 'reviewed') {
+  async decide(
+    reviewerId: string,
+    principalId: string,
+    decision: ReviewerDecision,
+    justification = 'reviewed',
+  ) {
     await this.handle.signal(recordDecisionsSignal, {
       reviewerId,
       decisions: [{ itemId: this.itemId(principalId), decision, justification }],
@@ -145,7 +157,11 @@ export async function withReview(
 }
 
 /** Polls a query until the predicate holds (workflow tasks run asynchronously to the test). */
-export async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what = 'condition'): Promise<T> {
+export async function until<T>(
+  read: () => Promise<T>,
+  ok: (v: T) => boolean,
+  what = 'condition',
+): Promise<T> {
   for (let i = 0; i < 200; i++) {
     const v = await read();
     if (ok(v)) return v;

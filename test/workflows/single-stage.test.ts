@@ -24,7 +24,11 @@ const selfReview = (extra: Record<string, unknown> = {}) => ({
 describe('a single-stage self-review', () => {
   it('stays open for its whole duration, then removes the denied member when the stage timer fires', async () => {
     await withReview(env, tenant(), selfReview(), async (run) => {
-      await until(() => run.instance(), (v) => v.currentStageId === '1', 'stage 1');
+      await until(
+        () => run.instance(),
+        (v) => v.currentStageId === '1',
+        'stage 1',
+      );
       await run.decide('bob', 'bob', 'Deny');
       await run.decide('ann', 'ann', 'Approve');
       await env.sleep('6 days');
@@ -48,7 +52,11 @@ describe('a single-stage self-review', () => {
 
   it('lets a reviewee decide only their own item', async () => {
     await withReview(env, tenant(), selfReview(), async (run) => {
-      await until(() => run.instance(), (v) => v.currentStageId === '1', 'stage 1');
+      await until(
+        () => run.instance(),
+        (v) => v.currentStageId === '1',
+        'stage 1',
+      );
       await run.decide('ann', 'bob', 'Deny');
       await run.decide('bob', 'bob', 'Approve');
       expect(await run.decisions()).toEqual({ ann: 'NotReviewed', bob: 'Approve', cy: 'NotReviewed' });
@@ -64,7 +72,11 @@ describe('a single-stage self-review', () => {
 
   it('ends early and applies when an admin stops the instance', async () => {
     await withReview(env, tenant(), selfReview(), async (run) => {
-      await until(() => run.instance(), (v) => v.currentStageId === '1', 'stage 1');
+      await until(
+        () => run.instance(),
+        (v) => v.currentStageId === '1',
+        'stage 1',
+      );
       await run.decide('cy', 'cy', 'Deny');
       await run.stop();
       const done = await run.handle.result();
@@ -76,10 +88,18 @@ describe('a single-stage self-review', () => {
 
   it('waits for an admin to apply when auto-apply is off', async () => {
     await withReview(env, tenant(), selfReview({ autoApplyDecisionsEnabled: false }), async (run) => {
-      await until(() => run.instance(), (v) => v.currentStageId === '1', 'stage 1');
+      await until(
+        () => run.instance(),
+        (v) => v.currentStageId === '1',
+        'stage 1',
+      );
       await run.decide('cy', 'cy', 'Deny');
       await env.sleep('8 days');
-      const completed = await until(() => run.instance(), (v) => v.status === 'Completed', 'Completed');
+      const completed = await until(
+        () => run.instance(),
+        (v) => v.status === 'Completed',
+        'Completed',
+      );
       expect(completed.appliedDateTime).toBeNull();
       expect((await run.directory.listGroupTransitiveMembers('team'))!.map((u) => u.id)).toContain('cy');
       const { applyDecisionsSignal } = await import('../../src/workflows');

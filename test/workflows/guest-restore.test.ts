@@ -1,0 +1,48 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { guestDeletionWorkflowId } from '../../src/domain/ids';
+import { guestReview, guestTenant } from '../helpers/guest-fixtures';
+import type { ReviewRun } from '../helpers/review-harness';
+import { until, withReview } from '../helpers/review-harness';
+import { createTimeSkippingEnv } from '../helpers/temporal';
+
+// A file of its own: after another test's result waits, this env's clock stops skipping reliably.
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await createTimeSkippingEnv();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const enterStage = (run: ReviewRun, stageId: string) =>
+  until(
+    () => run.instance(),
+    (v) => v.currentStageId === stageId,
+    `stage ${stageId}`,
+  );
+const applied = (run: ReviewRun) =>
+  until(
+    () => run.instance(),
+    (v) => v.status === 'Applied',
+    'Applied',
+  );
+
+describe('restoring a blocked guest', () => {
+  it('never deletes a guest that an admin restored within the 30 days', async () => {
+    const p = 'r';
+    await withReview(env, guestTenant(p, await env.currentTimeMs()), guestReview(p), async (run) => {
+      await enterStage(run, '1');
+      await run.stop();
+      await applied(run);
+      expect((await run.directory.getUser(`${p}g2`))?.accountEnabled).toBe(false);
+      await env.sleep('10 days');
+      await run.directory.setAccountEnabled(`${p}g2`, true);
+      // Re-enabling the account in the directory is what restoring means; the day-30 check sees it.
+      const g2 = env.client.workflow.getHandle(guestDeletionWorkflowId(`${p}g2`));
+      expect(await env.client.workflow.getHandle(guestDeletionWorkflowId(`${p}g1`)).result()).toBe('deleted');
+      expect(await g2.result()).toBe('restored');
+      expect(await run.directory.getUser(`${p}g2`)).toMatchObject({ accountEnabled: true });
+      expect(await run.directory.getUser(`${p}g1`)).toBeUndefined();
+    });
+  });
+});
