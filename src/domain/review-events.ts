@@ -1,5 +1,5 @@
 import type { RecommendationValue } from './recommendations';
-import type { ReviewPlan } from './review-plan';
+import type { GraphReviewerScope, ReviewerSpec, ReviewPlan } from './review-plan';
 
 export type ReviewerDecision = 'Approve' | 'Deny' | 'DontKnow';
 export type DecisionValue = ReviewerDecision | 'NotReviewed';
@@ -68,6 +68,17 @@ export type ReviewEvent =
       justification: string;
       reviewerId: string;
       source: 'reviewer' | 'recommendation';
+    }
+  | {
+      type: 'StageReviewersChanged';
+      at: string;
+      by: string;
+      stageIndex: number;
+      reviewers: ReviewerSpec[];
+      fallbackReviewers: ReviewerSpec[];
+      scopes: { reviewers: GraphReviewerScope[]; fallbackReviewers: GraphReviewerScope[] };
+      /** New assignment when the stage is already running (re-resolved), absent for a later stage. */
+      assignment?: StageAssignment;
     }
   | { type: 'DecisionsReset'; at: string; by: string }
   | { type: 'ReminderSent'; at: string; by: string; reviewerIds: string[] }

@@ -21,6 +21,14 @@ export type ReviewerSpec =
   | { kind: 'user'; userId: string }
   | { kind: 'groupMembers'; groupId: string };
 
+/** An accessReviewReviewerScope as the client wrote it, kept to show it back in Graph responses. */
+export interface GraphReviewerScope {
+  '@odata.type'?: string;
+  query: string;
+  queryType?: 'MicrosoftGraph';
+  queryRoot?: string | null;
+}
+
 /** A value of decisionsThatWillMoveToNextStage. */
 export type MoveOnValue = 'Approve' | 'Deny' | 'NotReviewed' | 'DontKnow' | 'Recommendation';
 

@@ -12,7 +12,7 @@ import type {
   StageCompletionReason,
   StageStatus,
 } from './review-events';
-import type { ReviewPlan } from './review-plan';
+import type { GraphReviewerScope, ReviewPlan } from './review-plan';
 import { DAY_MS } from './review-plan';
 
 export interface RecordedDecision {
@@ -48,6 +48,8 @@ export interface StageState {
   reviewersByItem: Record<string, string[]>;
   noReviewerItemIds: string[];
   completionReason?: StageCompletionReason;
+  /** Reviewer scopes set on this stage after the instance started (PUT instance / PATCH stage). */
+  reviewerScopes?: { reviewers: GraphReviewerScope[]; fallbackReviewers: GraphReviewerScope[] };
 }
 
 export interface ReviewState {
@@ -60,6 +62,8 @@ export interface ReviewState {
   stages: StageState[];
   currentStage: number | null;
   people: Record<string, Person>;
+  /** Everyone ever asked to review in this instance, with when they were first asked. */
+  contacted: Map<string, string>;
   reminders: { at: string; by: string; reviewerIds: string[] }[];
   errors: string[];
   resource?: ReviewedResource;
@@ -69,6 +73,18 @@ export interface ReviewState {
 }
 
 const addDays = (iso: string, days: number) => new Date(Date.parse(iso) + days * DAY_MS).toISOString();
+
+function noteContacted(
+  state: ReviewState,
+  assignment: { sharedReviewerIds: string[]; reviewersByItem: Record<string, string[]> },
+  at: string,
+): void {
+  const add = (id: string) => {
+    if (!state.contacted.has(id)) state.contacted.set(id, at);
+  };
+  assignment.sharedReviewerIds.forEach(add);
+  for (const ids of Object.values(assignment.reviewersByItem)) ids.forEach(add);
+}
 
 /** The state of an instance before anything happened. */
 export function initialState(instanceId: string, plan: ReviewPlan, at: string): ReviewState {
@@ -91,6 +107,7 @@ export function initialState(instanceId: string, plan: ReviewPlan, at: string): 
     })),
     currentStage: null,
     people: {},
+    contacted: new Map(),
     reminders: [],
     errors: [],
     eventCount: 0,
@@ -165,6 +182,7 @@ export function evolve(state: ReviewState, event: ReviewEvent): ReviewState {
       stage.reviewersByItem = event.reviewersByItem;
       stage.noReviewerItemIds = event.noReviewerItemIds;
       Object.assign(state.people, event.people);
+      noteContacted(state, event, event.at);
       for (const id of event.itemIds) {
         const item = state.items.get(id);
         if (!item) continue;
@@ -184,6 +202,22 @@ export function evolve(state: ReviewState, event: ReviewEvent): ReviewState {
         reviewedDateTime: event.at,
         source: event.source,
       };
+      break;
+    }
+    case 'StageReviewersChanged': {
+      const stage = state.stages[event.stageIndex];
+      const plan = state.plan.stages[event.stageIndex];
+      if (!stage || !plan) break;
+      plan.reviewers = event.reviewers;
+      plan.fallbackReviewers = event.fallbackReviewers;
+      stage.reviewerScopes = event.scopes;
+      if (event.assignment) {
+        stage.sharedReviewerIds = event.assignment.sharedReviewerIds;
+        stage.reviewersByItem = event.assignment.reviewersByItem;
+        stage.noReviewerItemIds = event.assignment.noReviewerItemIds;
+        Object.assign(state.people, event.assignment.people);
+        noteContacted(state, event.assignment, event.at);
+      }
       break;
     }
     case 'DecisionsReset': {

@@ -40,6 +40,18 @@ export interface StageView {
   status: string;
   startDateTime: string | null;
   endDateTime: string | null;
+  /** Items of this stage that nobody can review (R4): they stay NotReviewed. Not part of Graph's shape. */
+  noReviewerCount: number;
+  /** Reviewer scopes changed after the instance started; null: as in the definition. */
+  reviewerScopes: StageState['reviewerScopes'] | null;
+}
+
+/** accessReviewReviewer: someone asked to review in this instance, and since when. */
+export interface ContactedReviewerView {
+  id: string;
+  displayName: string | null;
+  userPrincipalName: string | null;
+  createdDateTime: string;
 }
 
 /** What the instance query returns: the instance's own fields plus its stages and counts. */
@@ -55,6 +67,8 @@ export interface InstanceView {
   errors: string[];
   counts: Record<DecisionValue, number> & { total: number };
   reviewerIds: string[];
+  /** Reminders sent (R14), oldest first, each with the reviewers it went to. */
+  reminders: { at: string; by: string; reviewerIds: string[] }[];
   appliedDateTime: string | null;
 }
 
@@ -234,10 +248,23 @@ export function instanceView(state: ReviewState): InstanceView {
       status: s.status,
       startDateTime: s.startDateTime ?? null,
       endDateTime: s.endDateTime ?? null,
+      noReviewerCount: s.noReviewerItemIds.length,
+      reviewerScopes: s.reviewerScopes ?? null,
     })),
     errors: state.errors,
     counts,
     reviewerIds: [...reviewerIds],
+    reminders: state.reminders.map((r) => ({ ...r, reviewerIds: [...r.reviewerIds] })),
     appliedDateTime: state.appliedDateTime ?? null,
   };
+}
+
+/** Everyone asked to review in this instance so far, with when they were first asked (contactedReviewers). */
+export function contactedReviewers(state: ReviewState): ContactedReviewerView[] {
+  return [...state.contacted].map(([id, createdDateTime]) => ({
+    id,
+    displayName: state.people[id]?.displayName ?? null,
+    userPrincipalName: state.people[id]?.userPrincipalName ?? null,
+    createdDateTime,
+  }));
 }

@@ -1,13 +1,21 @@
 import type { Definition } from '../domain/definition-schema';
-import { AppError, conflict, forbidden } from '../domain/errors';
+import type { ReviewerScope } from '../domain/definition-schema';
+import { AppError, badRequest, conflict, forbidden } from '../domain/errors';
+import { parseReviewerQuery, QueryError } from '../domain/queries';
 import type { DecisionValue, ReviewerDecision } from '../domain/review-events';
 import type { RuleViolation } from '../domain/review-rules';
-import type { DecisionItemView, DecisionPage, InstanceView } from '../domain/review-views';
+import type {
+  ContactedReviewerView,
+  DecisionItemView,
+  DecisionPage,
+  InstanceView,
+} from '../domain/review-views';
 import type { SeriesInstance } from '../workflows';
 import {
   acceptRecommendationsSignal,
   applyDecisionsSignal,
   checkDecisionsQuery,
+  contactedReviewersQuery,
   decisionQuery,
   decisionsQuery,
   instanceQuery,
@@ -17,6 +25,7 @@ import {
   sendReminderSignal,
   stopInstanceSignal,
   stopStageSignal,
+  updateReviewersSignal,
 } from '../workflows';
 import type { Caller } from './caller';
 import { requireAdmin } from './caller';
@@ -77,14 +86,16 @@ export class InstanceService {
   }
 
   private graphInstance(definition: Definition, view: InstanceView): GraphInstance {
+    const changed = (view.stages.find((s) => s.id === view.currentStageId) ?? view.stages.at(-1))
+      ?.reviewerScopes;
     return {
       id: view.id,
       startDateTime: view.startDateTime,
       endDateTime: view.endDateTime,
       status: view.status,
       scope: definition.instanceEnumerationScope ?? definition.scope,
-      reviewers: definition.reviewers,
-      fallbackReviewers: definition.fallbackReviewers,
+      reviewers: changed?.reviewers ?? definition.reviewers,
+      fallbackReviewers: changed?.fallbackReviewers ?? definition.fallbackReviewers,
     };
   }
 
@@ -127,10 +138,85 @@ export class InstanceService {
         startDateTime: s.startDateTime,
         endDateTime: s.endDateTime,
         status: s.status,
-        reviewers: settings?.reviewers ?? definition.reviewers,
-        fallbackReviewers: settings?.fallbackReviewers ?? definition.fallbackReviewers,
+        reviewers: s.reviewerScopes?.reviewers ?? settings?.reviewers ?? definition.reviewers,
+        fallbackReviewers:
+          s.reviewerScopes?.fallbackReviewers ?? settings?.fallbackReviewers ?? definition.fallbackReviewers,
       };
     });
+  }
+
+  /**
+   * PUT instance (every stage not yet completed) or PATCH stage (that stage): new reviewer scopes. A
+   * running stage's reviewers are resolved again at once; decisions already recorded stay.
+   */
+  async updateReviewers(
+    definitionId: string,
+    instanceId: string,
+    caller: Caller,
+    scopes: { reviewers?: ReviewerScope[] | undefined; fallbackReviewers?: ReviewerScope[] | undefined },
+    stageId?: string,
+  ): Promise<void> {
+    requireAdmin(caller);
+    const { definition, record } = await this.located(definitionId, instanceId);
+    const handle = this.gw.handle(record.workflowId);
+    const view = await handle.query(instanceQuery);
+    if (view.status !== 'InProgress') {
+      throw conflict(
+        'review.instance_not_in_progress',
+        `Reviewers can only change while the review is InProgress; it is ${view.status}`,
+      );
+    }
+    const targets =
+      stageId === undefined
+        ? view.stages.filter((s) => s.status !== 'Completed')
+        : view.stages.filter((s) => s.id === stageId);
+    if (stageId !== undefined && targets.length === 0)
+      throw new AppError('stage.not_found', 404, `Stage '${stageId}' not found`);
+    for (const stage of targets) {
+      if (stage.status === 'Completed') {
+        throw conflict(
+          'review.stage_completed',
+          `Stage '${stage.id}' is Completed; its reviewers can no longer change`,
+        );
+      }
+      const index = view.stages.indexOf(stage);
+      const current = definition.stageSettings?.[index];
+      const reviewers =
+        scopes.reviewers ?? stage.reviewerScopes?.reviewers ?? current?.reviewers ?? definition.reviewers;
+      const fallbackReviewers =
+        scopes.fallbackReviewers ??
+        stage.reviewerScopes?.fallbackReviewers ??
+        current?.fallbackReviewers ??
+        definition.fallbackReviewers;
+      const field = stageId === undefined ? '' : `stage ${stage.id} `;
+      const specs = (list: ReviewerScope[], name: string) =>
+        list.map((r, i) => {
+          try {
+            return parseReviewerQuery(r, `${field}${name}[${i}]`);
+          } catch (err) {
+            if (err instanceof QueryError) throw badRequest('request.invalid_body', err.message);
+            throw err;
+          }
+        });
+      await handle.signal(updateReviewersSignal, {
+        by: caller.userId,
+        stageId: stage.id,
+        reviewers: specs(reviewers, 'reviewers'),
+        fallbackReviewers: specs(fallbackReviewers, 'fallbackReviewers'),
+        scopes: { reviewers, fallbackReviewers },
+      });
+    }
+  }
+
+  /** contactedReviewers: everyone asked to review in this instance so far. */
+  async contactedReviewers(
+    definitionId: string,
+    instanceId: string,
+    caller: Caller,
+  ): Promise<ContactedReviewerView[]> {
+    requireAdmin(caller);
+    const { record } = await this.located(definitionId, instanceId);
+    return this.gw.handle(record.workflowId).query(contactedReviewersQuery);
   }
 
   async stage(

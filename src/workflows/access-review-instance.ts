@@ -15,7 +15,7 @@ import {
 import type { Activities } from '../activities';
 import { guestDeletionWorkflowId } from '../domain/ids';
 import type { ApplyResult, ReviewEvent } from '../domain/review-events';
-import type { ReviewPlan } from '../domain/review-plan';
+import type { GraphReviewerScope, ReviewerSpec, ReviewPlan } from '../domain/review-plan';
 import { DAY_MS } from '../domain/review-plan';
 import type { DecisionRequest, RuleViolation, Viewer } from '../domain/review-rules';
 import {
@@ -28,8 +28,14 @@ import {
 } from '../domain/review-rules';
 import type { ReviewState } from '../domain/review-state';
 import { evolve, initialState } from '../domain/review-state';
-import type { DecisionItemView, DecisionPage, DecisionQuery, InstanceView } from '../domain/review-views';
-import { getDecision, instanceView, listDecisions } from '../domain/review-views';
+import type {
+  ContactedReviewerView,
+  DecisionItemView,
+  DecisionPage,
+  DecisionQuery,
+  InstanceView,
+} from '../domain/review-views';
+import { contactedReviewers, getDecision, instanceView, listDecisions } from '../domain/review-views';
 import {
   definitionIdSearchAttribute,
   reviewStatusSearchAttribute,
@@ -65,6 +71,16 @@ export const stopInstanceSignal = defineSignal<[AdminActionPayload]>('stopReview
 export const applyDecisionsSignal = defineSignal<[AdminActionPayload]>('applyDecisions');
 export const resetDecisionsSignal = defineSignal<[AdminActionPayload]>('resetDecisions');
 export const sendReminderSignal = defineSignal<[AdminActionPayload]>('sendReminder');
+/** PUT instance / PATCH stage reviewers: re-resolves a running stage's reviewers, or sets a later stage's. */
+export interface UpdateReviewersPayload {
+  by: string;
+  stageId: string;
+  reviewers: ReviewerSpec[];
+  fallbackReviewers: ReviewerSpec[];
+  scopes: { reviewers: GraphReviewerScope[]; fallbackReviewers: GraphReviewerScope[] };
+}
+export const updateReviewersSignal = defineSignal<[UpdateReviewersPayload]>('updateReviewers');
+export const contactedReviewersQuery = defineQuery<ContactedReviewerView[]>('contactedReviewers');
 export const acceptRecommendationsSignal = defineSignal<[{ viewer: Viewer }]>('acceptRecommendations');
 
 export const instanceQuery = defineQuery<InstanceView>('instance');
@@ -170,6 +186,38 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
       });
     }
   });
+  setHandler(updateReviewersSignal, async (update) => {
+    const index = state.stages.findIndex((s) => s.stageId === update.stageId);
+    const stage = state.stages[index];
+    if (!stage || stage.status === 'Completed') return;
+    const { by, reviewers, fallbackReviewers, scopes } = update;
+    const base = {
+      type: 'StageReviewersChanged',
+      by,
+      stageIndex: index,
+      reviewers,
+      fallbackReviewers,
+      scopes,
+    } as const;
+    if (stage.status === 'NotStarted') {
+      emit({ ...base, at: now() });
+      return;
+    }
+    const stagePlan = { ...plan.stages[index]!, reviewers, fallbackReviewers };
+    const items = stage.itemIds.map((itemId) => ({
+      itemId,
+      principalId: state.items.get(itemId)!.principal.id,
+    }));
+    const assignment = await resolveStageReviewers({
+      scope: plan.scope,
+      stage: stagePlan,
+      instanceStartDateTime: state.startDateTime,
+      items,
+    });
+    // The stage may have ended while reviewers were being resolved; then only later stages are affected.
+    emit({ ...base, at: now(), assignment: stage.status === 'InProgress' ? assignment : undefined });
+  });
+  setHandler(contactedReviewersQuery, () => contactedReviewers(state));
   setHandler(instanceQuery, () => instanceView(state));
   setHandler(decisionsQuery, (q) => listDecisions(state, q));
   setHandler(decisionQuery, ({ viewer, itemId, stageId }) => getDecision(state, viewer, itemId, stageId));

@@ -3,7 +3,7 @@ import { Router } from 'express';
 import type { InstanceService } from '../../services/instances';
 import { guard } from '../guard';
 import { collection, odataQuerySchema, requestBase } from '../odata';
-import { definitionParams, instanceParams, stageParams } from './params';
+import { definitionParams, instanceParams, reviewersUpdateSchema, stageParams } from './params';
 
 const base = (p: { definitionId: string }) =>
   `identityGovernance/accessReviews/definitions('${p.definitionId}')`;
@@ -36,6 +36,41 @@ export function instanceRoutes(instances: InstanceService): Router {
       const instance = await instances.get(params.definitionId, params.instanceId, caller);
       res.json({ '@odata.context': entity(req, `${base(params)}/instances`), ...instance });
     }),
+  );
+
+  r.put(
+    I,
+    guard(
+      { params: instanceParams, body: reviewersUpdateSchema },
+      async ({ params, body, caller }, _req, res) => {
+        await instances.updateReviewers(params.definitionId, params.instanceId, caller, body);
+        res.status(204).end();
+      },
+    ),
+  );
+
+  r.patch(
+    `${I}/stages/:stageId`,
+    guard(
+      { params: stageParams, body: reviewersUpdateSchema },
+      async ({ params, body, caller }, _req, res) => {
+        await instances.updateReviewers(params.definitionId, params.instanceId, caller, body, params.stageId);
+        res.status(204).end();
+      },
+    ),
+  );
+
+  r.get(
+    `${I}/contactedReviewers`,
+    guard(
+      { params: instanceParams, query: odataQuerySchema },
+      async ({ params, query, caller }, req, res) => {
+        const all = await instances.contactedReviewers(params.definitionId, params.instanceId, caller);
+        const page = all.slice(query.$skip, query.$skip + query.$top);
+        const ctx = `${base(params)}/instances('${params.instanceId}')/contactedReviewers`;
+        res.json(collection(req, ctx, page, query, all.length > query.$skip + query.$top));
+      },
+    ),
   );
 
   const actions = ['stop', 'applyDecisions', 'resetDecisions', 'sendReminder'] as const;

@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import { reviewerDecisionSchema } from '../../domain/definition-schema';
+import {
+  reviewerDecisionSchema,
+  reviewerScopeSchema,
+  reviewScopeSchema,
+} from '../../domain/definition-schema';
 
 /** An id in a URL path: Graph ids are GUIDs; anything URL-safe and short is accepted. */
 export const idSchema = z
@@ -19,6 +23,17 @@ export const decisionPatchSchema = z.object({
   decision: reviewerDecisionSchema,
   justification: z.string().max(4000).nullish(),
 });
+
+/** PUT instance / PATCH stage: only reviewers and fallbackReviewers can change (scope is accepted and ignored). */
+export const reviewersUpdateSchema = z
+  .object({
+    reviewers: z.array(reviewerScopeSchema).optional(),
+    fallbackReviewers: z.array(reviewerScopeSchema).optional(),
+    scope: reviewScopeSchema.optional(),
+  })
+  .refine((b) => b.reviewers !== undefined || b.fallbackReviewers !== undefined, {
+    message: 'reviewers or fallbackReviewers is required',
+  });
 
 /** Graph's batchRecordDecisions body. */
 export const batchRecordDecisionsSchema = z.object({

@@ -1,0 +1,147 @@
+import request from 'supertest';
+import { until } from '../helpers/review-harness';
+import type { Stack } from '../helpers/stack';
+import { startStack } from '../helpers/stack';
+
+const FINANCE = '56b642ff-312b-4458-9263-d915740b44fe';
+const ADMIN = 'f644c791-1b7c-4ab5-bcda-1fd65cc7538c';
+const GRADY = 'adc3d67a-686c-4e71-8e88-47c1700e8674';
+const HENRIETTA = 'ccf13fa8-405e-47a3-90b6-4dada6968d38';
+const LIDIA = '342f1eed-0b19-49da-a584-f75c74f0c377';
+const REVIEWS = '/v1.0/identityGovernance/accessReviews';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const bearer = async (userId: string, admin = false) => ({
+  authorization: `Bearer ${await stack.token(userId, admin)}`,
+});
+const userScope = (id: string) => ({ query: `/users/${id}`, queryType: 'MicrosoftGraph' });
+
+async function twoStageReview() {
+  const admin = await bearer(ADMIN, true);
+  const created = await request(stack.baseUrl)
+    .post(`${REVIEWS}/definitions`)
+    .set(admin)
+    .send({
+      displayName: 'Finance two-stage',
+      scope: { query: `/groups/${FINANCE}/transitiveMembers`, queryType: 'MicrosoftGraph' },
+      stageSettings: [
+        { stageId: '1', durationInDays: 3, recommendationsEnabled: false, reviewers: [userScope(GRADY)] },
+        {
+          stageId: '2',
+          dependsOn: ['1'],
+          durationInDays: 3,
+          recommendationsEnabled: false,
+          reviewers: [userScope(HENRIETTA)],
+        },
+      ],
+      settings: { autoApplyDecisionsEnabled: false },
+    });
+  expect(created.status).toBe(201);
+  const def = created.body.id as string;
+  const list = await until(
+    () => request(stack.baseUrl).get(`${REVIEWS}/definitions/${def}/instances`).set(admin),
+    (r) => r.body.value?.[0]?.status === 'InProgress',
+    'instance',
+  );
+  return { admin, base: `${REVIEWS}/definitions/${def}/instances/${list.body.value[0].id as string}` };
+}
+
+describe('changing reviewers of a running review', () => {
+  it('re-resolves the running stage when its reviewers change: the new reviewer decides, the old one cannot', async () => {
+    const { admin, base } = await twoStageReview();
+    await until(
+      () => request(stack.baseUrl).get(`${base}/stages/1`).set(admin),
+      (r) => r.body.status === 'InProgress',
+      'stage 1',
+    );
+    const patched = await request(stack.baseUrl)
+      .patch(`${base}/stages/1`)
+      .set(admin)
+      .send({ reviewers: [userScope(LIDIA)] });
+    expect(patched.status).toBe(204);
+    const stage = await until(
+      () => request(stack.baseUrl).get(`${base}/stages/1`).set(admin),
+      (r) => r.body.reviewers?.[0]?.query === `/users/${LIDIA}`,
+      'stage 1 reviewers',
+    );
+    expect(stage.body.reviewers).toEqual([userScope(LIDIA)]);
+
+    const lidia = await bearer(LIDIA);
+    const mine = await until(
+      () => request(stack.baseUrl).get(`${base}/decisions/filterByCurrentUser(on='reviewer')`).set(lidia),
+      (r) => r.body.value?.length > 0,
+      'Lidia assigned',
+    );
+    const item = mine.body.value[0].id as string;
+    expect(
+      (
+        await request(stack.baseUrl)
+          .patch(`${base}/decisions/${item}`)
+          .set(lidia)
+          .send({ decision: 'Approve' })
+      ).status,
+    ).toBe(204);
+    const grady = await request(stack.baseUrl)
+      .patch(`${base}/decisions/${item}`)
+      .set(await bearer(GRADY))
+      .send({ decision: 'Deny' });
+    expect(grady.status).toBe(403);
+    expect(grady.body.error.code).toBe('review.not_a_reviewer');
+
+    const contacted = await request(stack.baseUrl).get(`${base}/contactedReviewers`).set(admin);
+    expect(contacted.status).toBe(200);
+    expect(contacted.body.value.map((r: { id: string }) => r.id).sort()).toEqual([GRADY, LIDIA].sort());
+    expect(contacted.body.value[0].createdDateTime).toEqual(expect.any(String));
+  });
+
+  it('sets a later stage’s reviewers before it starts and refuses a completed stage or a bad query', async () => {
+    const { admin, base } = await twoStageReview();
+    expect(
+      (
+        await request(stack.baseUrl)
+          .put(base)
+          .set(admin)
+          .send({ reviewers: [userScope(LIDIA)] })
+      ).status,
+    ).toBe(204);
+    const stage2 = await until(
+      () => request(stack.baseUrl).get(`${base}/stages/2`).set(admin),
+      (r) => r.body.reviewers?.[0]?.query === `/users/${LIDIA}`,
+      'stage 2 reviewers',
+    );
+    expect(stage2.body.status).toBe('NotStarted');
+
+    const bad = await request(stack.baseUrl)
+      .patch(`${base}/stages/2`)
+      .set(admin)
+      .send({ reviewers: [{ query: '/nonsense' }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('reviewers[0]');
+    const empty = await request(stack.baseUrl).put(base).set(admin).send({});
+    expect(empty.status).toBe(400);
+    const notAdmin = await request(stack.baseUrl)
+      .put(base)
+      .set(await bearer(LIDIA))
+      .send({ reviewers: [] });
+    expect(notAdmin.status).toBe(403);
+
+    expect((await request(stack.baseUrl).post(`${base}/stop`).set(admin)).status).toBe(204);
+    await until(
+      () => request(stack.baseUrl).get(base).set(admin),
+      (r) => r.body.status === 'Completed',
+      'Completed',
+    );
+    const late = await request(stack.baseUrl)
+      .patch(`${base}/stages/1`)
+      .set(admin)
+      .send({ reviewers: [userScope(GRADY)] });
+    expect(late.status).toBe(409);
+  });
+});
