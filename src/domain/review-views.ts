@@ -188,7 +188,8 @@ export function listDecisions(state: ReviewState, q: DecisionQuery): DecisionPag
     const item = state.items.get(id);
     if (!item) continue;
     if (q.principalId !== undefined && item.principal.id !== q.principalId) continue;
-    const hideHistory = q.viewer.kind === 'reviewer' && !state.plan.settings.decisionHistoriesForReviewersEnabled;
+    const hideHistory =
+      q.viewer.kind === 'reviewer' && !state.plan.settings.decisionHistoriesForReviewersEnabled;
     const view = decisionItemView(state, item, stage?.index, hideHistory);
     if (q.decision !== undefined && view.decision !== q.decision) continue;
     if (total >= q.skip && views.length < q.top) views.push(view);
