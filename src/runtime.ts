@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from './activities';
 import type { AuthSettings } from './api/auth';
@@ -19,6 +19,8 @@ export async function createWorker(
   config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE' | 'TASK_QUEUE'>,
   deps: { directory: Directory; applyLedger: ApplyLedger },
 ): Promise<Worker> {
+  // The SDK logs every bundling step and state change at INFO; an operator needs warnings and errors.
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   return Worker.create({
     connection,
@@ -26,6 +28,8 @@ export async function createWorker(
     taskQueue: config.TASK_QUEUE,
     workflowsPath: require.resolve('./workflows'),
     activities: createActivities(deps),
+    // Entry points own shutdown, so the API and the dev server stop in order with the worker.
+    shutdownSignals: [],
   });
 }
 

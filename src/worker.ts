@@ -15,7 +15,11 @@ async function main() {
   const applyLedger = await FileApplyLedger.open(config.APPLY_LEDGER_FILE);
   const worker = await createWorker(config, { directory, applyLedger });
   logger.info({ address: config.TEMPORAL_ADDRESS, taskQueue: config.TASK_QUEUE }, 'worker started');
+  const stop = () => worker.shutdown();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   await worker.run();
+  logger.info('worker stopped');
 }
 
 main().catch((err: unknown) => {
