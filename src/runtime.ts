@@ -20,6 +20,7 @@ export async function createWorker(
   deps: { directory: Directory; applyLedger: ApplyLedger },
 ): Promise<Worker> {
   // The SDK logs every bundling step and state change at INFO; an operator needs warnings and errors.
+  // Entry points own shutdown (no SDK signal handlers), so the API and dev server stop in order.
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   return Worker.create({
@@ -28,8 +29,6 @@ export async function createWorker(
     taskQueue: config.TASK_QUEUE,
     workflowsPath: require.resolve('./workflows'),
     activities: createActivities(deps),
-    // Entry points own shutdown, so the API and the dev server stop in order with the worker.
-    shutdownSignals: [],
   });
 }
 
