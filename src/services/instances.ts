@@ -10,7 +10,8 @@ import type {
   DecisionPage,
   InstanceView,
 } from '../domain/review-views';
-import type { SeriesInstance } from '../workflows';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { RecordDecisionsPayload, SeriesInstance } from '../workflows';
 import {
   acceptRecommendationsSignal,
   applyDecisionsSignal,
@@ -35,6 +36,20 @@ import type { TemporalGateway } from './temporal-gateway';
 
 const violation = (v: RuleViolation) => new AppError(v.code, v.status, v.message);
 const isViolation = (x: object): x is RuleViolation => 'code' in x && 'status' in x;
+/**
+ * R5 at the API: dry-runs the decisions against the workflow's own rules (a query) so a bad one gets
+ * its 4xx at once, then signals them; the workflow checks each again when the signal arrives.
+ */
+async function signalCheckedDecisions(
+  handle: WorkflowHandle,
+  payload: RecordDecisionsPayload,
+): Promise<void> {
+  const problems = await handle.query(checkDecisionsQuery, payload);
+  const first = problems.find((p): p is RuleViolation => p !== null);
+  if (first) throw violation(first);
+  await handle.signal(recordDecisionsSignal, payload);
+}
+
 /** accessReviewInstance in Graph's shape. */
 export interface GraphInstance {
   id: string;
@@ -283,11 +298,7 @@ export class InstanceService {
     const { record } = await this.located(definitionId, instanceId);
     const handle = this.gw.handle(record.workflowId);
     if (stageId !== undefined) await this.requireCurrentStage(record, stageId);
-    const payload = { reviewerId: caller.userId, decisions };
-    const problems = await handle.query(checkDecisionsQuery, payload);
-    const first = problems.find((p): p is RuleViolation => p !== null);
-    if (first) throw violation(first);
-    await handle.signal(recordDecisionsSignal, payload);
+    await signalCheckedDecisions(handle, { reviewerId: caller.userId, decisions });
   }
 
   /** 404 for an unknown stage, 409 unless it is the stage in progress. */
@@ -340,11 +351,7 @@ export class InstanceService {
       justification: body.justification ?? null,
     }));
     if (decisions.length === 0) return 0;
-    const payload = { reviewerId: caller.userId, decisions };
-    const problems = await handle.query(checkDecisionsQuery, payload);
-    const first = problems.find((p): p is RuleViolation => p !== null);
-    if (first) throw violation(first);
-    await handle.signal(recordDecisionsSignal, payload);
+    await signalCheckedDecisions(handle, { reviewerId: caller.userId, decisions });
     return decisions.length;
   }
 

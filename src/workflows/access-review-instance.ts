@@ -135,6 +135,16 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
   const emit = (event: ReviewEvent) => {
     evolve(state, event);
   };
+  const record = (d: DecisionRequest, reviewerId: string, source: 'reviewer' | 'recommendation') =>
+    emit({
+      type: 'DecisionRecorded',
+      at: now(),
+      itemId: d.itemId,
+      decision: d.decision,
+      justification: d.justification ?? '',
+      reviewerId,
+      source,
+    });
   let stopStageRequested = false;
   let stopInstanceBy: string | undefined;
   let applyBy: string | undefined;
@@ -146,15 +156,7 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
         log.warn('decision rejected', { reviewerId, itemId: d.itemId, code: violation.code });
         continue;
       }
-      emit({
-        type: 'DecisionRecorded',
-        at: now(),
-        itemId: d.itemId,
-        decision: d.decision,
-        justification: d.justification ?? '',
-        reviewerId,
-        source: 'reviewer',
-      });
+      record(d, reviewerId, 'reviewer');
     }
   });
   setHandler(stopStageSignal, () => {
@@ -175,15 +177,7 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
   });
   setHandler(acceptRecommendationsSignal, ({ viewer }) => {
     for (const d of recommendationDecisions(state, viewer)) {
-      emit({
-        type: 'DecisionRecorded',
-        at: now(),
-        itemId: d.itemId,
-        decision: d.decision,
-        justification: d.justification ?? '',
-        reviewerId: viewer.userId,
-        source: 'recommendation',
-      });
+      record(d, viewer.userId, 'recommendation');
     }
   });
   setHandler(updateReviewersSignal, async (update) => {

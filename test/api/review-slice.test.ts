@@ -1,13 +1,8 @@
 import request from 'supertest';
+import { DEMO, REVIEWS } from '../helpers/demo-ids';
 import type { Stack } from '../helpers/stack';
 import { startStack } from '../helpers/stack';
 import { until } from '../helpers/review-harness';
-
-const FINANCE = '56b642ff-312b-4458-9263-d915740b44fe';
-const ADMIN = 'f644c791-1b7c-4ab5-bcda-1fd65cc7538c';
-const LEE = '7c32e15c-d4d0-49aa-9eb3-0793e032aa70';
-const DIEGO = '0b286f07-2b2a-43cd-a0d8-2051f4ab3be7';
-const REVIEWS = '/v1.0/identityGovernance/accessReviews';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -23,13 +18,13 @@ const auth = async (userId: string, admin = false) => ({
 
 describe('the review slice over HTTP', () => {
   it('creates a self-review of a group, records a Deny, stops it and removes the denied member', async () => {
-    const admin = await auth(ADMIN, true);
+    const admin = await auth(DEMO.admin, true);
     const created = await request(stack.baseUrl)
       .post(`${REVIEWS}/definitions`)
       .set(admin)
       .send({
         displayName: 'Finance Team quarterly review',
-        scope: { query: `/groups/${FINANCE}/transitiveMembers`, queryType: 'MicrosoftGraph' },
+        scope: { query: `/groups/${DEMO.financeTeam}/transitiveMembers`, queryType: 'MicrosoftGraph' },
         settings: { instanceDurationInDays: 14, autoApplyDecisionsEnabled: true },
       });
     expect(created.status).toBe(201);
@@ -44,13 +39,13 @@ describe('the review slice over HTTP', () => {
     const instId = instances.body.value[0].id as string;
     const base = `${REVIEWS}/definitions/${defId}/instances/${instId}`;
 
-    const lee = await auth(LEE);
+    const lee = await auth(DEMO.lee);
     const mine = await request(stack.baseUrl)
       .get(`${base}/decisions/filterByCurrentUser(on='reviewer')`)
       .set(lee);
     expect(mine.status).toBe(200);
     expect(mine.body.value).toHaveLength(1);
-    expect(mine.body.value[0].principal.id).toBe(LEE);
+    expect(mine.body.value[0].principal.id).toBe(DEMO.lee);
 
     const patched = await request(stack.baseUrl)
       .patch(`${base}/decisions/${mine.body.value[0].id}`)
@@ -62,7 +57,7 @@ describe('the review slice over HTTP', () => {
       .get(`${base}/decisions`)
       .query({ $filter: "decision eq 'Deny'" })
       .set(admin);
-    expect(all.body.value.map((d: { principal: { id: string } }) => d.principal.id)).toEqual([LEE]);
+    expect(all.body.value.map((d: { principal: { id: string } }) => d.principal.id)).toEqual([DEMO.lee]);
 
     expect((await request(stack.baseUrl).post(`${base}/stop`).set(admin)).status).toBe(204);
     await until(
@@ -71,12 +66,12 @@ describe('the review slice over HTTP', () => {
       'Applied',
     );
     const members = await request(stack.baseUrl)
-      .get(`/v1.0/groups/${FINANCE}/members`)
+      .get(`/v1.0/groups/${DEMO.financeTeam}/members`)
       .query({ $top: 999 })
       .set(admin);
     const ids = members.body.value.map((u: { id: string }) => u.id);
-    expect(ids).not.toContain(LEE);
-    expect(ids).toContain(DIEGO);
+    expect(ids).not.toContain(DEMO.lee);
+    expect(ids).toContain(DEMO.diego);
     const decision = await request(stack.baseUrl)
       .get(`${base}/decisions/${mine.body.value[0].id}`)
       .set(admin);
@@ -88,7 +83,7 @@ describe('the review slice over HTTP', () => {
   });
 
   it('answers malformed JSON and invalid definitions with 400 and unknown ids with 404', async () => {
-    const admin = await auth(ADMIN, true);
+    const admin = await auth(DEMO.admin, true);
     const malformed = await request(stack.baseUrl)
       .post(`${REVIEWS}/definitions`)
       .set(admin)
@@ -102,7 +97,7 @@ describe('the review slice over HTTP', () => {
       .set(admin)
       .send({
         displayName: 'x',
-        scope: { query: `/groups/${FINANCE}/members` },
+        scope: { query: `/groups/${DEMO.financeTeam}/members` },
         settings: { instanceDurationInDays: 0 },
       });
     expect(invalid.status).toBe(400);

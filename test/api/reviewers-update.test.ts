@@ -1,14 +1,8 @@
 import request from 'supertest';
+import { DEMO, REVIEWS } from '../helpers/demo-ids';
 import { until } from '../helpers/review-harness';
 import type { Stack } from '../helpers/stack';
 import { startStack } from '../helpers/stack';
-
-const FINANCE = '56b642ff-312b-4458-9263-d915740b44fe';
-const ADMIN = 'f644c791-1b7c-4ab5-bcda-1fd65cc7538c';
-const GRADY = 'adc3d67a-686c-4e71-8e88-47c1700e8674';
-const HENRIETTA = 'ccf13fa8-405e-47a3-90b6-4dada6968d38';
-const LIDIA = '342f1eed-0b19-49da-a584-f75c74f0c377';
-const REVIEWS = '/v1.0/identityGovernance/accessReviews';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -24,21 +18,26 @@ const bearer = async (userId: string, admin = false) => ({
 const userScope = (id: string) => ({ query: `/users/${id}`, queryType: 'MicrosoftGraph' });
 
 async function twoStageReview() {
-  const admin = await bearer(ADMIN, true);
+  const admin = await bearer(DEMO.admin, true);
   const created = await request(stack.baseUrl)
     .post(`${REVIEWS}/definitions`)
     .set(admin)
     .send({
       displayName: 'Finance two-stage',
-      scope: { query: `/groups/${FINANCE}/transitiveMembers`, queryType: 'MicrosoftGraph' },
+      scope: { query: `/groups/${DEMO.financeTeam}/transitiveMembers`, queryType: 'MicrosoftGraph' },
       stageSettings: [
-        { stageId: '1', durationInDays: 3, recommendationsEnabled: false, reviewers: [userScope(GRADY)] },
+        {
+          stageId: '1',
+          durationInDays: 3,
+          recommendationsEnabled: false,
+          reviewers: [userScope(DEMO.grady)],
+        },
         {
           stageId: '2',
           dependsOn: ['1'],
           durationInDays: 3,
           recommendationsEnabled: false,
-          reviewers: [userScope(HENRIETTA)],
+          reviewers: [userScope(DEMO.henrietta)],
         },
       ],
       settings: { autoApplyDecisionsEnabled: false },
@@ -64,16 +63,16 @@ describe('changing reviewers of a running review', () => {
     const patched = await request(stack.baseUrl)
       .patch(`${base}/stages/1`)
       .set(admin)
-      .send({ reviewers: [userScope(LIDIA)] });
+      .send({ reviewers: [userScope(DEMO.lidia)] });
     expect(patched.status).toBe(204);
     const stage = await until(
       () => request(stack.baseUrl).get(`${base}/stages/1`).set(admin),
-      (r) => r.body.reviewers?.[0]?.query === `/users/${LIDIA}`,
+      (r) => r.body.reviewers?.[0]?.query === `/users/${DEMO.lidia}`,
       'stage 1 reviewers',
     );
-    expect(stage.body.reviewers).toEqual([userScope(LIDIA)]);
+    expect(stage.body.reviewers).toEqual([userScope(DEMO.lidia)]);
 
-    const lidia = await bearer(LIDIA);
+    const lidia = await bearer(DEMO.lidia);
     const mine = await until(
       () => request(stack.baseUrl).get(`${base}/decisions/filterByCurrentUser(on='reviewer')`).set(lidia),
       (r) => r.body.value?.length > 0,
@@ -90,14 +89,16 @@ describe('changing reviewers of a running review', () => {
     ).toBe(204);
     const grady = await request(stack.baseUrl)
       .patch(`${base}/decisions/${item}`)
-      .set(await bearer(GRADY))
+      .set(await bearer(DEMO.grady))
       .send({ decision: 'Deny' });
     expect(grady.status).toBe(403);
     expect(grady.body.error.code).toBe('review.not_a_reviewer');
 
     const contacted = await request(stack.baseUrl).get(`${base}/contactedReviewers`).set(admin);
     expect(contacted.status).toBe(200);
-    expect(contacted.body.value.map((r: { id: string }) => r.id).sort()).toEqual([GRADY, LIDIA].sort());
+    expect(contacted.body.value.map((r: { id: string }) => r.id).sort()).toEqual(
+      [DEMO.grady, DEMO.lidia].sort(),
+    );
     expect(contacted.body.value[0].createdDateTime).toEqual(expect.any(String));
   });
 
@@ -108,12 +109,12 @@ describe('changing reviewers of a running review', () => {
         await request(stack.baseUrl)
           .put(base)
           .set(admin)
-          .send({ reviewers: [userScope(LIDIA)] })
+          .send({ reviewers: [userScope(DEMO.lidia)] })
       ).status,
     ).toBe(204);
     const stage2 = await until(
       () => request(stack.baseUrl).get(`${base}/stages/2`).set(admin),
-      (r) => r.body.reviewers?.[0]?.query === `/users/${LIDIA}`,
+      (r) => r.body.reviewers?.[0]?.query === `/users/${DEMO.lidia}`,
       'stage 2 reviewers',
     );
     expect(stage2.body.status).toBe('NotStarted');
@@ -128,7 +129,7 @@ describe('changing reviewers of a running review', () => {
     expect(empty.status).toBe(400);
     const notAdmin = await request(stack.baseUrl)
       .put(base)
-      .set(await bearer(LIDIA))
+      .set(await bearer(DEMO.lidia))
       .send({ reviewers: [] });
     expect(notAdmin.status).toBe(403);
 
@@ -141,7 +142,7 @@ describe('changing reviewers of a running review', () => {
     const late = await request(stack.baseUrl)
       .patch(`${base}/stages/1`)
       .set(admin)
-      .send({ reviewers: [userScope(GRADY)] });
+      .send({ reviewers: [userScope(DEMO.grady)] });
     expect(late.status).toBe(409);
   });
 });
