@@ -6,11 +6,16 @@ import type { ReviewerSpec, ScopeSpec, StagePlan } from '../domain/review-plan';
 export interface ResolveRevieweesInput {
   scope: ScopeSpec;
   instanceStartDateTime: string;
+  /** Page of the reviewee list: activity payloads stay far below Temporal's 2 MB limit. */
+  skip?: number;
+  top?: number;
 }
 
 export interface ResolveRevieweesResult {
   resource: ReviewedResource;
   principals: Principal[];
+  /** Reviewees in the whole scope (not just this page). */
+  total: number;
   errors: string[];
 }
 
@@ -45,6 +50,7 @@ export async function resolveReviewees(
     return {
       resource: { id: ref.id, displayName: ref.id, type: ref.type },
       principals: [],
+      total: 0,
       errors: [`The ${kind} '${ref.id}' under review does not exist in the directory`],
     };
   }
@@ -57,9 +63,11 @@ export async function resolveReviewees(
       (which === 'all' || u.userType === 'Guest') &&
       (inactiveDays === undefined || isInactive(u, input.instanceStartDateTime, inactiveDays)),
   );
+  const skip = input.skip ?? 0;
   return {
     resource: { id: owner.id, displayName: owner.displayName, type: ref.type },
-    principals: selected.map(principal),
+    principals: selected.slice(skip, skip + (input.top ?? selected.length)).map(principal),
+    total: selected.length,
     errors: [],
   };
 }

@@ -14,7 +14,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { guestDeletionWorkflowId } from '../domain/ids';
-import type { ApplyResult, ReviewEvent } from '../domain/review-events';
+import type { ApplyResult, ReviewEvent, StageAssignment } from '../domain/review-events';
 import type { GraphReviewerScope, ReviewerSpec, ReviewPlan } from '../domain/review-plan';
 import { DAY_MS } from '../domain/review-plan';
 import type { DecisionRequest, RuleViolation, Viewer } from '../domain/review-rules';
@@ -110,6 +110,40 @@ const { applyDecisions } = proxyActivities<Activities>({
 });
 
 const APPLY_BATCH = 500;
+/** Reviewees per activity call when resolving: keeps every payload well under 512 KB. */
+const PAGE = 1000;
+
+/** Resolves a stage's reviewers page by page and merges the pages into one assignment. */
+async function resolveInPages(
+  plan: ReviewPlan,
+  stage: ReviewPlan['stages'][number],
+  instanceStartDateTime: string,
+  items: { itemId: string; principalId: string }[],
+): Promise<StageAssignment> {
+  const merged: StageAssignment = {
+    sharedReviewerIds: [],
+    reviewersByItem: {},
+    noReviewerItemIds: [],
+    recommendations: {},
+    people: {},
+  };
+  const shared = new Set<string>();
+  for (let start = 0; start < items.length; start += PAGE) {
+    const part = await resolveStageReviewers({
+      scope: plan.scope,
+      stage,
+      instanceStartDateTime,
+      items: items.slice(start, start + PAGE),
+    });
+    part.sharedReviewerIds.forEach((id) => shared.add(id));
+    Object.assign(merged.reviewersByItem, part.reviewersByItem);
+    merged.noReviewerItemIds.push(...part.noReviewerItemIds);
+    Object.assign(merged.recommendations, part.recommendations);
+    Object.assign(merged.people, part.people);
+  }
+  merged.sharedReviewerIds = [...shared];
+  return merged;
+}
 const now = () => new Date().toISOString();
 
 let indexSearchAttributes = true;
@@ -202,12 +236,7 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
       itemId,
       principalId: state.items.get(itemId)!.principal.id,
     }));
-    const assignment = await resolveStageReviewers({
-      scope: plan.scope,
-      stage: stagePlan,
-      instanceStartDateTime: state.startDateTime,
-      items,
-    });
+    const assignment = await resolveInPages(plan, stagePlan, state.startDateTime, items);
     // The stage may have ended while reviewers were being resolved; then only later stages are affected.
     emit({ ...base, at: now(), assignment: stage.status === 'InProgress' ? assignment : undefined });
   });
@@ -237,29 +266,24 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
   emit({ type: 'InstanceStarted', at: now(), instanceId: input.instanceId, plan });
   setStatusAttributes(state);
 
-  const resolved = await resolveReviewees({ scope: plan.scope, instanceStartDateTime: state.startDateTime });
-  emit({ type: 'RevieweesResolved', at: now(), ...resolved });
+  for (let skip = 0; ; skip += PAGE) {
+    const page = await resolveReviewees({
+      scope: plan.scope,
+      instanceStartDateTime: state.startDateTime,
+      skip,
+      top: PAGE,
+    });
+    const { resource, principals, errors } = page;
+    emit({ type: 'RevieweesResolved', at: now(), resource, principals, errors });
+    if (skip + PAGE >= page.total) break;
+  }
   setStatusAttributes(state);
 
   for (let i = 0; i < plan.stages.length && !stopInstanceBy; i++) {
     const stagePlan = plan.stages[i]!;
     const itemIds = i === 0 ? [...state.items.keys()] : itemsMovingOn(state, i - 1);
     const items = itemIds.map((itemId) => ({ itemId, principalId: state.items.get(itemId)!.principal.id }));
-    const assignment =
-      items.length > 0
-        ? await resolveStageReviewers({
-            scope: plan.scope,
-            stage: stagePlan,
-            instanceStartDateTime: state.startDateTime,
-            items,
-          })
-        : {
-            sharedReviewerIds: [],
-            reviewersByItem: {},
-            noReviewerItemIds: [],
-            recommendations: {},
-            people: {},
-          };
+    const assignment = await resolveInPages(plan, stagePlan, state.startDateTime, items);
     emit({ type: 'StageStarted', at: now(), stageIndex: i, itemIds, ...assignment });
     setStatusAttributes(state);
     if (assignment.noReviewerItemIds.length > 0) {

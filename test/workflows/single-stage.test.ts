@@ -109,4 +109,31 @@ describe('a single-stage self-review', () => {
       expect((await run.directory.listGroupTransitiveMembers('team'))!.map((u) => u.id)).not.toContain('cy');
     });
   });
+
+  it('resolves a review larger than one activity page (2,500 reviewees in pages of 1,000)', async () => {
+    const ids = Array.from({ length: 2500 }, (_, i) => `p${String(i).padStart(4, '0')}`);
+    const big = { users: ids.map((id) => user(id)), groups: [group('big', ids)] };
+    const review = {
+      ...selfReview(),
+      scope: { query: '/groups/big/transitiveMembers', queryType: 'MicrosoftGraph' },
+    };
+    await withReview(env, big, review, async (run) => {
+      const view = await until(
+        () => run.instance(),
+        (v) => v.currentStageId === '1',
+        'stage 1',
+      );
+      expect(view.counts.total).toBe(2500);
+      await run.decide('p2499', 'p2499', 'Deny');
+      await run.stop();
+      await until(
+        () => run.instance(),
+        (v) => v.status === 'Applied',
+        'Applied',
+      );
+      const members = (await run.directory.listGroupTransitiveMembers('big'))!;
+      expect(members).toHaveLength(2499);
+      expect(members.map((u) => u.id)).not.toContain('p2499');
+    });
+  });
 });
