@@ -10,17 +10,14 @@ import type {
   DecisionPage,
   InstanceView,
 } from '../domain/review-views';
-import type { WorkflowHandle } from '@temporalio/client';
-import type { RecordDecisionsPayload, SeriesInstance } from '../workflows';
+import type { SeriesInstance } from '../workflows';
 import {
   acceptRecommendationsSignal,
   applyDecisionsSignal,
-  checkDecisionsQuery,
   contactedReviewersQuery,
   decisionQuery,
   decisionsQuery,
   instanceQuery,
-  recordDecisionsSignal,
   resetDecisionsSignal,
   reviewerQuery,
   sendReminderSignal,
@@ -31,25 +28,12 @@ import {
 import type { Caller } from './caller';
 import { requireAdmin } from './caller';
 import { viewerOf } from './caller';
+import { DecisionDispatcher } from './decision-dispatcher';
 import type { DefinitionService } from './definitions';
 import type { TemporalGateway } from './temporal-gateway';
 
 const violation = (v: RuleViolation) => new AppError(v.code, v.status, v.message);
 const isViolation = (x: object): x is RuleViolation => 'code' in x && 'status' in x;
-/**
- * R5 at the API: dry-runs the decisions against the workflow's own rules (a query) so a bad one gets
- * its 4xx at once, then signals them; the workflow checks each again when the signal arrives.
- */
-async function signalCheckedDecisions(
-  handle: WorkflowHandle,
-  payload: RecordDecisionsPayload,
-): Promise<void> {
-  const problems = await handle.query(checkDecisionsQuery, payload);
-  const first = problems.find((p): p is RuleViolation => p !== null);
-  if (first) throw violation(first);
-  await handle.signal(recordDecisionsSignal, payload);
-}
-
 /** accessReviewInstance in Graph's shape. */
 export interface GraphInstance {
   id: string;
@@ -85,6 +69,7 @@ export class InstanceService {
   constructor(
     private readonly gw: TemporalGateway,
     private readonly definitions: DefinitionService,
+    private readonly dispatcher = new DecisionDispatcher(),
   ) {}
 
   private async located(definitionId: string, instanceId: string) {
@@ -119,10 +104,7 @@ export class InstanceService {
     const series = await this.definitions.get(definitionId);
     const out: GraphInstance[] = [];
     for (const record of series.instances) {
-      if (!caller.isAdmin || asReviewer) {
-        const role = await this.gw.handle(record.workflowId).query(reviewerQuery, { userId: caller.userId });
-        if (!role.isReviewer) continue;
-      }
+      if ((!caller.isAdmin || asReviewer) && !(await this.isReviewer(record, caller))) continue;
       out.push(this.graphInstance(series.definition, await this.view(record)));
     }
     return out;
@@ -141,11 +123,11 @@ export class InstanceService {
     asReviewer = false,
   ): Promise<GraphStage[]> {
     const { definition, record } = await this.located(definitionId, instanceId);
-    if (!caller.isAdmin || asReviewer) {
-      const role = await this.gw.handle(record.workflowId).query(reviewerQuery, { userId: caller.userId });
-      if (!role.isReviewer) return [];
-    }
-    const view = await this.view(record);
+    if ((!caller.isAdmin || asReviewer) && !(await this.isReviewer(record, caller))) return [];
+    return this.graphStages(definition, await this.view(record));
+  }
+
+  private graphStages(definition: Definition, view: InstanceView): GraphStage[] {
     return view.stages.map((s, i) => {
       const settings = definition.stageSettings?.[i];
       return {
@@ -234,22 +216,29 @@ export class InstanceService {
     return this.gw.handle(record.workflowId).query(contactedReviewersQuery);
   }
 
+  /** One stage; like the instance itself, 403 for callers who review nothing in it now. */
   async stage(
     definitionId: string,
     instanceId: string,
     stageId: string,
     caller: Caller,
   ): Promise<GraphStage> {
-    const all = await this.stages(definitionId, instanceId, caller);
-    const found = all.find((s) => s.id === stageId);
+    const { definition, record } = await this.located(definitionId, instanceId);
+    await this.requireParticipant(record, caller);
+    const found = this.graphStages(definition, await this.view(record)).find((s) => s.id === stageId);
     if (!found) throw new AppError('stage.not_found', 404, `Stage '${stageId}' not found`);
     return found;
   }
 
+  /** Whether the caller reviews anything in the stage in progress. */
+  private async isReviewer(record: SeriesInstance, caller: Caller): Promise<boolean> {
+    const role = await this.gw.handle(record.workflowId).query(reviewerQuery, { userId: caller.userId });
+    return role.isReviewer;
+  }
+
   private async requireParticipant(record: SeriesInstance, caller: Caller) {
     if (caller.isAdmin) return;
-    const role = await this.gw.handle(record.workflowId).query(reviewerQuery, { userId: caller.userId });
-    if (!role.isReviewer)
+    if (!(await this.isReviewer(record, caller)))
       throw forbidden('review.not_a_reviewer', 'You are not a reviewer of this access review');
   }
 
@@ -298,7 +287,7 @@ export class InstanceService {
     const { record } = await this.located(definitionId, instanceId);
     const handle = this.gw.handle(record.workflowId);
     if (stageId !== undefined) await this.requireCurrentStage(record, stageId);
-    await signalCheckedDecisions(handle, { reviewerId: caller.userId, decisions });
+    await this.dispatcher.submit(handle, { reviewerId: caller.userId, decisions });
   }
 
   /** 404 for an unknown stage, 409 unless it is the stage in progress. */
@@ -337,6 +326,10 @@ export class InstanceService {
         'Decisions can only be recorded while the stage is in progress',
       );
     }
+    // Admins too: only reviewers of the stage in progress record decisions (R5).
+    if (!(await this.isReviewer(record, caller))) {
+      throw forbidden('review.not_a_reviewer', 'You are not a reviewer of the stage in progress');
+    }
     if (body.resourceId && body.resourceId !== (await this.resourceIdOf(record))) return 0;
     const page = await handle.query(decisionsQuery, {
       viewer: { kind: 'reviewer', userId: caller.userId },
@@ -351,7 +344,7 @@ export class InstanceService {
       justification: body.justification ?? null,
     }));
     if (decisions.length === 0) return 0;
-    await signalCheckedDecisions(handle, { reviewerId: caller.userId, decisions });
+    await this.dispatcher.submit(handle, { reviewerId: caller.userId, decisions });
     return decisions.length;
   }
 

@@ -60,12 +60,21 @@ export interface RecordDecisionsPayload {
   decisions: DecisionRequest[];
 }
 
+/**
+ * What the recordDecisions signal carries: one reviewer's decisions, or the decisions of many
+ * reviewers that the API gathered into one signal (fewer history events per decision).
+ */
+export type DecisionBatch = RecordDecisionsPayload | { batch: RecordDecisionsPayload[] };
+
+/** The reviewers' payloads of a batch, in order. */
+export const payloadsOf = (b: DecisionBatch): RecordDecisionsPayload[] => ('batch' in b ? b.batch : [b]);
+
 /** An admin action; `by` is the admin's user id (for the audit trail). */
 export interface AdminActionPayload {
   by: string;
 }
 
-export const recordDecisionsSignal = defineSignal<[RecordDecisionsPayload]>('recordDecisions');
+export const recordDecisionsSignal = defineSignal<[DecisionBatch]>('recordDecisions');
 export const stopStageSignal = defineSignal<[AdminActionPayload]>('stopStage');
 export const stopInstanceSignal = defineSignal<[AdminActionPayload]>('stopReview');
 export const applyDecisionsSignal = defineSignal<[AdminActionPayload]>('applyDecisions');
@@ -89,10 +98,8 @@ export const decisionQuery = defineQuery<
   DecisionItemView | RuleViolation,
   [{ viewer: Viewer; itemId: string; stageId?: string }]
 >('decision');
-/** Dry run of recordDecisions: the violation of each decision, or null when it would be recorded. */
-export const checkDecisionsQuery = defineQuery<(RuleViolation | null)[], [RecordDecisionsPayload]>(
-  'checkDecisions',
-);
+/** Dry run of recordDecisions: the violation of each decision (in batch order), or null when it would be recorded. */
+export const checkDecisionsQuery = defineQuery<(RuleViolation | null)[], [DecisionBatch]>('checkDecisions');
 /** Whether a user reviews anything in the current stage, and how many of their items are still open. */
 export const reviewerQuery = defineQuery<{ isReviewer: boolean; pending: number }, [{ userId: string }]>(
   'reviewer',
@@ -183,14 +190,16 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
   let stopInstanceBy: string | undefined;
   let applyBy: string | undefined;
 
-  setHandler(recordDecisionsSignal, ({ reviewerId, decisions }) => {
-    for (const d of decisions) {
-      const violation = checkDecision(state, reviewerId, d);
-      if (violation) {
-        log.warn('decision rejected', { reviewerId, itemId: d.itemId, code: violation.code });
-        continue;
+  setHandler(recordDecisionsSignal, (signal) => {
+    for (const { reviewerId, decisions } of payloadsOf(signal)) {
+      for (const d of decisions) {
+        const violation = checkDecision(state, reviewerId, d);
+        if (violation) {
+          log.warn('decision rejected', { reviewerId, itemId: d.itemId, code: violation.code });
+          continue;
+        }
+        record(d, reviewerId, 'reviewer');
       }
-      record(d, reviewerId, 'reviewer');
     }
   });
   setHandler(stopStageSignal, () => {
@@ -244,8 +253,10 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
   setHandler(instanceQuery, () => instanceView(state));
   setHandler(decisionsQuery, (q) => listDecisions(state, q));
   setHandler(decisionQuery, ({ viewer, itemId, stageId }) => getDecision(state, viewer, itemId, stageId));
-  setHandler(checkDecisionsQuery, ({ reviewerId, decisions }) =>
-    decisions.map((d) => checkDecision(state, reviewerId, d) ?? null),
+  setHandler(checkDecisionsQuery, (signal) =>
+    payloadsOf(signal).flatMap(({ reviewerId, decisions }) =>
+      decisions.map((d) => checkDecision(state, reviewerId, d) ?? null),
+    ),
   );
   setHandler(reviewerQuery, ({ userId }) => {
     const stage = currentStage(state);
