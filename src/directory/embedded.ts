@@ -1,6 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, open as openFile, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type {
   Directory,
   DirectoryApplication,
@@ -8,6 +5,8 @@ import type {
   DirectoryUser,
   DirectoryWriteResult,
 } from './port';
+import { SharedStateFile } from './state-file';
+import type { Change } from './state-file';
 import { parseTenantFile, readTenantFile } from './tenant-file';
 import type { ReferenceScope, TenantFile, TenantFileInput } from './tenant-file';
 
@@ -49,7 +48,9 @@ export interface UserPage {
 /**
  * The directory for demos, tests and small deployments: a tenant held in memory (Maps and Sets, so
  * 100,000-member groups stay cheap) and, when opened on a state file, saved atomically after every write.
- * One process owns a state file: two processes opening the same file would overwrite each other.
+ * Several processes (the API and the worker) may share one state file: every read first reloads the file
+ * if another process replaced it (one stat when it did not), and every write is a read-modify-write under
+ * the cross-process `<stateFile>.lock` (see state-file.ts), so no process saves over another's changes.
  */
 export class EmbeddedDirectory implements Directory {
   private readonly users = new Map<string, DirectoryUser>();
@@ -62,26 +63,24 @@ export class EmbeddedDirectory implements Directory {
     hasGroup: (id) => this.groups.has(id),
     hasObject: (id) => this.users.has(id) || this.groups.has(id) || this.applications.has(id),
   };
-  /** True while memory holds a change the state file lacks (including after a failed save). */
-  private dirty = false;
-  private saving: Promise<void> = Promise.resolve();
-  private queuedSave: Promise<void> | undefined;
+  /** The state file shared with other processes; undefined for an in-memory directory. */
+  private readonly shared: SharedStateFile | undefined;
 
-  private constructor(private readonly stateFile: string | undefined) {}
+  private constructor(stateFile: string | undefined) {
+    this.shared =
+      stateFile === undefined
+        ? undefined
+        : new SharedStateFile(stateFile, { replace: (t) => this.replace(t), collect: () => this.collect() });
+  }
 
   /** Opens the state file, or on first start seeds it from `seedFile` (creating its folder). */
   static async open(files: { stateFile: string; seedFile: string }): Promise<EmbeddedDirectory> {
     const directory = new EmbeddedDirectory(files.stateFile);
-    const state = await readTenantFile(files.stateFile);
-    if (state !== undefined) {
-      directory.load(state);
-      return directory;
-    }
-    const seed = await readTenantFile(files.seedFile);
-    if (seed === undefined) throw new Error(`Directory seed file ${files.seedFile} does not exist`);
-    directory.load(seed);
-    directory.dirty = true;
-    await directory.save();
+    await directory.shared?.open(async () => {
+      const seed = await readTenantFile(files.seedFile);
+      if (seed === undefined) throw new Error(`Directory seed file ${files.seedFile} does not exist`);
+      return seed;
+    });
     return directory;
   }
 
@@ -97,12 +96,19 @@ export class EmbeddedDirectory implements Directory {
    * name objects already loaded; an id that already exists is rejected, so nothing is replaced.
    */
   async seedBulk(part: TenantFileInput): Promise<void> {
-    this.load(parseTenantFile(part, { source: 'part', existing: this.scope }));
-    await this.commit('done');
+    return this.write(() => {
+      this.load(parseTenantFile(part, { source: 'part', existing: this.scope }));
+      return { result: undefined, changed: true };
+    });
   }
 
   /** The whole tenant in file format; the state file holds exactly this. */
   toTenantFile(): TenantFile {
+    this.fresh();
+    return this.collect();
+  }
+
+  private collect(): TenantFile {
     return {
       users: Array.from(this.users.values(), (u) => ({ ...u })),
       groups: Array.from(this.groups.values(), toGroup),
@@ -112,6 +118,7 @@ export class EmbeddedDirectory implements Directory {
 
   /** Counts of users by kind, groups and applications. */
   async snapshot(): Promise<DirectorySnapshot> {
+    this.fresh();
     let guests = 0;
     let disabledUsers = 0;
     for (const u of this.users.values()) {
@@ -130,6 +137,7 @@ export class EmbeddedDirectory implements Directory {
 
   /** A page of users in tenant order, for a Graph-shaped `/users` endpoint. */
   async listUsers({ skip = 0, top = 100, filter }: ListUsersOptions = {}): Promise<UserPage> {
+    this.fresh();
     const users: DirectoryUser[] = [];
     let total = 0;
     for (const u of this.users.values()) {
@@ -141,25 +149,30 @@ export class EmbeddedDirectory implements Directory {
   }
 
   async getUser(id: string): Promise<DirectoryUser | undefined> {
+    this.fresh();
     const user = this.users.get(id);
     return user && { ...user };
   }
 
   async getUsers(ids: readonly string[]): Promise<DirectoryUser[]> {
+    this.fresh();
     return this.usersFor(ids);
   }
 
   async getManager(userId: string): Promise<DirectoryUser | undefined> {
+    this.fresh();
     const managerId = this.users.get(userId)?.managerId;
     return managerId == null ? undefined : this.getUser(managerId);
   }
 
   async getGroup(id: string): Promise<DirectoryGroup | undefined> {
+    this.fresh();
     const group = this.groups.get(id);
     return group && toGroup(group);
   }
 
   async listGroupTransitiveMembers(groupId: string): Promise<DirectoryUser[] | undefined> {
+    this.fresh();
     const root = this.groups.get(groupId);
     if (root === undefined) return undefined;
     // Breadth-first; `visited` makes membership cycles harmless and `userIds` de-duplicates.
@@ -180,48 +193,56 @@ export class EmbeddedDirectory implements Directory {
   }
 
   async listGroupOwners(groupId: string): Promise<DirectoryUser[] | undefined> {
+    this.fresh();
     const group = this.groups.get(groupId);
     return group && this.usersFor(group.owners);
   }
 
   async getApplication(id: string): Promise<DirectoryApplication | undefined> {
+    this.fresh();
     const application = this.applications.get(id);
     return application && toApplication(application);
   }
 
   async listApplicationAssignees(appId: string): Promise<DirectoryUser[] | undefined> {
+    this.fresh();
     const application = this.applications.get(appId);
     return application && this.usersFor(application.assignees);
   }
 
   async listApplicationOwners(appId: string): Promise<DirectoryUser[] | undefined> {
+    this.fresh();
     const application = this.applications.get(appId);
     return application && this.usersFor(application.owners);
   }
 
   /** Removes a direct membership only: a user who belongs through a nested group gives 'notFound'. */
   async removeGroupMember(groupId: string, userId: string): Promise<DirectoryWriteResult> {
-    const removed = this.groups.get(groupId)?.members.delete(userId) ?? false;
-    return this.commit(removed ? 'done' : 'notFound');
+    return this.write(() => outcome(this.groups.get(groupId)?.members.delete(userId) ?? false));
   }
 
   async removeApplicationAssignment(appId: string, userId: string): Promise<DirectoryWriteResult> {
-    const removed = this.applications.get(appId)?.assignees.delete(userId) ?? false;
-    return this.commit(removed ? 'done' : 'notFound');
+    return this.write(() => outcome(this.applications.get(appId)?.assignees.delete(userId) ?? false));
   }
 
   async setAccountEnabled(userId: string, enabled: boolean): Promise<DirectoryWriteResult> {
-    const user = this.users.get(userId);
-    if (user === undefined) return this.commit('notFound');
-    const changed = user.accountEnabled !== enabled;
-    user.accountEnabled = enabled;
-    return this.commit('done', changed);
+    return this.write(() => {
+      const user = this.users.get(userId);
+      if (user === undefined) return outcome(false);
+      const changed = user.accountEnabled !== enabled;
+      user.accountEnabled = enabled;
+      return { result: 'done', changed };
+    });
   }
 
   /** Deletes the user and every link to it: memberships, ownerships, assignments and reports' managerId. */
   async deleteUser(userId: string): Promise<DirectoryWriteResult> {
+    return this.write(() => this.applyDeleteUser(userId));
+  }
+
+  private applyDeleteUser(userId: string): { result: DirectoryWriteResult; changed: boolean } {
     const user = this.users.get(userId);
-    if (user === undefined) return this.commit('notFound');
+    if (user === undefined) return outcome(false);
     this.users.delete(userId);
     if (user.managerId != null) this.reports.get(user.managerId)?.delete(userId);
     for (const reportId of this.reports.get(userId) ?? []) {
@@ -237,7 +258,7 @@ export class EmbeddedDirectory implements Directory {
       application.assignees.delete(userId);
       application.owners.delete(userId);
     }
-    return this.commit('done');
+    return outcome(true);
   }
 
   private usersFor(ids: Iterable<string>): DirectoryUser[] {
@@ -271,45 +292,30 @@ export class EmbeddedDirectory implements Directory {
     }
   }
 
-  /**
-   * Finishes a write: saves when memory is ahead of the state file. A save that failed earlier is retried
-   * here too, so an idempotent retry that now answers 'notFound' still gets the change onto disk.
-   */
-  private async commit(
-    result: DirectoryWriteResult,
-    changed = result === 'done',
-  ): Promise<DirectoryWriteResult> {
-    if (changed) this.dirty = true;
-    if (this.dirty) await this.save();
-    return result;
+  /** Replaces the whole tenant with one read from the state file (another process saved it). */
+  private replace(tenant: TenantFile): void {
+    this.users.clear();
+    this.reports.clear();
+    this.groups.clear();
+    this.applications.clear();
+    this.load(tenant);
   }
 
-  /**
-   * Saves one after another (a promise chain), so a slow save never overwrites a newer one. Writers that
-   * arrive while a save is waiting its turn share it: it serializes the state when it starts.
-   */
-  private save(): Promise<void> {
-    const file = this.stateFile;
-    if (file === undefined) {
-      this.dirty = false;
-      return Promise.resolve();
-    }
-    if (this.queuedSave !== undefined) return this.queuedSave;
-    const save = this.saving.then(async () => {
-      this.queuedSave = undefined;
-      this.dirty = false;
-      try {
-        await writeFileAtomically(file, formatTenantFile(this.toTenantFile()));
-      } catch (error) {
-        this.dirty = true;
-        throw error;
-      }
-    });
-    this.queuedSave = save;
-    this.saving = save.catch(() => undefined);
-    return save;
+  /** Before every read: picks up other processes' saves (one stat when there are none). */
+  private fresh(): void {
+    this.shared?.fresh();
+  }
+
+  /** Applies a write: in memory at once, with a state file as a locked read-modify-write (SharedStateFile). */
+  private async write<R>(change: Change<R>): Promise<R> {
+    return this.shared === undefined ? change().result : this.shared.write(change);
   }
 }
+
+const outcome = (found: boolean): { result: DirectoryWriteResult; changed: boolean } => ({
+  result: found ? 'done' : 'notFound',
+  changed: found,
+});
 
 const toGroup = (g: GroupRecord): DirectoryGroup => ({
   ...g.info,
@@ -322,33 +328,3 @@ const toApplication = (a: ApplicationRecord): DirectoryApplication => ({
   assignedUserIds: [...a.assignees],
   ownerIds: [...a.owners],
 });
-
-/**
- * One object per line: readable and diff-friendly for the demo tenant, and about as fast as compact JSON
- * for 100,000 users (indented JSON doubles the time and size of every save).
- */
-function formatTenantFile(tenant: TenantFile): string {
-  const list = (items: readonly unknown[]) =>
-    items.length === 0 ? '[]' : `[\n    ${items.map((item) => JSON.stringify(item)).join(',\n    ')}\n  ]`;
-  return `{\n  "users": ${list(tenant.users)},\n  "groups": ${list(tenant.groups)},\n  "applications": ${list(tenant.applications)}\n}\n`;
-}
-
-/** Writes a temp file beside the target, flushes it to disk, then renames it over the target. */
-async function writeFileAtomically(file: string, contents: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.${randomUUID()}.tmp`;
-  try {
-    const handle = await openFile(temp, 'w');
-    try {
-      await handle.writeFile(contents, 'utf8');
-      // Without the sync a crash right after the rename can leave an empty state file on some filesystems.
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-}
