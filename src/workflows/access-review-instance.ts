@@ -117,6 +117,7 @@ const { applyDecisions } = proxyActivities<Activities>({
 });
 
 const APPLY_BATCH = 500;
+const APPLY_CONCURRENCY = 4;
 /** Reviewees per activity call when resolving: keeps every payload well under 512 KB. */
 const PAGE = 1000;
 
@@ -337,12 +338,26 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
 async function applyFinalDecisions(state: ReviewState, emit: (e: ReviewEvent) => void, by: string) {
   emit({ type: 'ApplyStarted', at: now(), by });
   setStatusAttributes(state);
-  const todo = [...state.items.values()].filter(
-    (item) => !item.apply && (item.final?.decision === 'Approve' || item.final?.decision === 'Deny'),
-  );
+  const pending = [...state.items.values()].filter((item) => !item.apply);
+  // Keeping access needs no directory change: approvals are applied here, without an activity.
+  const approved = pending.filter((item) => item.final?.decision === 'Approve');
+  if (approved.length > 0) {
+    emit({
+      type: 'ItemsApplied',
+      at: now(),
+      by,
+      results: approved.map((i) => ({ itemId: i.id, result: 'AppliedSuccessfully' })),
+    });
+  }
+  const denied = pending.filter((item) => item.final?.decision === 'Deny');
+  const batches: (typeof denied)[] = [];
+  for (let start = 0; start < denied.length; start += APPLY_BATCH)
+    batches.push(denied.slice(start, start + APPLY_BATCH));
   const { plan } = state;
-  for (let start = 0; start < todo.length; start += APPLY_BATCH) {
-    const batch = todo.slice(start, start + APPLY_BATCH);
+  // Bounded concurrency: a few batches at a time, so a large review neither crawls nor floods the directory.
+  const applyNext = async (): Promise<void> => {
+    const batch = batches.shift();
+    if (!batch) return;
     const { results } = await applyDecisions({
       instanceId: state.instanceId,
       resource: plan.scope.resource,
@@ -350,12 +365,14 @@ async function applyFinalDecisions(state: ReviewState, emit: (e: ReviewEvent) =>
       items: batch.map((item) => ({
         itemId: item.id,
         principalId: item.principal.id,
-        decision: item.final!.decision as 'Approve' | 'Deny',
+        decision: 'Deny' as const,
       })),
     });
     emit({ type: 'ItemsApplied', at: now(), by, results });
     if (plan.settings.denyAction === 'disableAndDeleteUser') await scheduleGuestDeletions(state, results);
-  }
+    return applyNext();
+  };
+  await Promise.all(Array.from({ length: APPLY_CONCURRENCY }, applyNext));
   emit({ type: 'ApplyCompleted', at: now() });
 }
 
