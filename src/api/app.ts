@@ -3,19 +3,19 @@ import express from 'express';
 import rateLimit from 'express-rate-limit';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import type { DefinitionService } from '../services/definitions';
 import type { DirectoryService } from '../services/directory';
 import type { InstanceService } from '../services/instances';
 import type { AuthSettings, LocalIssuer } from './auth';
 import { authenticate } from './auth';
+import { apiDocs } from './docs';
 import { errorHandler, unknownRoute } from './errors';
 import { guard } from './guard';
 import { decisionRoutes } from './routes/decisions';
 import { definitionRoutes } from './routes/definitions';
 import { directoryRoutes } from './routes/directory';
 import { instanceRoutes } from './routes/instances';
-import { idSchema } from './routes/params';
+import { localTokenRequestSchema } from './routes/params';
 
 export interface AppDeps {
   definitions: DefinitionService;
@@ -59,20 +59,18 @@ export function createApp(deps: AppDeps) {
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  app.use(apiDocs());
 
   if (deps.localIssuer) {
     const issuer = deps.localIssuer;
     app.post(
       '/auth/local/token',
-      guard(
-        { body: z.strictObject({ userId: idSchema, admin: z.boolean().default(false) }) },
-        async ({ body }, _req, res) => {
-          await deps.directory.user(body.userId);
-          const roles = body.admin ? [deps.auth.adminRole] : [];
-          const token = await issuer.issue(body.userId, { roles });
-          res.json({ token_type: 'Bearer', expires_in: 8 * 3600, access_token: token });
-        },
-      ),
+      guard({ body: localTokenRequestSchema }, async ({ body }, _req, res) => {
+        await deps.directory.user(body.userId);
+        const roles = body.admin ? [deps.auth.adminRole] : [];
+        const token = await issuer.issue(body.userId, { roles });
+        res.json({ token_type: 'Bearer', expires_in: 8 * 3600, access_token: token });
+      }),
     );
   }
 

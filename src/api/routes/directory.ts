@@ -1,11 +1,8 @@
 import { Router } from 'express';
-import { z } from 'zod';
 import type { DirectoryService } from '../../services/directory';
 import { guard } from '../guard';
 import { collection, odataQuerySchema, requestBase } from '../odata';
-import { idSchema } from './params';
-
-const idParams = z.object({ id: idSchema });
+import { directoryObjectParams as idParams, userPatchSchema } from './params';
 
 /** Graph-shaped reads of the directory under /v1.0, so people can see what a review changed. */
 export function directoryRoutes(directory: DirectoryService): Router {
@@ -20,13 +17,10 @@ export function directoryRoutes(directory: DirectoryService): Router {
   );
   r.patch(
     '/users/:id',
-    guard(
-      { params: idParams, body: z.strictObject({ accountEnabled: z.boolean() }) },
-      async ({ params, body, caller }, _req, res) => {
-        await directory.setAccountEnabled(params.id, body.accountEnabled, caller);
-        res.status(204).end();
-      },
-    ),
+    guard({ params: idParams, body: userPatchSchema }, async ({ params, body, caller }, _req, res) => {
+      await directory.setAccountEnabled(params.id, body.accountEnabled, caller);
+      res.status(204).end();
+    }),
   );
   r.get(
     '/users/:id/manager',

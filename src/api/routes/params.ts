@@ -42,3 +42,15 @@ export const batchRecordDecisionsSchema = z.object({
   principalId: idSchema.nullish(),
   resourceId: idSchema.nullish(),
 });
+
+/** The id of a directory object (user, group, service principal) in a /v1.0 path. */
+export const directoryObjectParams = z.object({ id: idSchema });
+
+/** PATCH /users/{id}: an admin enables or disables the account (enabling restores a blocked guest). */
+export const userPatchSchema = z.strictObject({ accountEnabled: z.boolean() });
+
+/** POST /auth/local/token (AUTH_MODE=local only): a demo token for a directory user. */
+export const localTokenRequestSchema = z.strictObject({
+  userId: idSchema,
+  admin: z.boolean().default(false),
+});
