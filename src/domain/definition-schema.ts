@@ -47,6 +47,12 @@ export const stageSettingsSchema = z.object({
   fallbackReviewers: z.array(reviewerScopeSchema).default([]),
 });
 
+/** A date (YYYY-MM-DD); Graph clients also send full date-times here, which are cut to their date. */
+const graphDate = z.preprocess(
+  (v) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v) ? v.slice(0, 10) : v),
+  z.iso.date(),
+);
+
 const recurrenceSchema = z.object({
   pattern: z.object({
     type: z.enum(['weekly', 'absoluteMonthly']),
@@ -59,8 +65,8 @@ const recurrenceSchema = z.object({
   }),
   range: z.object({
     type: z.enum(['noEnd', 'numbered', 'endDate']),
-    startDate: z.iso.date(),
-    endDate: z.iso.date().nullish(),
+    startDate: graphDate,
+    endDate: graphDate.nullish(),
     numberOfOccurrences: z.number().int().min(0).max(1000).default(0),
     recurrenceTimeZone: z.string().nullish(),
   }),
