@@ -30,6 +30,13 @@ export function errorHandler(logger: Logger) {
       res.status(413).json(errorBody('request.too_large', 'The request body is too large'));
       return;
     }
+    // Express's router fails to decode a path segment such as `%zz` with a URIError marked 400.
+    if (err instanceof Error && err.name === 'URIError' && (err as { status?: unknown }).status === 400) {
+      res
+        .status(400)
+        .json(errorBody('request.malformed_url', 'The request URL has malformed percent-encoding'));
+      return;
+    }
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
       res.status(415).json(errorBody('request.unsupported_encoding', 'Unsupported body encoding'));
       return;

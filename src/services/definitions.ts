@@ -17,6 +17,19 @@ import { requireAdmin } from './caller';
 import type { TemporalGateway } from './temporal-gateway';
 import { isWorkflowNotFound } from './temporal-gateway';
 
+/** How long DELETE waits for the series workflow to close before answering anyway. */
+const DELETE_SETTLE_MS = 5_000;
+
+const noop = () => undefined;
+
+/** Waits for `promise` to settle, but at most `ms`; its outcome is ignored. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([promise.then(noop, noop), timeout]);
+  clearTimeout(timer);
+}
+
 /** Looks up display data of a user for createdBy. */
 export type IdentityLookup = (
   userId: string,
@@ -111,7 +124,8 @@ export class DefinitionService {
   async delete(id: string, caller: Caller): Promise<void> {
     requireAdmin(caller);
     const current = await this.get(id);
-    await this.gw.handle(seriesWorkflowId(id)).signal(endSeriesSignal, { by: caller.userId });
+    const series = this.gw.handle(seriesWorkflowId(id));
+    await series.signal(endSeriesSignal, { by: caller.userId });
     for (const instance of current.instances.filter((i) => !i.completed)) {
       try {
         await this.gw.handle(instance.workflowId).signal(stopInstanceSignal, { by: caller.userId });
@@ -119,6 +133,9 @@ export class DefinitionService {
         if (!isWorkflowNotFound(err)) throw err;
       }
     }
+    // The series closes as soon as it handles the signal; waiting for that (briefly) makes a GET right
+    // after the 204 answer 404 instead of racing the worker.
+    await settledWithin(series.result(), DELETE_SETTLE_MS);
   }
 
   private notFound(id: string) {

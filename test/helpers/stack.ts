@@ -32,8 +32,14 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** Options of a test stack. */
+export interface StackOptions {
+  /** ES256 JWK file for the local issuer; a test that writes it holds the private key and can sign any token. */
+  keyFile?: string;
+}
+
 /** Starts the stack over the given tenant (default: the demo tenant). */
-export async function startStack(tenant?: TenantFileInput): Promise<Stack> {
+export async function startStack(tenant?: TenantFileInput, options: StackOptions = {}): Promise<Stack> {
   const env = await createDevServerEnv();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'stagecoach-stack-'));
   const directory = tenant
@@ -50,7 +56,7 @@ export async function startStack(tenant?: TenantFileInput): Promise<Stack> {
     activities: createActivities({ directory, applyLedger: new InMemoryApplyLedger() }),
   });
   const running = worker.run();
-  const issuer = await LocalIssuer.open(path.join(dir, 'key.json'));
+  const issuer = await LocalIssuer.open(options.keyFile ?? path.join(dir, 'key.json'));
   const gw = new TemporalGateway(env.client, taskQueue);
   const definitions = new DefinitionService(gw, (id) => directory.getUser(id));
   const instances = new InstanceService(gw, definitions);
