@@ -175,7 +175,7 @@ export function listDecisions(state: ReviewState, q: DecisionQuery): DecisionPag
     stage = state.stages.find((s) => s.stageId === q.stageId);
     if (!stage)
       return {
-        code: 'review.stage_not_found',
+        code: 'stage.not_found',
         status: 404,
         message: `No stage '${q.stageId}' in this review`,
       };

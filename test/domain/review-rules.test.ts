@@ -673,10 +673,10 @@ describe('listDecisions: decision history visibility (R7)', () => {
     });
   });
 
-  it('returns 404 review.stage_not_found for a stage the review does not have', () => {
+  it('returns 404 stage.not_found for a stage the review does not have', () => {
     expect(
       listDecisions(twoStageReview(true).state, { viewer: admin, stageId: '3', skip: 0, top: 10 }),
-    ).toMatchObject({ code: 'review.stage_not_found', status: 404 });
+    ).toMatchObject({ code: 'stage.not_found', status: 404 });
   });
 
   it('filters by decision and pages with skip/top, counting every match in total', () => {
