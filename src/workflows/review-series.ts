@@ -94,7 +94,9 @@ export async function reviewSeries(input: ReviewSeriesInput): Promise<SeriesView
   upsertMemo({ displayName: definition.displayName });
   if (indexed) upsertSearchAttributes([{ key: definitionIdSearchAttribute, value: definition.id }]);
 
-  for (let index = instances.length; !ended; index++) {
+  // Resume after the last started occurrence: after continue-as-new `instances` holds only the latest
+  // KEEP_INSTANCES_AFTER_CONTINUE records, so its length is not the number of occurrences started.
+  for (let index = instances.at(-1)?.occurrence ?? 0; !ended; index++) {
     next = occurrenceStart(definition.settings.recurrence, definition.createdDateTime, index);
     indexStatus(statusOf());
     if (next === undefined) break;

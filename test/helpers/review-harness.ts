@@ -3,9 +3,15 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Activities } from '../../src/activities';
 import { createActivities } from '../../src/activities';
 import { EmbeddedDirectory } from '../../src/directory/embedded';
-import type { DirectoryApplication, DirectoryGroup, DirectoryUser } from '../../src/directory/port';
+import type {
+  Directory,
+  DirectoryApplication,
+  DirectoryGroup,
+  DirectoryUser,
+} from '../../src/directory/port';
 import type { DefinitionInput } from '../../src/domain/definition-schema';
 import { definitionInputSchema } from '../../src/domain/definition-schema';
 import { decisionItemIdFor } from '../../src/domain/ids';
@@ -123,12 +129,21 @@ export class ReviewRun {
   }
 }
 
+/** Optional seams of withReview: what the activities see instead of the plain in-memory tenant. */
+export interface ReviewOptions {
+  /** Wraps the directory the activities use (fakes that fail or count); `run.directory` stays the inner one. */
+  wrapDirectory?: (directory: Directory) => Directory;
+  /** Wraps the activities the worker runs (to observe calls such as apply batches). */
+  wrapActivities?: (activities: Activities) => Activities;
+}
+
 /** Runs `fn` with a worker on a fresh task queue over the given tenant. */
 export async function withReview(
   env: TestWorkflowEnvironment,
   tenant: { users: DirectoryUser[]; groups?: DirectoryGroup[]; applications?: DirectoryApplication[] },
   definition: Record<string, unknown>,
   fn: (run: ReviewRun) => Promise<void>,
+  options: ReviewOptions = {},
 ): Promise<void> {
   const directory = EmbeddedDirectory.inMemory({
     users: tenant.users,
@@ -136,11 +151,15 @@ export async function withReview(
     applications: tenant.applications ?? [],
   });
   const taskQueue = `${TASK_QUEUE_PREFIX}-${randomUUID()}`;
+  const activities = createActivities({
+    directory: options.wrapDirectory?.(directory) ?? directory,
+    applyLedger: new InMemoryApplyLedger(),
+  });
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ directory, applyLedger: new InMemoryApplyLedger() }),
+    activities: options.wrapActivities?.(activities) ?? activities,
   });
   const definitionId = randomUUID();
   const input: DefinitionInput = definitionInputSchema.parse(definition);
