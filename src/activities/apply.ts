@@ -50,10 +50,18 @@ export async function applyDecisionItems(
   const results: ApplyOutput['results'] = [];
   for (const item of input.items) {
     const key = `${input.instanceId}/${item.itemId}`;
-    let result = await ledger.get(key);
-    if (!result) {
+    const known = await ledger.get(key);
+    let result: ApplyResult;
+    if (known && known !== 'Pending') {
+      result = known;
+    } else {
+      // Pending first: if the worker dies between the directory write and the result line, the retry
+      // knows that a "not found" is most likely its own earlier write, not someone else's.
+      if (!known) await ledger.put(key, 'Pending');
       try {
         result = await applyOne(directory, input, item);
+        if (known === 'Pending' && result === 'AppliedSuccessfullyButObjectNotFound')
+          result = 'AppliedSuccessfully';
       } catch (err) {
         if (err instanceof DirectoryUnavailableError) throw err;
         result = 'AppliedWithUnknownFailure';

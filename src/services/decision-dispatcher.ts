@@ -14,6 +14,8 @@ interface Queue {
   handle: WorkflowHandle;
   waiting: Waiting[];
   size: number;
+  timer?: NodeJS.Timeout;
+  flushing: boolean;
 }
 
 /** How decisions to one review are gathered before one dry-run query and one signal carry them all. */
@@ -26,8 +28,10 @@ export interface DispatcherOptions {
 
 /**
  * R5 at the API, batched: requests arriving together for the same review instance share one dry-run
- * query (each gets its own 4xx) and one recordDecisions signal. A request resolves only after the
- * signal carrying it is acknowledged by Temporal, so an answered 204 is a durable decision.
+ * query (each gets its own 4xx) and one recordDecisions signal. One batch per review is in flight at a
+ * time — its query would otherwise queue behind the workflow tasks of its own signals — and requests
+ * arriving meanwhile form the next batch. A request resolves only after the signal carrying it is
+ * acknowledged by Temporal, so an answered 204 is a durable decision.
  */
 export class DecisionDispatcher {
   private readonly queues = new Map<string, Queue>();
@@ -38,21 +42,44 @@ export class DecisionDispatcher {
     return new Promise((resolve, reject) => {
       let queue = this.queues.get(handle.workflowId);
       if (!queue) {
-        queue = { handle, waiting: [], size: 0 };
+        queue = { handle, waiting: [], size: 0, flushing: false };
         this.queues.set(handle.workflowId, queue);
-        setTimeout(() => void this.flush(handle.workflowId), this.options.maxDelayMs);
       }
       queue.waiting.push({ payload, resolve, reject });
       queue.size += payload.decisions.length;
-      if (queue.size >= this.options.maxDecisions) void this.flush(handle.workflowId);
+      this.schedule(queue);
     });
   }
 
-  private async flush(workflowId: string): Promise<void> {
-    const queue = this.queues.get(workflowId);
-    if (!queue) return;
-    this.queues.delete(workflowId);
-    const { handle, waiting } = queue;
+  private schedule(queue: Queue): void {
+    if (queue.flushing || queue.waiting.length === 0) return;
+    if (queue.size >= this.options.maxDecisions) {
+      clearTimeout(queue.timer);
+      queue.timer = undefined;
+      void this.flush(queue);
+    } else {
+      queue.timer ??= setTimeout(() => {
+        queue.timer = undefined;
+        void this.flush(queue);
+      }, this.options.maxDelayMs);
+    }
+  }
+
+  private async flush(queue: Queue): Promise<void> {
+    if (queue.flushing) return;
+    queue.flushing = true;
+    const waiting = queue.waiting.splice(0, queue.waiting.length);
+    queue.size = 0;
+    try {
+      await this.send(queue.handle, waiting);
+    } finally {
+      queue.flushing = false;
+      if (queue.waiting.length > 0) this.schedule(queue);
+      else if (!queue.timer) this.queues.delete(queue.handle.workflowId);
+    }
+  }
+
+  private async send(handle: WorkflowHandle, waiting: Waiting[]): Promise<void> {
     try {
       const problems = await handle.query(checkDecisionsQuery, { batch: waiting.map((w) => w.payload) });
       const accepted: Waiting[] = [];

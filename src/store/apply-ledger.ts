@@ -2,29 +2,32 @@ import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ApplyResult } from '../domain/review-events';
 
+/** What the ledger knows of an item: its result, or `Pending` while its directory write may be under way. */
+export type LedgerEntry = ApplyResult | 'Pending';
+
 /**
  * Remembers the result of every applied decision item, so that applying again (an activity retry
  * after a worker crash, or an admin pressing apply twice) changes nothing and reports the same result.
  */
 export interface ApplyLedger {
-  get(key: string): Promise<ApplyResult | undefined>;
-  put(key: string, result: ApplyResult): Promise<void>;
+  get(key: string): Promise<LedgerEntry | undefined>;
+  put(key: string, entry: LedgerEntry): Promise<void>;
 }
 
 /** A ledger for tests and single-process demos. */
 export class InMemoryApplyLedger implements ApplyLedger {
-  private readonly entries = new Map<string, ApplyResult>();
+  private readonly entries = new Map<string, LedgerEntry>();
   async get(key: string) {
     return this.entries.get(key);
   }
-  async put(key: string, result: ApplyResult) {
-    this.entries.set(key, result);
+  async put(key: string, entry: LedgerEntry) {
+    this.entries.set(key, entry);
   }
 }
 
 /** An append-only JSON-lines ledger file; survives worker restarts. */
 export class FileApplyLedger implements ApplyLedger {
-  private readonly entries = new Map<string, ApplyResult>();
+  private readonly entries = new Map<string, LedgerEntry>();
   private tail: Promise<void> = Promise.resolve();
 
   private constructor(private readonly file: string) {}
@@ -39,7 +42,7 @@ export class FileApplyLedger implements ApplyLedger {
     for (const line of text.split('\n')) {
       if (!line.trim()) continue;
       try {
-        const { k, r } = JSON.parse(line) as { k: string; r: ApplyResult };
+        const { k, r } = JSON.parse(line) as { k: string; r: LedgerEntry };
         ledger.entries.set(k, r);
       } catch {
         // A torn last line from a crash mid-write: the entry was never acknowledged, so skipping it is safe.
@@ -52,9 +55,9 @@ export class FileApplyLedger implements ApplyLedger {
     return this.entries.get(key);
   }
 
-  async put(key: string, result: ApplyResult) {
-    this.entries.set(key, result);
-    const line = `${JSON.stringify({ k: key, r: result })}\n`;
+  async put(key: string, entry: LedgerEntry) {
+    this.entries.set(key, entry);
+    const line = `${JSON.stringify({ k: key, r: entry })}\n`;
     this.tail = this.tail.then(() => appendFile(this.file, line));
     await this.tail;
   }

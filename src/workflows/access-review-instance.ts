@@ -112,7 +112,7 @@ const { resolveReviewees, resolveStageReviewers } = proxyActivities<Activities>(
 
 const { applyDecisions } = proxyActivities<Activities>({
   startToCloseTimeout: '1 hour',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '2 seconds', maximumInterval: '5 minutes', backoffCoefficient: 2 },
 });
 

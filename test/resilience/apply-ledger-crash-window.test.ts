@@ -1,0 +1,82 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { applyDecisionItems } from '../../src/activities/apply';
+import type { ApplyInput } from '../../src/activities/apply';
+import { EmbeddedDirectory } from '../../src/directory/embedded';
+import type { ApplyLedger, LedgerEntry } from '../../src/store/apply-ledger';
+import { FileApplyLedger } from '../../src/store/apply-ledger';
+import { bigGroupTenant } from '../helpers/process-stack';
+
+// apply-crash.test.ts kills the worker at a random moment of the apply; this file puts the kill at the one
+// moment that matters for the ledger: after the directory saved a removal and before the ledger line for
+// it was appended (src/activities/apply.ts: applyOne, then ledger.put). The retry on a restarted worker
+// (new directory and ledger objects over the same files) must still report the item as applied once.
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stagecoach-ledger-window-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+class Crash extends Error {}
+
+/** The ledger of a worker that dies while appending the line of `crashAt`: the line is never written. */
+class CrashingLedger implements ApplyLedger {
+  constructor(
+    private readonly inner: ApplyLedger,
+    private readonly crashAt: string,
+  ) {}
+  get(key: string) {
+    return this.inner.get(key);
+  }
+  async put(key: string, entry: LedgerEntry) {
+    // Dies after the directory write: the Pending line is written, the result line never is.
+    if (key === this.crashAt && entry !== 'Pending')
+      throw new Crash(`worker killed before the ledger line of ${key}`);
+    return this.inner.put(key, entry);
+  }
+}
+
+describe('the apply ledger across a crash', () => {
+  it('reports AppliedSuccessfully for a member removed just before the worker died, not ObjectNotFound', async () => {
+    const { tenant, groupId, memberIds } = bigGroupTenant(5);
+    const files = {
+      seedFile: path.join(dir, 'tenant.json'),
+      stateFile: path.join(dir, 'directory.json'),
+    };
+    fs.writeFileSync(files.seedFile, JSON.stringify(tenant));
+    const ledgerFile = path.join(dir, 'apply-ledger.jsonl');
+    const input: ApplyInput = {
+      instanceId: 'instance-1',
+      resource: { type: 'group', id: groupId },
+      denyAction: 'removeAccess',
+      items: memberIds.slice(0, 3).map((principalId, i) => ({
+        itemId: `item-${i}`,
+        principalId,
+        decision: 'Deny' as const,
+      })),
+    };
+
+    // First attempt: item-1's member is removed and saved, then the worker dies.
+    const killed = applyDecisionItems(
+      await EmbeddedDirectory.open(files),
+      new CrashingLedger(await FileApplyLedger.open(ledgerFile), 'instance-1/item-1'),
+      input,
+      () => undefined,
+    );
+    await expect(killed).rejects.toBeInstanceOf(Crash);
+
+    // Retry on the restarted worker: fresh directory and ledger over the same files.
+    const directory = await EmbeddedDirectory.open(files);
+    const retry = await applyDecisionItems(
+      directory,
+      await FileApplyLedger.open(ledgerFile),
+      input,
+      () => undefined,
+    );
+    expect((await directory.getGroup(groupId))!.memberIds).toEqual(memberIds.slice(3));
+    expect(retry.results).toEqual([
+      { itemId: 'item-0', result: 'AppliedSuccessfully' },
+      { itemId: 'item-1', result: 'AppliedSuccessfully' },
+      { itemId: 'item-2', result: 'AppliedSuccessfully' },
+    ]);
+  });
+});
