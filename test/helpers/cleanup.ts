@@ -7,8 +7,9 @@ import { withReview } from './review-harness';
 /**
  * Terminates a workflow a test leaves running. The time-skipping server stops its clock while any
  * workflow task is scheduled but not completed; a running workflow whose worker is gone gets such a task
- * when one of its timers fires during a later test's env.sleep, and that sleep then hangs. (The same
- * happens when a child closes after its parent closed: the lock waits for the parent.)
+ * when one of its timers fires during a later test's env.sleep, and that sleep then hangs. Children are
+ * different: one that completes after its parent closed, or one terminated while its parent runs (the
+ * server never tells the parent), also stops the clock; series-harness.ts closes them another way.
  */
 export async function terminateIfRunning(handle: WorkflowHandle): Promise<void> {
   try {
