@@ -188,3 +188,22 @@ export async function until<T>(
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/** Waits until the given stage is in progress. */
+export const enterStage = (run: ReviewRun, stageId: string) =>
+  until(
+    () => run.instance(),
+    (v) => v.currentStageId === stageId,
+    `stage ${stageId}`,
+  );
+
+/**
+ * Waits until the instance has applied its decisions, by polling rather than awaiting the result:
+ * a result wait lets the time-skipping server jump over other workflows' timers too.
+ */
+export const applied = (run: ReviewRun) =>
+  until(
+    () => run.instance(),
+    (v) => v.status === 'Applied',
+    'Applied',
+  );

@@ -10,7 +10,7 @@ import { withCleanReview } from '../helpers/cleanup';
 import { eventually, FlakyRemovalsDirectory } from '../helpers/directory-fakes';
 import { stage } from '../helpers/guest-fixtures';
 import type { ReviewOptions, ReviewRun } from '../helpers/review-harness';
-import { application, group, until, user } from '../helpers/review-harness';
+import { application, applied, enterStage, group, until, user } from '../helpers/review-harness';
 import { createTimeSkippingEnv } from '../helpers/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -41,18 +41,6 @@ const withTeamReview = (
   options?: ReviewOptions,
 ) => withCleanReview(env, tenant(), definition, fn, options);
 
-const enterStage = (run: ReviewRun, stageId: string) =>
-  until(
-    () => run.instance(),
-    (v) => v.currentStageId === stageId,
-    `stage ${stageId}`,
-  );
-const applied = (run: ReviewRun) =>
-  until(
-    () => run.instance(),
-    (v) => v.status === 'Applied',
-    'Applied',
-  );
 const members = async (directory: EmbeddedDirectory, groupId: string) =>
   (await directory.listGroupTransitiveMembers(groupId))!.map((u) => u.id).sort();
 const applyResults = async (run: ReviewRun) =>

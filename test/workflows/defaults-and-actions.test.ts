@@ -9,7 +9,7 @@ import {
 import { withCleanReview } from '../helpers/cleanup';
 import { stage } from '../helpers/guest-fixtures';
 import type { ReviewRun } from '../helpers/review-harness';
-import { group, until, user } from '../helpers/review-harness';
+import { applied, enterStage, group, until, user } from '../helpers/review-harness';
 import { createTimeSkippingEnv } from '../helpers/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -60,18 +60,6 @@ const review = (stages: object[], settings: Record<string, unknown> = {}) => ({
 const withTeamReview = async (definition: Record<string, unknown>, fn: (run: ReviewRun) => Promise<void>) =>
   withCleanReview(env, await tenant(), definition, fn);
 
-const enterStage = (run: ReviewRun, stageId: string) =>
-  until(
-    () => run.instance(),
-    (v) => v.currentStageId === stageId,
-    `stage ${stageId}`,
-  );
-const applied = (run: ReviewRun) =>
-  until(
-    () => run.instance(),
-    (v) => v.status === 'Applied',
-    'Applied',
-  );
 const teamMembers = async (run: ReviewRun) =>
   (await run.directory.listGroupTransitiveMembers('team'))!.map((u) => u.id).sort();
 const applyResults = async (run: ReviewRun) =>

@@ -1,8 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { guestDeletionWorkflowId } from '../../src/domain/ids';
 import { guestReview, guestTenant } from '../helpers/guest-fixtures';
-import type { ReviewRun } from '../helpers/review-harness';
-import { until, withReview } from '../helpers/review-harness';
+import { applied, enterStage, withReview } from '../helpers/review-harness';
 import { createTimeSkippingEnv } from '../helpers/temporal';
 
 // A file of its own: after another test's result waits, this env's clock stops skipping reliably.
@@ -13,19 +12,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.teardown();
 });
-
-const enterStage = (run: ReviewRun, stageId: string) =>
-  until(
-    () => run.instance(),
-    (v) => v.currentStageId === stageId,
-    `stage ${stageId}`,
-  );
-const applied = (run: ReviewRun) =>
-  until(
-    () => run.instance(),
-    (v) => v.status === 'Applied',
-    'Applied',
-  );
 
 describe('restoring a blocked guest', () => {
   it('never deletes a guest that an admin restored within the 30 days', async () => {
