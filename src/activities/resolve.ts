@@ -1,4 +1,5 @@
 import type { Directory, DirectoryUser } from '../directory/port';
+import { decisionItemIdFor, shardOf } from '../domain/ids';
 import { isInactive, recommend } from '../domain/recommendations';
 import type { Person, Principal, ReviewedResource, StageAssignment } from '../domain/review-events';
 import type { ReviewerSpec, ScopeSpec, StagePlan } from '../domain/review-plan';
@@ -9,6 +10,8 @@ export interface ResolveRevieweesInput {
   /** Page of the reviewee list: activity payloads stay far below Temporal's 2 MB limit. */
   skip?: number;
   top?: number;
+  /** Only the reviewees whose decision item belongs to this shard of a sharded instance. */
+  partition?: { instanceId: string; shard: number; count: number };
 }
 
 export interface ResolveRevieweesResult {
@@ -43,6 +46,7 @@ export async function resolveReviewees(
   input: ResolveRevieweesInput,
 ): Promise<ResolveRevieweesResult> {
   const { resource: ref, principals: which, inactiveDays } = input.scope;
+  const part = input.partition;
   const isGroup = ref.type === 'group';
   const owner = isGroup ? await directory.getGroup(ref.id) : await directory.getApplication(ref.id);
   if (!owner) {
@@ -61,7 +65,8 @@ export async function resolveReviewees(
   const selected = users.filter(
     (u) =>
       (which === 'all' || u.userType === 'Guest') &&
-      (inactiveDays === undefined || isInactive(u, input.instanceStartDateTime, inactiveDays)),
+      (inactiveDays === undefined || isInactive(u, input.instanceStartDateTime, inactiveDays)) &&
+      (!part || shardOf(decisionItemIdFor(part.instanceId, u.id), part.count) === part.shard),
   );
   const skip = input.skip ?? 0;
   return {

@@ -36,3 +36,15 @@ export const instanceIdFor = (definitionId: string, occurrence: number) =>
 /** Id of a reviewee's decision item within an instance. */
 export const decisionItemIdFor = (instanceId: string, principalId: string) =>
   deterministicUuid(`decision:${instanceId}:${principalId}`);
+/** Workflow id of one shard of a large review instance (its reviewees, decisions and apply). */
+export const shardWorkflowId = (instanceWorkflowId: string, shard: number) =>
+  `${instanceWorkflowId}/shard-${shard + 1}`;
+/**
+ * The shard (0-based, of `count`) that holds a decision item: decided by the item id alone, so the API
+ * routes a decision to its shard without asking anyone, and each shard selects its own reviewees.
+ */
+export function shardOf(itemId: string, count: number): number {
+  if (count <= 1) return 0;
+  const tail = parseInt(itemId.replace(/-/g, '').slice(-8), 16);
+  return (Number.isNaN(tail) ? 0 : tail) % count;
+}

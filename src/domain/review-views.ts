@@ -70,6 +70,8 @@ export interface InstanceView {
   /** Reminders sent (R14), oldest first, each with the reviewers it went to. */
   reminders: { at: string; by: string; reviewerIds: string[] }[];
   appliedDateTime: string | null;
+  /** Shard workflows holding the decision items; 0 when the instance holds them itself. */
+  shards: number;
 }
 
 export interface DecisionQuery {
@@ -257,6 +259,7 @@ export function instanceView(state: ReviewState): InstanceView {
     reviewerIds: [...reviewerIds],
     reminders: state.reminders.map((r) => ({ ...r, reviewerIds: [...r.reviewerIds] })),
     appliedDateTime: state.appliedDateTime ?? null,
+    shards: 0,
   };
 }
 

@@ -1,3 +1,4 @@
 export * from './access-review-instance';
+export * from './access-review-shard';
 export * from './guest-deletion';
 export * from './review-series';

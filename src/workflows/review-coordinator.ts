@@ -1,0 +1,221 @@
+import type { ChildWorkflowHandle } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  getExternalWorkflowHandle,
+  setHandler,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ResolveRevieweesResult } from '../activities/resolve';
+import { shardWorkflowId } from '../domain/ids';
+import type { StageCompletionReason } from '../domain/review-events';
+import { DAY_MS } from '../domain/review-plan';
+import { currentStage } from '../domain/review-rules';
+import type { ReviewState } from '../domain/review-state';
+import type { InstanceView } from '../domain/review-views';
+import { instanceView } from '../domain/review-views';
+import { definitionIdSearchAttribute } from '../search-attributes';
+import type { AccessReviewInstanceInput } from './access-review-instance';
+import { accessReviewShard } from './access-review-shard';
+import type { ReviewEngine } from './review-engine';
+import { now } from './review-engine';
+import type { ShardCommand, ShardProgress, ShardStep } from './review-messages';
+import {
+  acceptRecommendationsSignal,
+  applyDecisionsSignal,
+  instanceQuery,
+  resetDecisionsSignal,
+  sendReminderSignal,
+  shardCommandSignal,
+  shardProgressSignal,
+  stopInstanceSignal,
+  stopStageSignal,
+  updateReviewersSignal,
+} from './review-messages';
+
+/** At most this many shards (Temporal allows 2,000 pending children); larger reviews get larger shards. */
+export const MAX_SHARDS = 1000;
+
+export interface CoordinatorContext {
+  input: AccessReviewInstanceInput;
+  /** The instance's engine: it holds no items here, only the statuses and stage times. */
+  engine: ReviewEngine;
+  startDateTime: string;
+  first: ResolveRevieweesResult;
+  shardSize: number;
+  onStatus: (state: ReviewState) => void;
+}
+
+/**
+ * A large review instance: its reviewees are split by decision item id into shard workflows
+ * (`<instance id>/shard-<n>`), and the instance keeps only the stage clock and the admin signals. Each
+ * step — open a stage, close it, complete, apply — is a numbered command to every shard; the instance
+ * moves on when every shard has reported that step done, so all shards are always in the same stage.
+ * Admin actions on items (reset, reminders, recommendations, reviewer changes) are passed on to every
+ * shard; reviewers' decisions go to the shards directly.
+ */
+export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceView> {
+  const { input, engine, startDateTime, first, onStatus } = ctx;
+  const { state, emit } = engine;
+  const plan = state.plan;
+  const indexed = input.searchAttributes ?? true;
+  const count = Math.min(MAX_SHARDS, Math.ceil(first.total / ctx.shardSize));
+  const selfId = workflowInfo().workflowId;
+  const shardIds = Array.from({ length: count }, (_, k) => shardWorkflowId(selfId, k));
+  const progress: (ShardProgress | undefined)[] = Array.from({ length: count }, () => undefined);
+  const noReviewerByStage: number[] = [];
+  let stopStageRequested = false;
+  let stopInstanceBy: string | undefined;
+  let applyBy: string | undefined;
+  let seq = 0;
+
+  const sum = (pick: (p: ShardProgress) => number) => progress.reduce((n, p) => n + (p ? pick(p) : 0), 0);
+  const view = (): InstanceView => {
+    const base = instanceView(state);
+    const counts = { ...base.counts };
+    for (const key of Object.keys(counts) as (keyof typeof counts)[]) counts[key] = sum((p) => p.counts[key]);
+    return {
+      ...base,
+      counts,
+      stages: base.stages.map((s, i) => ({ ...s, noReviewerCount: noReviewerByStage[i] ?? 0 })),
+      shards: count,
+    };
+  };
+  const toShards = async <T>(send: (id: string) => Promise<T>) => {
+    await Promise.all(shardIds.map(send));
+  };
+  const command = async (step: ShardStep): Promise<void> => {
+    const next: ShardCommand = { ...step, seq: ++seq };
+    await toShards((id) => getExternalWorkflowHandle(id).signal(shardCommandSignal, next));
+    await condition(() => progress.every((p) => p !== undefined && p.seq >= next.seq));
+  };
+
+  setHandler(instanceQuery, view);
+  setHandler(shardProgressSignal, (p) => {
+    if ((progress[p.shard]?.seq ?? -1) < p.seq) progress[p.shard] = p;
+  });
+  setHandler(stopStageSignal, () => {
+    if (currentStage(state)) stopStageRequested = true;
+  });
+  setHandler(stopInstanceSignal, ({ by }) => {
+    if (state.status === 'InProgress' || state.status === 'Initializing') stopInstanceBy ??= by;
+  });
+  setHandler(applyDecisionsSignal, ({ by }) => {
+    if (state.status === 'Completed') applyBy ??= by;
+  });
+  setHandler(resetDecisionsSignal, async (payload) => {
+    if (currentStage(state))
+      await toShards((id) => getExternalWorkflowHandle(id).signal(resetDecisionsSignal, payload));
+  });
+  setHandler(sendReminderSignal, async (payload) => {
+    if (!currentStage(state)) return;
+    // Each shard records whom it reminded; the instance keeps when and by whom.
+    emit({ type: 'ReminderSent', at: now(), by: payload.by, reviewerIds: [] });
+    await toShards((id) => getExternalWorkflowHandle(id).signal(sendReminderSignal, payload));
+  });
+  setHandler(acceptRecommendationsSignal, async (payload) => {
+    if (currentStage(state))
+      await toShards((id) => getExternalWorkflowHandle(id).signal(acceptRecommendationsSignal, payload));
+  });
+  setHandler(updateReviewersSignal, async (update) => {
+    const index = state.stages.findIndex((s) => s.stageId === update.stageId);
+    const stage = state.stages[index];
+    if (!stage || stage.status === 'Completed') return;
+    const { by, reviewers, fallbackReviewers, scopes } = update;
+    emit({
+      type: 'StageReviewersChanged',
+      at: now(),
+      by,
+      stageIndex: index,
+      reviewers,
+      fallbackReviewers,
+      scopes,
+    });
+    await toShards((id) => getExternalWorkflowHandle(id).signal(updateReviewersSignal, update));
+  });
+
+  emit({ type: 'InstanceStarted', at: startDateTime, instanceId: state.instanceId, plan });
+  onStatus(state);
+  const children: ChildWorkflowHandle<typeof accessReviewShard>[] = await Promise.all(
+    shardIds.map((workflowId, shard) =>
+      startChild(accessReviewShard, {
+        workflowId,
+        args: [
+          {
+            instanceId: state.instanceId,
+            plan,
+            coordinatorId: selfId,
+            shard,
+            count,
+            startDateTime,
+            continueAsNewAfterEvents: input.continueAsNewAfterEvents,
+          },
+        ],
+        memo: { displayName: `${plan.displayName} — shard ${shard + 1} of ${count}` },
+        typedSearchAttributes: indexed
+          ? [{ key: definitionIdSearchAttribute, value: plan.definitionId }]
+          : [],
+      }),
+    ),
+  );
+  await condition(() => progress.every((p) => p !== undefined));
+  emit({
+    type: 'RevieweesResolved',
+    at: now(),
+    resource: progress[0]?.resource ?? first.resource,
+    principals: [],
+    errors: progress[0]?.errors ?? first.errors,
+  });
+  onStatus(state);
+
+  for (let i = 0; i < plan.stages.length && !stopInstanceBy; i++) {
+    const stagePlan = plan.stages[i]!;
+    await command({ kind: 'openStage', stageIndex: i });
+    noReviewerByStage[i] = sum((p) => p.noReviewer);
+    emit({
+      type: 'StageStarted',
+      at: now(),
+      stageIndex: i,
+      itemIds: [],
+      sharedReviewerIds: [],
+      reviewersByItem: {},
+      noReviewerItemIds: [],
+      recommendations: {},
+      people: {},
+    });
+    onStatus(state);
+    stopStageRequested = false;
+    let reason: StageCompletionReason = 'noReviewees';
+    if (sum((p) => p.stageItems) > 0) {
+      const stopped = await condition(
+        () => stopStageRequested || stopInstanceBy !== undefined,
+        stagePlan.durationInDays * DAY_MS,
+        { summary: `stage ${stagePlan.stageId} ends` },
+      );
+      reason = !stopped
+        ? 'durationElapsed'
+        : stopInstanceBy !== undefined
+          ? 'instanceStopped'
+          : 'stoppedByAdmin';
+    }
+    await command({ kind: 'closeStage', reason });
+    emit({ type: 'StageCompleted', at: now(), reason });
+    onStatus(state);
+  }
+  const reason = stopInstanceBy ? 'stoppedByAdmin' : 'allStagesCompleted';
+  await command({ kind: 'complete', reason, by: stopInstanceBy });
+  emit({ type: 'InstanceCompleted', at: now(), reason, by: stopInstanceBy });
+  onStatus(state);
+
+  if (!plan.settings.autoApplyDecisionsEnabled) await condition(() => applyBy !== undefined);
+  const by = applyBy ?? 'system';
+  emit({ type: 'ApplyStarted', at: now(), by });
+  onStatus(state);
+  await command({ kind: 'apply', by });
+  await Promise.all(children.map((c) => c.result()));
+  emit({ type: 'ApplyCompleted', at: now() });
+  onStatus(state);
+  await condition(allHandlersFinished);
+  return view();
+}

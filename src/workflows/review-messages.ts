@@ -1,0 +1,89 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { DecisionValue, ReviewedResource, StageCompletionReason } from '../domain/review-events';
+import type { GraphReviewerScope, ReviewerSpec } from '../domain/review-plan';
+import type { DecisionRequest, RuleViolation, Viewer } from '../domain/review-rules';
+import type {
+  ContactedReviewerView,
+  DecisionItemView,
+  DecisionPage,
+  DecisionQuery,
+  InstanceView,
+} from '../domain/review-views';
+
+// Signals and queries of a review instance and of its shards. An instance small enough for one
+// workflow answers all of them itself; a sharded instance answers the instance-level ones and its
+// shards the item-level ones (decisions, checkDecisions, reviewer, contactedReviewers).
+
+/** Decisions of one reviewer, single (PATCH) or batched (batchRecordDecisions) — one signal either way. */
+export interface RecordDecisionsPayload {
+  reviewerId: string;
+  decisions: DecisionRequest[];
+}
+
+/**
+ * What the recordDecisions signal carries: one reviewer's decisions, or the decisions of many
+ * reviewers that the API gathered into one signal (fewer history events per decision).
+ */
+export type DecisionBatch = RecordDecisionsPayload | { batch: RecordDecisionsPayload[] };
+
+/** The reviewers' payloads of a batch, in order. */
+export const payloadsOf = (b: DecisionBatch): RecordDecisionsPayload[] => ('batch' in b ? b.batch : [b]);
+
+/** An admin action; `by` is the admin's user id (for the audit trail). */
+export interface AdminActionPayload {
+  by: string;
+}
+
+export const recordDecisionsSignal = defineSignal<[DecisionBatch]>('recordDecisions');
+export const stopStageSignal = defineSignal<[AdminActionPayload]>('stopStage');
+export const stopInstanceSignal = defineSignal<[AdminActionPayload]>('stopReview');
+export const applyDecisionsSignal = defineSignal<[AdminActionPayload]>('applyDecisions');
+export const resetDecisionsSignal = defineSignal<[AdminActionPayload]>('resetDecisions');
+export const sendReminderSignal = defineSignal<[AdminActionPayload]>('sendReminder');
+/** PUT instance / PATCH stage reviewers: re-resolves a running stage's reviewers, or sets a later stage's. */
+export interface UpdateReviewersPayload {
+  by: string;
+  stageId: string;
+  reviewers: ReviewerSpec[];
+  fallbackReviewers: ReviewerSpec[];
+  scopes: { reviewers: GraphReviewerScope[]; fallbackReviewers: GraphReviewerScope[] };
+}
+export const updateReviewersSignal = defineSignal<[UpdateReviewersPayload]>('updateReviewers');
+export const contactedReviewersQuery = defineQuery<ContactedReviewerView[]>('contactedReviewers');
+export const acceptRecommendationsSignal = defineSignal<[{ viewer: Viewer }]>('acceptRecommendations');
+
+export const instanceQuery = defineQuery<InstanceView>('instance');
+export const decisionsQuery = defineQuery<DecisionPage | RuleViolation, [DecisionQuery]>('decisions');
+export const decisionQuery = defineQuery<
+  DecisionItemView | RuleViolation,
+  [{ viewer: Viewer; itemId: string; stageId?: string }]
+>('decision');
+/** Dry run of recordDecisions: the violation of each decision (in batch order), or null when it would be recorded. */
+export const checkDecisionsQuery = defineQuery<(RuleViolation | null)[], [DecisionBatch]>('checkDecisions');
+/** Whether a user reviews anything in the current stage, and how many of their items are still open. */
+export const reviewerQuery = defineQuery<{ isReviewer: boolean; pending: number }, [{ userId: string }]>(
+  'reviewer',
+);
+
+/** A step every shard of a sharded instance takes when the instance says so. */
+export type ShardStep =
+  | { kind: 'openStage'; stageIndex: number }
+  | { kind: 'closeStage'; reason: StageCompletionReason }
+  | { kind: 'complete'; reason: 'allStagesCompleted' | 'stoppedByAdmin'; by?: string }
+  | { kind: 'apply'; by: string };
+/** A step as sent to the shards, numbered in order from 1. */
+export type ShardCommand = { seq: number } & ShardStep;
+export const shardCommandSignal = defineSignal<[ShardCommand]>('shardCommand');
+
+/** A shard's report to its instance after each command (`seq` 0: its reviewees are resolved). */
+export interface ShardProgress {
+  shard: number;
+  seq: number;
+  counts: Record<DecisionValue, number> & { total: number };
+  /** Items in the current (or last opened) stage, and those of them nobody can review. */
+  stageItems: number;
+  noReviewer: number;
+  errors: string[];
+  resource?: ReviewedResource;
+}
+export const shardProgressSignal = defineSignal<[ShardProgress]>('shardProgress');
