@@ -41,6 +41,7 @@ export const configSchema = z.object({
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
   START_DEV_SERVER: bool.default(true),
+  REVIEW_SHARD_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -40,7 +40,8 @@ export async function createClient(config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TE
 
 /** Wires services and the Express app around a Temporal client and a directory. */
 export function createApi(
-  config: Pick<Config, 'TASK_QUEUE' | 'BODY_LIMIT' | 'RATE_LIMIT_PER_MINUTE'>,
+  config: Pick<Config, 'TASK_QUEUE' | 'BODY_LIMIT' | 'RATE_LIMIT_PER_MINUTE'> &
+    Partial<Pick<Config, 'REVIEW_SHARD_SIZE'>>,
   deps: {
     client: Client;
     directory: Directory;
@@ -51,7 +52,7 @@ export function createApi(
 ) {
   const gw = new TemporalGateway(deps.client, config.TASK_QUEUE);
   const lookup = async (id: string) => deps.directory.getUser(id);
-  const definitions = new DefinitionService(gw, lookup);
+  const definitions = new DefinitionService(gw, lookup, { shardSize: config.REVIEW_SHARD_SIZE });
   const instances = new InstanceService(gw, definitions);
   const directory = new DirectoryService(deps.directory, gw);
   return createApp({

@@ -20,6 +20,9 @@ import { isWorkflowNotFound } from './temporal-gateway';
 /** How long DELETE waits for the series workflow to close before answering anyway. */
 const DELETE_SETTLE_MS = 5_000;
 
+/** How long getRecent reuses a lookup. */
+const RECENT_MS = 1_000;
+
 const noop = () => undefined;
 
 /** Waits for `promise` to settle, but at most `ms`; its outcome is ignored. */
@@ -37,10 +40,26 @@ export type IdentityLookup = (
 
 /** Access review definitions: each one is a running review-series workflow. */
 export class DefinitionService {
+  private readonly recent = new Map<string, { view: SeriesView; expires: number }>();
+
   constructor(
     private readonly gw: TemporalGateway,
     private readonly lookup: IdentityLookup,
+    private readonly settings: { shardSize?: number } = {},
   ) {}
+
+  /**
+   * `get`, answered from a lookup of the last second when there is one: recording decisions looks up
+   * the definition on every request, and its instances only ever grow. PUT and DELETE forget it.
+   */
+  async getRecent(id: string): Promise<SeriesView> {
+    const hit = this.recent.get(id);
+    if (hit && hit.expires > Date.now()) return hit.view;
+    const view = await this.get(id);
+    if (this.recent.size > 10_000) this.recent.clear();
+    this.recent.set(id, { view, expires: Date.now() + RECENT_MS });
+    return view;
+  }
 
   async create(input: DefinitionInput, caller: Caller): Promise<Definition> {
     requireAdmin(caller);
@@ -63,7 +82,7 @@ export class DefinitionService {
     await this.gw.client.workflow.start(reviewSeries, {
       workflowId: seriesWorkflowId(id),
       taskQueue: this.gw.taskQueue,
-      args: [{ definition, plan }],
+      args: [{ definition, plan, shardSize: this.settings.shardSize }],
       memo: { displayName: definition.displayName },
       typedSearchAttributes: [{ key: definitionIdSearchAttribute, value: id }],
     });
@@ -106,6 +125,7 @@ export class DefinitionService {
 
   async update(id: string, input: DefinitionInput, caller: Caller): Promise<Definition> {
     requireAdmin(caller);
+    this.recent.delete(id);
     const current = await this.get(id);
     const plan = compileDefinition(id, input);
     const definition: Definition = {
@@ -123,6 +143,7 @@ export class DefinitionService {
   /** Ends the series and stops its running instances (they complete and apply per their settings). */
   async delete(id: string, caller: Caller): Promise<void> {
     requireAdmin(caller);
+    this.recent.delete(id);
     const current = await this.get(id);
     const series = this.gw.handle(seriesWorkflowId(id));
     await series.signal(endSeriesSignal, { by: caller.userId });

@@ -1,9 +1,11 @@
+import type { WorkflowHandle } from '@temporalio/client';
 import type { Definition } from '../domain/definition-schema';
 import type { ReviewerScope } from '../domain/definition-schema';
 import { AppError, badRequest, conflict, forbidden } from '../domain/errors';
 import { parseReviewerQuery, QueryError } from '../domain/queries';
 import type { DecisionValue, ReviewerDecision } from '../domain/review-events';
-import type { RuleViolation } from '../domain/review-rules';
+import { shardOf, shardWorkflowId } from '../domain/ids';
+import type { DecisionRequest, RuleViolation } from '../domain/review-rules';
 import type {
   ContactedReviewerView,
   DecisionItemView,
@@ -31,6 +33,9 @@ import { viewerOf } from './caller';
 import { DecisionDispatcher } from './decision-dispatcher';
 import type { DefinitionService } from './definitions';
 import type { TemporalGateway } from './temporal-gateway';
+
+/** Largest slice of decision items one query returns (keeps query results far below 512 KB). */
+const QUERY_PAGE = 250;
 
 const violation = (v: RuleViolation) => new AppError(v.code, v.status, v.message);
 const isViolation = (x: object): x is RuleViolation => 'code' in x && 'status' in x;
@@ -72,11 +77,46 @@ export class InstanceService {
     private readonly dispatcher = new DecisionDispatcher(),
   ) {}
 
-  private async located(definitionId: string, instanceId: string) {
-    const series = await this.definitions.get(definitionId);
+  private readonly holdersOf = new Map<string, string[]>();
+
+  private async located(definitionId: string, instanceId: string, recent = false) {
+    const series = recent
+      ? await this.definitions.getRecent(definitionId)
+      : await this.definitions.get(definitionId);
     const record = series.instances.find((i) => i.instanceId === instanceId);
     if (!record) throw new AppError('instance.not_found', 404, `Instance '${instanceId}' not found`);
     return { definition: series.definition, record };
+  }
+
+  /**
+   * The workflows that hold an instance's decision items: the instance itself, or its shards (see
+   * shardOf). Known for good once the instance has decided, so remembered per instance.
+   */
+  private async holders(record: SeriesInstance): Promise<string[]> {
+    const known = this.holdersOf.get(record.workflowId);
+    if (known) return known;
+    const view = await this.view(record);
+    const ids =
+      view.shards > 0
+        ? Array.from({ length: view.shards }, (_, k) => shardWorkflowId(record.workflowId, k))
+        : [record.workflowId];
+    if (view.shards > 0 || (view.status !== 'NotStarted' && view.status !== 'Initializing')) {
+      if (this.holdersOf.size > 10_000) this.holdersOf.clear();
+      this.holdersOf.set(record.workflowId, ids);
+    }
+    return ids;
+  }
+
+  /** The workflow holding one decision item. */
+  private async holderOf(record: SeriesInstance, itemId: string): Promise<WorkflowHandle> {
+    const ids = await this.holders(record);
+    return this.gw.handle(ids[shardOf(itemId, ids.length)]!);
+  }
+
+  /** Runs a query on every holder of an instance's items, in parallel. */
+  private async queryAll<T>(record: SeriesInstance, ask: (h: WorkflowHandle) => Promise<T>): Promise<T[]> {
+    const ids = await this.holders(record);
+    return Promise.all(ids.map((id) => ask(this.gw.handle(id))));
   }
 
   private view(record: SeriesInstance): Promise<InstanceView> {
@@ -213,7 +253,15 @@ export class InstanceService {
   ): Promise<ContactedReviewerView[]> {
     requireAdmin(caller);
     const { record } = await this.located(definitionId, instanceId);
-    return this.gw.handle(record.workflowId).query(contactedReviewersQuery);
+    const lists = await this.queryAll(record, (h) => h.query(contactedReviewersQuery));
+    if (lists.length === 1) return lists[0]!;
+    // Shards ask some reviewers each; a reviewer was first contacted when the first shard asked.
+    const first = new Map<string, ContactedReviewerView>();
+    for (const r of lists.flat()) {
+      const seen = first.get(r.id);
+      if (!seen || r.createdDateTime < seen.createdDateTime) first.set(r.id, r);
+    }
+    return [...first.values()];
   }
 
   /** One stage; like the instance itself, 403 for callers who review nothing in it now. */
@@ -232,8 +280,8 @@ export class InstanceService {
 
   /** Whether the caller reviews anything in the stage in progress. */
   private async isReviewer(record: SeriesInstance, caller: Caller): Promise<boolean> {
-    const role = await this.gw.handle(record.workflowId).query(reviewerQuery, { userId: caller.userId });
-    return role.isReviewer;
+    const roles = await this.queryAll(record, (h) => h.query(reviewerQuery, { userId: caller.userId }));
+    return roles.some((r) => r.isReviewer);
   }
 
   private async requireParticipant(record: SeriesInstance, caller: Caller) {
@@ -249,16 +297,35 @@ export class InstanceService {
     options: DecisionListOptions,
   ): Promise<DecisionPage> {
     const { record } = await this.located(definitionId, instanceId);
-    const page = await this.gw.handle(record.workflowId).query(decisionsQuery, {
+    const ids = await this.holders(record);
+    const query = {
       viewer: viewerOf(caller, options.asReviewer),
       stageId: options.stageId,
       decision: options.decision,
       principalId: options.principalId,
-      skip: options.skip,
-      top: options.top,
-    });
-    if (isViolation(page)) throw violation(page);
-    return page;
+    };
+    const ask = async (id: string, skip: number, top: number) => {
+      const page = await this.gw.handle(id).query(decisionsQuery, { ...query, skip, top });
+      if (isViolation(page)) throw violation(page);
+      return page;
+    };
+    if (ids.length === 1) return ask(ids[0]!, options.skip, options.top);
+    // Shards in order, each holding a slice of the list: count everywhere, then read the slices that
+    // overlap the page, at most QUERY_PAGE items per query so that every query result stays small.
+    const totals = (await Promise.all(ids.map((id) => ask(id, 0, 0)))).map((p) => p.total);
+    const value: DecisionItemView[] = [];
+    let offset = 0;
+    for (const [k, id] of ids.entries()) {
+      const total = totals[k]!;
+      let from = Math.max(0, options.skip - offset);
+      while (from < total && value.length < options.top) {
+        const top = Math.min(QUERY_PAGE, options.top - value.length);
+        value.push(...(await ask(id, from, top)).value);
+        from += top;
+      }
+      offset += total;
+    }
+    return { total: offset, value };
   }
 
   async decision(
@@ -269,9 +336,8 @@ export class InstanceService {
     stageId?: string,
   ): Promise<DecisionItemView> {
     const { record } = await this.located(definitionId, instanceId);
-    const view = await this.gw
-      .handle(record.workflowId)
-      .query(decisionQuery, { viewer: viewerOf(caller), itemId, stageId });
+    const holder = await this.holderOf(record, itemId);
+    const view = await holder.query(decisionQuery, { viewer: viewerOf(caller), itemId, stageId });
     if (isViolation(view)) throw violation(view);
     return view;
   }
@@ -284,10 +350,24 @@ export class InstanceService {
     decisions: { itemId: string; decision: ReviewerDecision; justification?: string | null }[],
     stageId?: string,
   ): Promise<void> {
-    const { record } = await this.located(definitionId, instanceId);
-    const handle = this.gw.handle(record.workflowId);
+    const { record } = await this.located(definitionId, instanceId, true);
     if (stageId !== undefined) await this.requireCurrentStage(record, stageId);
-    await this.dispatcher.submit(handle, { reviewerId: caller.userId, decisions });
+    await this.submit(record, caller.userId, decisions);
+  }
+
+  /** Sends decisions to the workflows holding their items (one dispatcher queue per holder). */
+  private async submit(record: SeriesInstance, reviewerId: string, decisions: DecisionRequest[]) {
+    const ids = await this.holders(record);
+    const byHolder = new Map<string, DecisionRequest[]>();
+    for (const d of decisions) {
+      const id = ids[shardOf(d.itemId, ids.length)]!;
+      byHolder.set(id, [...(byHolder.get(id) ?? []), d]);
+    }
+    await Promise.all(
+      [...byHolder].map(([id, mine]) =>
+        this.dispatcher.submit(this.gw.handle(id), { reviewerId, decisions: mine }),
+      ),
+    );
   }
 
   /** 404 for an unknown stage, 409 unless it is the stage in progress. */
@@ -331,25 +411,29 @@ export class InstanceService {
       throw forbidden('review.not_a_reviewer', 'You are not a reviewer of the stage in progress');
     }
     if (body.resourceId && body.resourceId !== (await this.resourceIdOf(record))) return 0;
-    const page = await handle.query(decisionsQuery, {
-      viewer: { kind: 'reviewer', userId: caller.userId },
-      principalId: body.principalId ?? undefined,
-      skip: 0,
-      top: Number.MAX_SAFE_INTEGER,
-    });
-    if (isViolation(page)) throw violation(page);
-    const decisions = page.value.map((d) => ({
-      itemId: d.id,
-      decision: body.decision,
-      justification: body.justification ?? null,
-    }));
+    const pages = await this.queryAll(record, (h) =>
+      h.query(decisionsQuery, {
+        viewer: { kind: 'reviewer', userId: caller.userId },
+        principalId: body.principalId ?? undefined,
+        skip: 0,
+        top: Number.MAX_SAFE_INTEGER,
+      }),
+    );
+    const decisions: DecisionRequest[] = [];
+    for (const page of pages) {
+      if (isViolation(page)) throw violation(page);
+      for (const d of page.value) {
+        decisions.push({ itemId: d.id, decision: body.decision, justification: body.justification ?? null });
+      }
+    }
     if (decisions.length === 0) return 0;
-    await this.dispatcher.submit(handle, { reviewerId: caller.userId, decisions });
+    await this.submit(record, caller.userId, decisions);
     return decisions.length;
   }
 
   private async resourceIdOf(record: SeriesInstance): Promise<string | undefined> {
-    const page = await this.gw.handle(record.workflowId).query(decisionsQuery, {
+    const [first] = await this.holders(record);
+    const page = await this.gw.handle(first!).query(decisionsQuery, {
       viewer: { kind: 'admin', userId: 'system' },
       skip: 0,
       top: 1,

@@ -136,9 +136,11 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
   };
   const due = () => mayContinue && continueAsNewDue(input.continueAsNewAfterEvents);
 
-  for (let i = state.stages.findIndex((s) => s.status !== 'Completed'); i >= 0; i++) {
-    const stage = state.stages[i];
-    if (!stage || stopInstanceBy) break;
+  // A run continued from an earlier one picks up at the first stage not yet completed.
+  const resumeAt = state.stages.findIndex((s) => s.status !== 'Completed');
+  for (let i = resumeAt < 0 ? state.stages.length : resumeAt; i < state.stages.length; i++) {
+    const stage = state.stages[i]!;
+    if (stopInstanceBy) break;
     const stagePlan = plan.stages[i]!;
     if (stage.status === 'NotStarted') {
       await engine.openStage(i);

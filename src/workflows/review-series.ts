@@ -34,6 +34,8 @@ export interface ReviewSeriesInput {
   instances?: SeriesInstance[];
   /** See AccessReviewInstanceInput.searchAttributes. */
   searchAttributes?: boolean;
+  /** See AccessReviewInstanceInput.shardSize. */
+  shardSize?: number;
 }
 
 export interface SeriesView {
@@ -109,7 +111,7 @@ export async function reviewSeries(input: ReviewSeriesInput): Promise<SeriesView
     const workflowId = instanceWorkflowId(definition.id, instanceId);
     const handle = await startChild(accessReviewInstance, {
       workflowId,
-      args: [{ instanceId, plan, searchAttributes: indexed }],
+      args: [{ instanceId, plan, searchAttributes: indexed, shardSize: input.shardSize }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       memo: { displayName: definition.displayName },
       typedSearchAttributes: indexed ? [{ key: definitionIdSearchAttribute, value: definition.id }] : [],
@@ -133,6 +135,7 @@ export async function reviewSeries(input: ReviewSeriesInput): Promise<SeriesView
         plan,
         instances: instances.slice(-KEEP_INSTANCES_AFTER_CONTINUE),
         searchAttributes: indexed,
+        shardSize: input.shardSize,
       });
     }
   }

@@ -14,10 +14,11 @@ import type {
 } from '../../src/directory/port';
 import type { DefinitionInput } from '../../src/domain/definition-schema';
 import { definitionInputSchema } from '../../src/domain/definition-schema';
-import { decisionItemIdFor } from '../../src/domain/ids';
+import { decisionItemIdFor, shardOf, shardWorkflowId } from '../../src/domain/ids';
 import type { DecisionValue, ReviewerDecision } from '../../src/domain/review-events';
 import { compileDefinition } from '../../src/domain/validate-definition';
 import { InMemoryApplyLedger } from '../../src/store/apply-ledger';
+import type { AccessReviewInstanceInput } from '../../src/workflows';
 import {
   accessReviewInstance,
   decisionsQuery,
@@ -82,13 +83,30 @@ export class ReviewRun {
     return decisionItemIdFor(this.instanceId, principalId);
   }
 
+  /** The workflows holding the decision items: the instance itself, or its shards. */
+  async holders(): Promise<WorkflowHandle[]> {
+    const { shards } = await this.instance();
+    if (shards === 0) return [this.handle];
+    return Array.from({ length: shards }, (_, k) =>
+      this.handle.client.getHandle(shardWorkflowId(this.handle.workflowId, k)),
+    );
+  }
+
+  /** The workflow holding a reviewee's decision item. */
+  async holderOf(principalId: string): Promise<WorkflowHandle> {
+    const holders = await this.holders();
+    return holders[shardOf(this.itemId(principalId), holders.length)]!;
+  }
+
   async decide(
     reviewerId: string,
     principalId: string,
     decision: ReviewerDecision,
     justification = 'reviewed',
   ) {
-    await this.handle.signal(recordDecisionsSignal, {
+    await (
+      await this.holderOf(principalId)
+    ).signal(recordDecisionsSignal, {
       reviewerId,
       decisions: [{ itemId: this.itemId(principalId), decision, justification }],
     });
@@ -108,14 +126,18 @@ export class ReviewRun {
 
   /** Admin view of all decision items (instance level, or one stage). */
   async items(stageId?: string): Promise<DecisionItemView[]> {
-    const page = await this.handle.query(decisionsQuery, {
-      viewer: { kind: 'admin', userId: 'admin' },
-      stageId,
-      skip: 0,
-      top: 100_000,
-    });
-    if ('code' in page) throw new Error(page.message);
-    return page.value;
+    const items: DecisionItemView[] = [];
+    for (const holder of await this.holders()) {
+      const page = await holder.query(decisionsQuery, {
+        viewer: { kind: 'admin', userId: 'admin' },
+        stageId,
+        skip: 0,
+        top: 100_000,
+      });
+      if ('code' in page) throw new Error(page.message);
+      items.push(...page.value);
+    }
+    return items;
   }
 
   /** principal id → decision, for compact assertions. */
@@ -135,6 +157,8 @@ export interface ReviewOptions {
   wrapDirectory?: (directory: Directory) => Directory;
   /** Wraps the activities the worker runs (to observe calls such as apply batches). */
   wrapActivities?: (activities: Activities) => Activities;
+  /** Instance input overrides: shard size, early continue-as-new. */
+  input?: Pick<AccessReviewInstanceInput, 'shardSize' | 'continueAsNewAfterEvents'>;
 }
 
 /** Runs `fn` with a worker on a fresh task queue over the given tenant. */
@@ -169,7 +193,7 @@ export async function withReview(
     const handle = await env.client.workflow.start(accessReviewInstance, {
       workflowId: `access-review/${definitionId}/${instanceId}`,
       taskQueue,
-      args: [{ instanceId, plan, searchAttributes: false }],
+      args: [{ instanceId, plan, searchAttributes: false, ...options.input }],
     });
     await fn(new ReviewRun(handle, instanceId, directory));
   });

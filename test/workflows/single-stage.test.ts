@@ -117,23 +117,29 @@ describe('a single-stage self-review', () => {
       ...selfReview(),
       scope: { query: '/groups/big/transitiveMembers', queryType: 'MicrosoftGraph' },
     };
-    await withReview(env, big, review, async (run) => {
-      const view = await until(
-        () => run.instance(),
-        (v) => v.currentStageId === '1',
-        'stage 1',
-      );
-      expect(view.counts.total).toBe(2500);
-      await run.decide('p2499', 'p2499', 'Deny');
-      await run.stop();
-      await until(
-        () => run.instance(),
-        (v) => v.status === 'Applied',
-        'Applied',
-      );
-      const members = (await run.directory.listGroupTransitiveMembers('big'))!;
-      expect(members).toHaveLength(2499);
-      expect(members.map((u) => u.id)).not.toContain('p2499');
-    });
+    await withReview(
+      env,
+      big,
+      review,
+      async (run) => {
+        const view = await until(
+          () => run.instance(),
+          (v) => v.currentStageId === '1',
+          'stage 1',
+        );
+        expect(view.counts.total).toBe(2500);
+        await run.decide('p2499', 'p2499', 'Deny');
+        await run.stop();
+        await until(
+          () => run.instance(),
+          (v) => v.status === 'Applied',
+          'Applied',
+        );
+        const members = (await run.directory.listGroupTransitiveMembers('big'))!;
+        expect(members).toHaveLength(2499);
+        expect(members.map((u) => u.id)).not.toContain('p2499');
+      },
+      { input: { shardSize: 5000 } },
+    );
   });
 });

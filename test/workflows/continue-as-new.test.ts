@@ -1,0 +1,118 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { DecisionValue, ReviewerDecision } from '../../src/domain/review-events';
+import { stopInstanceSignal, stopStageSignal } from '../../src/workflows';
+import { stage } from '../helpers/guest-fixtures';
+import type { ReviewRun } from '../helpers/review-harness';
+import { applied, enterStage, group, until, user, withReview } from '../helpers/review-harness';
+import { createDevServerEnv } from '../helpers/temporal';
+
+// Continue-as-new runs on the dev server: the time-skipping test server can stall a query or a sleep
+// that meets a run handing over to the next one, which the real server answers at once.
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await createDevServerEnv();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const ids = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => `u${String(from + i).padStart(2, '0')}`);
+const SELF: object[] = [];
+const OWNERS = { query: '/groups/team/owners', queryType: 'MicrosoftGraph' };
+
+/** u00… in `team` (owner o1); u00–u11 report to mgrA, the rest to mgrB. */
+function tenant(count = 24) {
+  const members = ids(0, count - 1);
+  return {
+    users: [
+      ...members.map((id, i) => user(id, { managerId: i < 12 ? 'mgrA' : 'mgrB' })),
+      user('mgrA'),
+      user('mgrB'),
+      user('o1'),
+    ],
+    groups: [group('team', members, ['o1'])],
+  };
+}
+
+const review = (stages: object[], settings: Record<string, unknown> = {}) => ({
+  displayName: 'Sharded team review',
+  scope: { query: '/groups/team/transitiveMembers', queryType: 'MicrosoftGraph' },
+  stageSettings: stages,
+  settings: { autoApplyDecisionsEnabled: true, ...settings },
+});
+
+const decideAll = (run: ReviewRun, reviewer: (id: string) => string, who: string[], d: ReviewerDecision) =>
+  Promise.all(who.map((id) => run.decide(reviewer(id), id, d)));
+const teamMembers = async (run: ReviewRun) =>
+  (await run.directory.listGroupTransitiveMembers('team'))!.map((u) => u.id).sort();
+
+/** Waits until every one of `who` shows `decision` in a stage: their signals have all been handled. */
+const seeDecisions = (run: ReviewRun, stageId: string, who: string[], decision: DecisionValue) =>
+  until(
+    () => run.decisions(stageId),
+    (d) => who.every((id) => d[id] === decision),
+    `${who.length} × ${decision} in stage ${stageId}`,
+  );
+
+/** Whether the workflow's current run was started by continue-as-new. */
+async function continued(run: ReviewRun, workflowId: string): Promise<boolean> {
+  const history = await run.handle.client.getHandle(workflowId).fetchHistory();
+  return Boolean(history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId);
+}
+
+describe('continue-as-new', () => {
+  /** Every reviewee flips their decision `rounds` times, in concurrent waves; the last wave denies. */
+  async function flip(run: ReviewRun, who: string[], rounds: number) {
+    for (let r = 0; r < rounds; r++) {
+      await decideAll(run, (id) => id, who, r === rounds - 1 ? 'Deny' : r % 2 ? 'DontKnow' : 'Approve');
+    }
+  }
+
+  it('hands an instance over to new runs without losing or repeating a decision', async () => {
+    await withReview(
+      env,
+      tenant(8),
+      review([stage(1, SELF)]),
+      async (run) => {
+        await enterStage(run, '1');
+        await flip(run, ids(0, 6), 9);
+        await seeDecisions(run, '1', ids(0, 6), 'Deny');
+        expect(await continued(run, run.handle.workflowId)).toBe(true);
+        await run.handle.signal(stopInstanceSignal, { by: 'admin' });
+        const done = await applied(run);
+        expect(done.counts).toMatchObject({ Deny: 7, NotReviewed: 1, total: 8 });
+        expect(await teamMembers(run)).toEqual(['u07']);
+        const items = await run.items();
+        expect(items.filter((i) => i.applyResult === 'AppliedSuccessfully')).toHaveLength(7);
+      },
+      { input: { continueAsNewAfterEvents: 40 } },
+    );
+  });
+
+  it('hands shards over to new runs in the middle of a stage and keeps them in step', async () => {
+    await withReview(
+      env,
+      tenant(12),
+      review([stage(1, SELF), stage(2, [OWNERS])]),
+      async (run) => {
+        await enterStage(run, '1');
+        await flip(run, ids(0, 11), 8);
+        await seeDecisions(run, '1', ids(0, 11), 'Deny');
+        const holders = await run.holders();
+        expect(holders).toHaveLength(3);
+        const runs = await Promise.all(holders.map((h) => continued(run, h.workflowId)));
+        expect(runs).toContain(true);
+        await run.handle.signal(stopStageSignal, { by: 'admin' });
+        await enterStage(run, '2');
+        await run.decide('o1', 'u05', 'Approve');
+        await seeDecisions(run, '2', ['u05'], 'Approve');
+        await run.handle.signal(stopStageSignal, { by: 'admin' });
+        const done = await applied(run);
+        expect(done.counts).toMatchObject({ Approve: 1, Deny: 11, total: 12 });
+        expect(await teamMembers(run)).toEqual(['u05']);
+      },
+      { input: { shardSize: 4, continueAsNewAfterEvents: 40 } },
+    );
+  });
+});

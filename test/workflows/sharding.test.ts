@@ -1,0 +1,153 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { DecisionValue, ReviewerDecision } from '../../src/domain/review-events';
+import {
+  applyDecisionsSignal,
+  resetDecisionsSignal,
+  stopInstanceSignal,
+  stopStageSignal,
+} from '../../src/workflows';
+import { stage } from '../helpers/guest-fixtures';
+import type { ReviewRun } from '../helpers/review-harness';
+import { applied, enterStage, group, until, user, withReview } from '../helpers/review-harness';
+import { createTimeSkippingEnv } from '../helpers/temporal';
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await createTimeSkippingEnv();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const ids = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => `u${String(from + i).padStart(2, '0')}`);
+const SELF: object[] = [];
+const MANAGERS = { query: './manager', queryType: 'MicrosoftGraph', queryRoot: 'decisions' };
+const OWNERS = { query: '/groups/team/owners', queryType: 'MicrosoftGraph' };
+
+/** u00–u23 in `team` (owner o1); u00–u11 report to mgrA, u12–u23 to mgrB. */
+function tenant(count = 24) {
+  const members = ids(0, count - 1);
+  return {
+    users: [
+      ...members.map((id, i) => user(id, { managerId: i < 12 ? 'mgrA' : 'mgrB' })),
+      user('mgrA'),
+      user('mgrB'),
+      user('o1'),
+    ],
+    groups: [group('team', members, ['o1'])],
+  };
+}
+
+const review = (stages: object[], settings: Record<string, unknown> = {}) => ({
+  displayName: 'Sharded team review',
+  scope: { query: '/groups/team/transitiveMembers', queryType: 'MicrosoftGraph' },
+  stageSettings: stages,
+  settings: { autoApplyDecisionsEnabled: true, ...settings },
+});
+
+const decideAll = (run: ReviewRun, reviewer: (id: string) => string, who: string[], d: ReviewerDecision) =>
+  Promise.all(who.map((id) => run.decide(reviewer(id), id, d)));
+const managerOf = (id: string) => (Number(id.slice(1)) < 12 ? 'mgrA' : 'mgrB');
+const teamMembers = async (run: ReviewRun) =>
+  (await run.directory.listGroupTransitiveMembers('team'))!.map((u) => u.id).sort();
+
+/** Waits until every one of `who` shows `decision` in a stage: their signals have all been handled. */
+const seeDecisions = (run: ReviewRun, stageId: string, who: string[], decision: DecisionValue) =>
+  until(
+    () => run.decisions(stageId),
+    (d) => who.every((id) => d[id] === decision),
+    `${who.length} × ${decision} in stage ${stageId}`,
+  );
+
+describe('a review split into shards', () => {
+  it('runs three stages across five shards with move-on filters, manual apply and the directory result', async () => {
+    await withReview(
+      env,
+      tenant(),
+      review(
+        [
+          stage(1, SELF, { decisionsThatWillMoveToNextStage: ['Approve'] }),
+          stage(2, [MANAGERS], { decisionsThatWillMoveToNextStage: ['Approve', 'Deny'] }),
+          stage(3, [OWNERS]),
+        ],
+        { autoApplyDecisionsEnabled: false },
+      ),
+      async (run) => {
+        await enterStage(run, '1');
+        const view = await run.instance();
+        expect(view.shards).toBe(5);
+        expect((await run.items()).map((i) => i.principal.id).sort()).toEqual(ids(0, 23));
+
+        // Stage 1: u00–u19 approve themselves, u20 and u21 deny, u22 and u23 do nothing.
+        await decideAll(run, (id) => id, ids(0, 19), 'Approve');
+        await decideAll(run, (id) => id, ids(20, 21), 'Deny');
+        await seeDecisions(run, '1', ids(0, 19), 'Approve');
+        await run.handle.signal(stopStageSignal, { by: 'admin' });
+        await enterStage(run, '2');
+        expect(await run.stageMembers('2')).toEqual(ids(0, 19));
+
+        // Stage 2: managers deny u00–u04, approve u05–u17, don't know u18 and u19; the timer ends it.
+        await decideAll(run, managerOf, ids(0, 4), 'Deny');
+        await decideAll(run, managerOf, ids(5, 17), 'Approve');
+        await decideAll(run, managerOf, ids(18, 19), 'DontKnow');
+        await seeDecisions(run, '2', ids(18, 19), 'DontKnow');
+        await env.sleep('3 days');
+        await enterStage(run, '3');
+        expect(await run.stageMembers('3')).toEqual(ids(0, 17));
+
+        // Stage 3: the owner overturns u00's denial; everybody else keeps the decision they have.
+        await run.decide('o1', 'u00', 'Approve');
+        await seeDecisions(run, '3', ['u00'], 'Approve');
+        await run.handle.signal(stopStageSignal, { by: 'admin' });
+        await until(
+          () => run.instance(),
+          (v) => v.status === 'Completed',
+          'Completed',
+        );
+        expect(await teamMembers(run)).toEqual(ids(0, 23));
+        await run.handle.signal(applyDecisionsSignal, { by: 'admin' });
+        const done = await applied(run);
+
+        const expected: Record<string, DecisionValue> = {};
+        for (const id of ids(0, 23)) expected[id] = 'Approve';
+        for (const id of [...ids(1, 4), ...ids(20, 21)]) expected[id] = 'Deny';
+        for (const id of ids(18, 19)) expected[id] = 'DontKnow';
+        for (const id of ids(22, 23)) expected[id] = 'NotReviewed';
+        expect(await run.decisions()).toEqual(expected);
+        expect(done.counts).toEqual({ Approve: 14, Deny: 6, DontKnow: 2, NotReviewed: 2, total: 24 });
+        expect(await teamMembers(run)).toEqual(
+          ids(0, 23).filter((id) => !['u01', 'u02', 'u03', 'u04', 'u20', 'u21'].includes(id)),
+        );
+        for (const holder of await run.holders()) {
+          expect((await holder.describe()).status.name).toBe('COMPLETED');
+        }
+      },
+      { input: { shardSize: 5 } },
+    );
+  });
+
+  it('passes resetDecisions on to every shard and stops every shard with the review', async () => {
+    await withReview(
+      env,
+      tenant(12),
+      review([stage(1, SELF), stage(2, [OWNERS])]),
+      async (run) => {
+        await enterStage(run, '1');
+        expect((await run.instance()).shards).toBe(3);
+        await decideAll(run, (id) => id, ids(0, 11), 'Deny');
+        await seeDecisions(run, '1', ids(0, 11), 'Deny');
+        await run.handle.signal(resetDecisionsSignal, { by: 'admin' });
+        await seeDecisions(run, '1', ids(0, 11), 'NotReviewed');
+        await run.decide('u03', 'u03', 'Deny');
+        await seeDecisions(run, '1', ['u03'], 'Deny');
+        await run.handle.signal(stopInstanceSignal, { by: 'admin' });
+        const done = await applied(run);
+        expect(done.stages.map((s) => s.status)).toEqual(['Completed', 'NotStarted']);
+        expect(done.counts).toMatchObject({ Deny: 1, NotReviewed: 11, total: 12 });
+        expect(await teamMembers(run)).toEqual(ids(0, 11).filter((id) => id !== 'u03'));
+      },
+      { input: { shardSize: 4 } },
+    );
+  });
+});
