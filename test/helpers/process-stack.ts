@@ -227,7 +227,13 @@ export class ProcessStack {
     this.client = await createClient({ TEMPORAL_ADDRESS: this.address, TEMPORAL_NAMESPACE: 'default' });
     this.issuer = await LocalIssuer.open(path.join(this.dir, 'key.json'));
     const app = createApi(
-      { TASK_QUEUE: this.taskQueue, BODY_LIMIT: '1mb', RATE_LIMIT_PER_MINUTE: 1_000_000 },
+      {
+        TASK_QUEUE: this.taskQueue,
+        BODY_LIMIT: '1mb',
+        RATE_LIMIT_PER_MINUTE: 1_000_000,
+        // Crash tests run sharded reviews: 600 members make three shards.
+        REVIEW_SHARD_SIZE: 250,
+      },
       {
         client: this.client,
         directory,

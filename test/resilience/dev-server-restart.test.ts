@@ -1,7 +1,7 @@
 import { defaultPayloadConverter } from '@temporalio/common';
-import { instanceWorkflowId } from '../../src/domain/ids';
+import { instanceWorkflowId, shardWorkflowId } from '../../src/domain/ids';
 import type { DecisionBatch } from '../../src/workflows';
-import { payloadsOf } from '../../src/workflows';
+import { instanceQuery, payloadsOf } from '../../src/workflows';
 import { forEachConcurrently, ProcessStack, ResilienceApi, selfReviewOf } from '../helpers/process-stack';
 
 // The Temporal dev server keeps its state in a SQLite file: stopped and started again on the same file and
@@ -62,11 +62,17 @@ describe('a Temporal dev server restart', () => {
     }
 
     // The restarted server read the review's history back from SQLite: every decision signal is in it.
-    const history = await stack
-      .client!.workflow.getHandle(instanceWorkflowId(definitionId, instanceId))
-      .fetchHistory();
+    // Decisions are signalled to the workflows holding the items: the instance's shards here.
+    const instance = stack.client!.workflow.getHandle(instanceWorkflowId(definitionId, instanceId));
+    const { shards } = await instance.query(instanceQuery);
+    expect(shards).toBeGreaterThan(1);
+    const events = [];
+    for (let k = 0; k < shards; k++) {
+      const shard = stack.client!.workflow.getHandle(shardWorkflowId(instance.workflowId, k));
+      events.push(...((await shard.fetchHistory()).events ?? []));
+    }
     const signalled = new Map<string, string>();
-    for (const event of history.events ?? []) {
+    for (const event of events) {
       const signal = event.workflowExecutionSignaledEventAttributes;
       if (signal?.signalName !== 'recordDecisions') continue;
       const batch = defaultPayloadConverter.fromPayload<DecisionBatch>(signal.input!.payloads![0]!);

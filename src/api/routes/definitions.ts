@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { definitionInputSchema } from '../../domain/definition-schema';
+import { AppError } from '../../domain/errors';
 import { requireAdmin } from '../../services/caller';
 import type { DefinitionService } from '../../services/definitions';
 import type { InstanceService } from '../../services/instances';
@@ -45,7 +46,12 @@ export function definitionRoutes(definitions: DefinitionService, instances: Inst
       const all = await definitions.list(0, 1000);
       const mine = [];
       for (const d of all.value) {
-        if ((await instances.list(d.id, caller, true)).length > 0) mine.push(d);
+        // The workflow list may still show a definition deleted a moment ago: it is no one's any more.
+        const reviewing = await instances.list(d.id, caller, true).catch((err: unknown) => {
+          if (err instanceof AppError && err.code === 'definition.not_found') return [];
+          throw err;
+        });
+        if (reviewing.length > 0) mine.push(d);
       }
       const page = mine.slice(query.$skip, query.$skip + query.$top);
       res.json(collection(req, CONTEXT, page, query, mine.length > query.$skip + query.$top));
