@@ -10,7 +10,7 @@ export interface StageResult {
   /** Items of the stage, from paging its decisions as admin. */
   items: number;
   listMs: number | null;
-  /** Largest HTTP page of the listing: about the size of the decisions query result behind it. */
+  /** Largest HTTP page of the listing (the API assembles it from decision queries of at most 250 items). */
   largestPageBytes: number;
   distinctReviewers: number;
   tokensMs: number | null;
@@ -239,7 +239,7 @@ export function renderReport(r: BenchResults): string {
       '',
       '',
       s.largestPageBytes
-        ? `largest page ${kb(s.largestPageBytes)} ≈ query result (Temporal warns at 512 KB, limit 2 MB)`
+        ? `largest page ${kb(s.largestPageBytes)}, read in queries of ≤ 250 items`
         : '',
     ]);
     if (s.recorded) {
@@ -366,7 +366,7 @@ export function renderReport(r: BenchResults): string {
   );
   if (big.length) {
     out.push('');
-    out.push('Largest API responses (≈ the query result behind them; Temporal warns at 512 KB, limit 2 MB):');
+    out.push('Largest API responses (lists are read from the workflows in queries of at most 250 items):');
     for (const [route, bytes] of big.slice(0, 6)) out.push(`  ${kb(bytes).padStart(9)}  ${route}`);
   }
   if (r.apiLog.length) {

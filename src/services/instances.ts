@@ -309,9 +309,9 @@ export class InstanceService {
       if (isViolation(page)) throw violation(page);
       return page;
     };
-    if (ids.length === 1) return ask(ids[0]!, options.skip, options.top);
-    // Shards in order, each holding a slice of the list: count everywhere, then read the slices that
-    // overlap the page, at most QUERY_PAGE items per query so that every query result stays small.
+    // Holders (the instance, or its shards in order) each hold a slice of the list: count everywhere,
+    // then read the slices that overlap the page, at most QUERY_PAGE items per query so that every
+    // query result stays small.
     const totals = (await Promise.all(ids.map((id) => ask(id, 0, 0)))).map((p) => p.total);
     const value: DecisionItemView[] = [];
     let offset = 0;

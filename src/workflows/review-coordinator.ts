@@ -34,8 +34,11 @@ import {
   updateReviewersSignal,
 } from './review-messages';
 
-/** At most this many shards (Temporal allows 2,000 pending children); larger reviews get larger shards. */
-export const MAX_SHARDS = 1000;
+/**
+ * At most this many shards: the instance records about 35 history events per shard, so 250 keep it under
+ * Temporal's 10,240-event warning. Reviews beyond 250 × shard size get proportionally larger shards.
+ */
+export const MAX_SHARDS = 250;
 
 export interface CoordinatorContext {
   input: AccessReviewInstanceInput;
