@@ -3,7 +3,6 @@ import {
   condition,
   continueAsNew,
   proxyActivities,
-  setHandler,
   upsertMemo,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
@@ -21,8 +20,8 @@ import {
   stageSearchAttribute,
 } from '../search-attributes';
 import { runCoordinator } from './review-coordinator';
-import { continueAsNewDue, createReviewEngine, now, PAGE } from './review-engine';
-import { applyDecisionsSignal, stopInstanceSignal, stopStageSignal } from './review-messages';
+import type { AdminRequests } from './review-engine';
+import { continueAsNewDue, createReviewEngine, handleAdminRequests, now, PAGE } from './review-engine';
 
 export * from './review-messages';
 
@@ -47,11 +46,8 @@ export interface AccessReviewInstanceInput {
 }
 
 /** What an instance that holds its items carries into its next run. */
-export interface InstanceResume {
+export interface InstanceResume extends AdminRequests {
   snapshot: ReviewSnapshot;
-  stopStageRequested: boolean;
-  stopInstanceBy?: string;
-  applyBy?: string;
 }
 
 /** Search attributes of the instance: status and current stage, so the Web UI can filter by them. */
@@ -89,20 +85,9 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
   });
   const { state } = engine;
   const plan = state.plan;
-  let stopStageRequested = input.resume?.stopStageRequested ?? false;
-  let stopInstanceBy = input.resume?.stopInstanceBy;
-  let applyBy = input.resume?.applyBy;
   // Queries are answered from the first moment; a sharded instance replaces the item-level ones.
   engine.registerItemHandlers();
-  setHandler(stopStageSignal, () => {
-    if (currentStage(state)) stopStageRequested = true;
-  });
-  setHandler(stopInstanceSignal, ({ by }) => {
-    if (state.status === 'InProgress' || state.status === 'Initializing') stopInstanceBy ??= by;
-  });
-  setHandler(applyDecisionsSignal, ({ by }) => {
-    if (state.status === 'Completed') applyBy ??= by;
-  });
+  const admin = handleAdminRequests(state, input.resume);
 
   upsertMemo({ displayName: plan.displayName });
   if (indexed) upsertSearchAttributes([{ key: definitionIdSearchAttribute, value: plan.definitionId }]);
@@ -131,7 +116,7 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
     }
     await continueAsNew<typeof accessReviewInstance>({
       ...input,
-      resume: { snapshot, stopStageRequested, stopInstanceBy, applyBy },
+      resume: { snapshot, ...admin },
     });
   };
   const due = () => mayContinue && continueAsNewDue(input.continueAsNewAfterEvents);
@@ -140,22 +125,26 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
   const resumeAt = state.stages.findIndex((s) => s.status !== 'Completed');
   for (let i = resumeAt < 0 ? state.stages.length : resumeAt; i < state.stages.length; i++) {
     const stage = state.stages[i]!;
-    if (stopInstanceBy) break;
+    if (admin.stopInstanceBy) break;
     const stagePlan = plan.stages[i]!;
     if (stage.status === 'NotStarted') {
       await engine.openStage(i);
-      stopStageRequested = false;
+      admin.stopStageRequested = false;
     }
     let reason: StageCompletionReason = 'noReviewees';
     while (stage.itemIds.length > 0) {
       const left = Date.parse(stage.endDateTime!) - Date.now();
       const woke =
         left > 0 &&
-        (await condition(() => stopStageRequested || stopInstanceBy !== undefined || due(), left, {
-          summary: `stage ${stagePlan.stageId} ends`,
-        }));
-      if (stopInstanceBy !== undefined) reason = 'instanceStopped';
-      else if (stopStageRequested) reason = 'stoppedByAdmin';
+        (await condition(
+          () => admin.stopStageRequested || admin.stopInstanceBy !== undefined || due(),
+          left,
+          {
+            summary: `stage ${stagePlan.stageId} ends`,
+          },
+        ));
+      if (admin.stopInstanceBy !== undefined) reason = 'instanceStopped';
+      else if (admin.stopStageRequested) reason = 'stoppedByAdmin';
       else if (woke) {
         await continueNow();
         continue;
@@ -165,13 +154,13 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
     engine.closeStage(reason);
   }
   if (state.status === 'InProgress') {
-    engine.complete(stopInstanceBy ? 'stoppedByAdmin' : 'allStagesCompleted', stopInstanceBy);
+    engine.complete(admin.stopInstanceBy ? 'stoppedByAdmin' : 'allStagesCompleted', admin.stopInstanceBy);
   }
-  while (!plan.settings.autoApplyDecisionsEnabled && applyBy === undefined) {
-    await condition(() => applyBy !== undefined || due());
-    if (applyBy === undefined) await continueNow();
+  while (!plan.settings.autoApplyDecisionsEnabled && admin.applyBy === undefined) {
+    await condition(() => admin.applyBy !== undefined || due());
+    if (admin.applyBy === undefined) await continueNow();
   }
-  if (state.status === 'Completed') await engine.apply(applyBy ?? 'system');
+  if (state.status === 'Completed') await engine.apply(admin.applyBy ?? 'system');
   await condition(allHandlersFinished);
   return instanceView(state);
 }

@@ -19,18 +19,15 @@ import { definitionIdSearchAttribute } from '../search-attributes';
 import type { AccessReviewInstanceInput } from './access-review-instance';
 import { accessReviewShard } from './access-review-shard';
 import type { ReviewEngine } from './review-engine';
-import { now } from './review-engine';
+import { handleAdminRequests, now } from './review-engine';
 import type { ShardCommand, ShardProgress, ShardStep } from './review-messages';
 import {
   acceptRecommendationsSignal,
-  applyDecisionsSignal,
   instanceQuery,
   resetDecisionsSignal,
   sendReminderSignal,
   shardCommandSignal,
   shardProgressSignal,
-  stopInstanceSignal,
-  stopStageSignal,
   updateReviewersSignal,
 } from './review-messages';
 
@@ -68,9 +65,6 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
   const shardIds = Array.from({ length: count }, (_, k) => shardWorkflowId(selfId, k));
   const progress: (ShardProgress | undefined)[] = Array.from({ length: count }, () => undefined);
   const noReviewerByStage: number[] = [];
-  let stopStageRequested = false;
-  let stopInstanceBy: string | undefined;
-  let applyBy: string | undefined;
   let seq = 0;
 
   const sum = (pick: (p: ShardProgress) => number) => progress.reduce((n, p) => n + (p ? pick(p) : 0), 0);
@@ -95,17 +89,9 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
   };
 
   setHandler(instanceQuery, view);
+  const admin = handleAdminRequests(state);
   setHandler(shardProgressSignal, (p) => {
     if ((progress[p.shard]?.seq ?? -1) < p.seq) progress[p.shard] = p;
-  });
-  setHandler(stopStageSignal, () => {
-    if (currentStage(state)) stopStageRequested = true;
-  });
-  setHandler(stopInstanceSignal, ({ by }) => {
-    if (state.status === 'InProgress' || state.status === 'Initializing') stopInstanceBy ??= by;
-  });
-  setHandler(applyDecisionsSignal, ({ by }) => {
-    if (state.status === 'Completed') applyBy ??= by;
   });
   setHandler(resetDecisionsSignal, async (payload) => {
     if (currentStage(state))
@@ -172,7 +158,7 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
   });
   onStatus(state);
 
-  for (let i = 0; i < plan.stages.length && !stopInstanceBy; i++) {
+  for (let i = 0; i < plan.stages.length && !admin.stopInstanceBy; i++) {
     const stagePlan = plan.stages[i]!;
     await command({ kind: 'openStage', stageIndex: i });
     noReviewerByStage[i] = sum((p) => p.noReviewer);
@@ -188,17 +174,17 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
       people: {},
     });
     onStatus(state);
-    stopStageRequested = false;
+    admin.stopStageRequested = false;
     let reason: StageCompletionReason = 'noReviewees';
     if (sum((p) => p.stageItems) > 0) {
       const stopped = await condition(
-        () => stopStageRequested || stopInstanceBy !== undefined,
+        () => admin.stopStageRequested || admin.stopInstanceBy !== undefined,
         stagePlan.durationInDays * DAY_MS,
         { summary: `stage ${stagePlan.stageId} ends` },
       );
       reason = !stopped
         ? 'durationElapsed'
-        : stopInstanceBy !== undefined
+        : admin.stopInstanceBy !== undefined
           ? 'instanceStopped'
           : 'stoppedByAdmin';
     }
@@ -206,13 +192,13 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
     emit({ type: 'StageCompleted', at: now(), reason });
     onStatus(state);
   }
-  const reason = stopInstanceBy ? 'stoppedByAdmin' : 'allStagesCompleted';
-  await command({ kind: 'complete', reason, by: stopInstanceBy });
-  emit({ type: 'InstanceCompleted', at: now(), reason, by: stopInstanceBy });
+  const reason = admin.stopInstanceBy ? 'stoppedByAdmin' : 'allStagesCompleted';
+  await command({ kind: 'complete', reason, by: admin.stopInstanceBy });
+  emit({ type: 'InstanceCompleted', at: now(), reason, by: admin.stopInstanceBy });
   onStatus(state);
 
-  if (!plan.settings.autoApplyDecisionsEnabled) await condition(() => applyBy !== undefined);
-  const by = applyBy ?? 'system';
+  if (!plan.settings.autoApplyDecisionsEnabled) await condition(() => admin.applyBy !== undefined);
+  const by = admin.applyBy ?? 'system';
   emit({ type: 'ApplyStarted', at: now(), by });
   onStatus(state);
   await command({ kind: 'apply', by });

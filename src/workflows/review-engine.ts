@@ -36,6 +36,7 @@ import { contactedReviewers, getDecision, instanceView, listDecisions } from '..
 import { guestDeletion } from './guest-deletion';
 import {
   acceptRecommendationsSignal,
+  applyDecisionsSignal,
   checkDecisionsQuery,
   contactedReviewersQuery,
   decisionQuery,
@@ -46,6 +47,8 @@ import {
   resetDecisionsSignal,
   reviewerQuery,
   sendReminderSignal,
+  stopInstanceSignal,
+  stopStageSignal,
   updateReviewersSignal,
 } from './review-messages';
 
@@ -332,6 +335,32 @@ export function createReviewEngine(opts: EngineOptions) {
 }
 
 export type ReviewEngine = ReturnType<typeof createReviewEngine>;
+
+/** An admin's stop-stage, stop-review and apply requests, as the main loop of an instance reads them. */
+export interface AdminRequests {
+  stopStageRequested: boolean;
+  stopInstanceBy?: string;
+  applyBy?: string;
+}
+
+/** Registers the stop-stage, stop-review and apply signals of an instance; `carried` comes over continue-as-new. */
+export function handleAdminRequests(state: ReviewState, carried?: AdminRequests): AdminRequests {
+  const requests: AdminRequests = {
+    stopStageRequested: carried?.stopStageRequested ?? false,
+    stopInstanceBy: carried?.stopInstanceBy,
+    applyBy: carried?.applyBy,
+  };
+  setHandler(stopStageSignal, () => {
+    if (currentStage(state)) requests.stopStageRequested = true;
+  });
+  setHandler(stopInstanceSignal, ({ by }) => {
+    if (state.status === 'InProgress' || state.status === 'Initializing') requests.stopInstanceBy ??= by;
+  });
+  setHandler(applyDecisionsSignal, ({ by }) => {
+    if (state.status === 'Completed') requests.applyBy ??= by;
+  });
+  return requests;
+}
 
 /**
  * Whether this run should hand over to a new one: Temporal suggests it (4,096 events / 4 MB), or the

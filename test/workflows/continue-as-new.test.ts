@@ -1,9 +1,18 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { DecisionValue, ReviewerDecision } from '../../src/domain/review-events';
 import { stopInstanceSignal, stopStageSignal } from '../../src/workflows';
 import { stage } from '../helpers/guest-fixtures';
 import type { ReviewRun } from '../helpers/review-harness';
-import { applied, enterStage, group, until, user, withReview } from '../helpers/review-harness';
+import { applied, enterStage, withReview } from '../helpers/review-harness';
+import {
+  decideAll,
+  ids,
+  OWNERS,
+  review,
+  SELF,
+  seeDecisions,
+  teamMembers,
+  tenant,
+} from '../helpers/team-review';
 import { createDevServerEnv } from '../helpers/temporal';
 
 // Continue-as-new runs on the dev server: the time-skipping test server can stall a query or a sleep
@@ -15,45 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.teardown();
 });
-
-const ids = (from: number, to: number) =>
-  Array.from({ length: to - from + 1 }, (_, i) => `u${String(from + i).padStart(2, '0')}`);
-const SELF: object[] = [];
-const OWNERS = { query: '/groups/team/owners', queryType: 'MicrosoftGraph' };
-
-/** u00… in `team` (owner o1); u00–u11 report to mgrA, the rest to mgrB. */
-function tenant(count = 24) {
-  const members = ids(0, count - 1);
-  return {
-    users: [
-      ...members.map((id, i) => user(id, { managerId: i < 12 ? 'mgrA' : 'mgrB' })),
-      user('mgrA'),
-      user('mgrB'),
-      user('o1'),
-    ],
-    groups: [group('team', members, ['o1'])],
-  };
-}
-
-const review = (stages: object[], settings: Record<string, unknown> = {}) => ({
-  displayName: 'Sharded team review',
-  scope: { query: '/groups/team/transitiveMembers', queryType: 'MicrosoftGraph' },
-  stageSettings: stages,
-  settings: { autoApplyDecisionsEnabled: true, ...settings },
-});
-
-const decideAll = (run: ReviewRun, reviewer: (id: string) => string, who: string[], d: ReviewerDecision) =>
-  Promise.all(who.map((id) => run.decide(reviewer(id), id, d)));
-const teamMembers = async (run: ReviewRun) =>
-  (await run.directory.listGroupTransitiveMembers('team'))!.map((u) => u.id).sort();
-
-/** Waits until every one of `who` shows `decision` in a stage: their signals have all been handled. */
-const seeDecisions = (run: ReviewRun, stageId: string, who: string[], decision: DecisionValue) =>
-  until(
-    () => run.decisions(stageId),
-    (d) => who.every((id) => d[id] === decision),
-    `${who.length} × ${decision} in stage ${stageId}`,
-  );
 
 /** Whether the workflow's current run was started by continue-as-new. */
 async function continued(run: ReviewRun, workflowId: string): Promise<boolean> {

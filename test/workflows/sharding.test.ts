@@ -1,5 +1,5 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { DecisionValue, ReviewerDecision } from '../../src/domain/review-events';
+import type { DecisionValue } from '../../src/domain/review-events';
 import {
   applyDecisionsSignal,
   resetDecisionsSignal,
@@ -7,8 +7,19 @@ import {
   stopStageSignal,
 } from '../../src/workflows';
 import { stage } from '../helpers/guest-fixtures';
-import type { ReviewRun } from '../helpers/review-harness';
-import { applied, enterStage, group, until, user, withReview } from '../helpers/review-harness';
+import { applied, enterStage, until, withReview } from '../helpers/review-harness';
+import {
+  decideAll,
+  ids,
+  managerOf,
+  MANAGERS,
+  OWNERS,
+  review,
+  SELF,
+  seeDecisions,
+  teamMembers,
+  tenant,
+} from '../helpers/team-review';
 import { createTimeSkippingEnv } from '../helpers/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -18,47 +29,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.teardown();
 });
-
-const ids = (from: number, to: number) =>
-  Array.from({ length: to - from + 1 }, (_, i) => `u${String(from + i).padStart(2, '0')}`);
-const SELF: object[] = [];
-const MANAGERS = { query: './manager', queryType: 'MicrosoftGraph', queryRoot: 'decisions' };
-const OWNERS = { query: '/groups/team/owners', queryType: 'MicrosoftGraph' };
-
-/** u00–u23 in `team` (owner o1); u00–u11 report to mgrA, u12–u23 to mgrB. */
-function tenant(count = 24) {
-  const members = ids(0, count - 1);
-  return {
-    users: [
-      ...members.map((id, i) => user(id, { managerId: i < 12 ? 'mgrA' : 'mgrB' })),
-      user('mgrA'),
-      user('mgrB'),
-      user('o1'),
-    ],
-    groups: [group('team', members, ['o1'])],
-  };
-}
-
-const review = (stages: object[], settings: Record<string, unknown> = {}) => ({
-  displayName: 'Sharded team review',
-  scope: { query: '/groups/team/transitiveMembers', queryType: 'MicrosoftGraph' },
-  stageSettings: stages,
-  settings: { autoApplyDecisionsEnabled: true, ...settings },
-});
-
-const decideAll = (run: ReviewRun, reviewer: (id: string) => string, who: string[], d: ReviewerDecision) =>
-  Promise.all(who.map((id) => run.decide(reviewer(id), id, d)));
-const managerOf = (id: string) => (Number(id.slice(1)) < 12 ? 'mgrA' : 'mgrB');
-const teamMembers = async (run: ReviewRun) =>
-  (await run.directory.listGroupTransitiveMembers('team'))!.map((u) => u.id).sort();
-
-/** Waits until every one of `who` shows `decision` in a stage: their signals have all been handled. */
-const seeDecisions = (run: ReviewRun, stageId: string, who: string[], decision: DecisionValue) =>
-  until(
-    () => run.decisions(stageId),
-    (d) => who.every((id) => d[id] === decision),
-    `${who.length} × ${decision} in stage ${stageId}`,
-  );
 
 describe('a review split into shards', () => {
   it('runs three stages across five shards with move-on filters, manual apply and the directory result', async () => {
