@@ -238,9 +238,7 @@ export function renderReport(r: BenchResults): string {
       '',
       '',
       '',
-      s.largestPageBytes
-        ? `largest page ${kb(s.largestPageBytes)}, read in queries of ≤ 250 items`
-        : '',
+      s.largestPageBytes ? `largest page ${kb(s.largestPageBytes)}, read in queries of ≤ 250 items` : '',
     ]);
     if (s.recorded) {
       const decided = Object.entries(s.recorded)
