@@ -1,6 +1,6 @@
 import { mkdtempSync } from 'node:fs';
 import type { Server } from 'node:http';
-import net from 'node:net';
+import { freePort } from '../../test/helpers/process-stack';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -45,20 +45,6 @@ export class Closer {
     }
     return problems;
   }
-}
-
-/** A free TCP port on 127.0.0.1 (closed again at once; the caller binds it soon after). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** The whole system in this process (worker, API, client) plus the dev server child process. */

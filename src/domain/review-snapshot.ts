@@ -6,7 +6,7 @@ import type { ItemState, RecordedDecision, ReviewState, StageState } from './rev
 /**
  * A review state packed to carry over continue-as-new: items by position instead of by id (ids are
  * derived from instance and principal), user ids and justifications interned, Maps as arrays. A shard
- * of 500 reviewees with three decided stages packs into roughly 100–150 KB.
+ * of 500 reviewees with three decided stages, each with its own reviewer, packs into about 220 KB.
  */
 export interface ReviewSnapshot {
   v: 1;

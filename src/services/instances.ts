@@ -361,7 +361,9 @@ export class InstanceService {
     const byHolder = new Map<string, DecisionRequest[]>();
     for (const d of decisions) {
       const id = ids[shardOf(d.itemId, ids.length)]!;
-      byHolder.set(id, [...(byHolder.get(id) ?? []), d]);
+      const mine = byHolder.get(id);
+      if (mine) mine.push(d);
+      else byHolder.set(id, [d]);
     }
     await Promise.all(
       [...byHolder].map(([id, mine]) =>
