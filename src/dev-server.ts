@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { searchAttributeCliArgs } from './search-attributes';
@@ -54,7 +54,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (state.exited !== null) {
-      throw new Error(`The Temporal dev server exited (code ${state.exited}); see ${opts.logFile}`);
+      throw new Error(
+        `The Temporal dev server exited (code ${state.exited}); see ${opts.logFile}:\n${logTail(opts.logFile)}`,
+      );
     }
     try {
       const conn = await Connection.connect({ address, connectTimeout: 1000 });
@@ -85,4 +87,13 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** The last lines of a log file, for an error message that explains itself. */
+function logTail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
 }

@@ -39,6 +39,26 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A free TCP port on 127.0.0.1 below the OS's ephemeral range (32768–60999 on Linux), for a server that is
+ * stopped and started again on the same port. While it is down, a port from `freePort` could be handed out
+ * again: to another test's `freePort`, or as the local end of an outgoing connection (even a client that
+ * keeps reconnecting to the stopped server itself). Ports outside that range are only ever taken explicitly.
+ */
+export async function restartablePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = net.createServer();
+      srv.unref();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('No free port between 20000 and 32000');
+}
+
 /** Thrown by a poll's `read` to stop polling at once (e.g. the process it waits for has exited). */
 export class GiveUp extends Error {}
 
@@ -218,8 +238,9 @@ export class ProcessStack {
 
   /** Dev server, worker process, API; in that order. */
   async start(): Promise<void> {
-    this.port = await freePort();
-    this.uiPort = await freePort();
+    // The dev server restarts on these ports (dev-server-restart test), so they must stay free meanwhile.
+    this.port = await restartablePort();
+    this.uiPort = await restartablePort();
     await this.startDevServer();
     // The API's directory; opening it first seeds the state file that the worker then opens too.
     const directory = await EmbeddedDirectory.open({ stateFile: this.stateFile, seedFile: this.seedFile });
@@ -255,15 +276,24 @@ export class ProcessStack {
 
   /** Starts (or restarts) the dev server on the same SQLite file and ports. */
   async startDevServer(): Promise<void> {
-    this.devServerStarts++;
-    this.devServer = await startDevServer({
-      cliPath: this.cliPath,
-      port: this.port,
-      uiPort: this.uiPort,
-      dbFile: this.dbFile,
-      namespace: 'default',
-      logFile: path.join(this.dir, `temporal-dev-server-${this.devServerStarts}.log`),
-    });
+    // A port still held by a closing connection frees up within seconds: try again a few times.
+    for (let attempt = 1; ; attempt++) {
+      this.devServerStarts++;
+      try {
+        this.devServer = await startDevServer({
+          cliPath: this.cliPath,
+          port: this.port,
+          uiPort: this.uiPort,
+          dbFile: this.dbFile,
+          namespace: 'default',
+          logFile: path.join(this.dir, `temporal-dev-server-${this.devServerStarts}.log`),
+        });
+        return;
+      } catch (err) {
+        if (attempt >= 5 || !/address already in use/i.test(String(err))) throw err;
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
   }
 
   async stopDevServer(): Promise<void> {
