@@ -101,7 +101,7 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
       top: Math.min(PAGE, shardSize + 1),
     });
     if (first.total > shardSize) {
-      return runCoordinator({ input, engine, startDateTime, first, shardSize, onStatus });
+      return runCoordinator({ input, engine, startDateTime, first, shardSize, onStatus, admin });
     }
     await engine.resolveAllReviewees(startDateTime, first);
   }

@@ -18,8 +18,8 @@ import { instanceView } from '../domain/review-views';
 import { definitionIdSearchAttribute } from '../search-attributes';
 import type { AccessReviewInstanceInput } from './access-review-instance';
 import { accessReviewShard } from './access-review-shard';
-import type { ReviewEngine } from './review-engine';
-import { handleAdminRequests, now } from './review-engine';
+import type { AdminRequests, ReviewEngine } from './review-engine';
+import { now } from './review-engine';
 import type { ShardCommand, ShardProgress, ShardStep } from './review-messages';
 import {
   acceptRecommendationsSignal,
@@ -45,6 +45,8 @@ export interface CoordinatorContext {
   first: ResolveRevieweesResult;
   shardSize: number;
   onStatus: (state: ReviewState) => void;
+  /** The instance's stop-stage, stop-review and apply requests, registered before it knew it would shard. */
+  admin: AdminRequests;
 }
 
 /**
@@ -56,7 +58,7 @@ export interface CoordinatorContext {
  * shard; reviewers' decisions go to the shards directly.
  */
 export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceView> {
-  const { input, engine, startDateTime, first, onStatus } = ctx;
+  const { input, engine, startDateTime, first, onStatus, admin } = ctx;
   const { state, emit } = engine;
   const plan = state.plan;
   const indexed = input.searchAttributes ?? true;
@@ -89,7 +91,6 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
   };
 
   setHandler(instanceQuery, view);
-  const admin = handleAdminRequests(state);
   setHandler(shardProgressSignal, (p) => {
     if ((progress[p.shard]?.seq ?? -1) < p.seq) progress[p.shard] = p;
   });

@@ -354,7 +354,11 @@ export function handleAdminRequests(state: ReviewState, carried?: AdminRequests)
     if (currentStage(state)) requests.stopStageRequested = true;
   });
   setHandler(stopInstanceSignal, ({ by }) => {
-    if (state.status === 'InProgress' || state.status === 'Initializing') requests.stopInstanceBy ??= by;
+    // Also before the reviewees are resolved (NotStarted): the API accepts a stop then, and the instance
+    // ends without opening a stage.
+    const running =
+      state.status === 'NotStarted' || state.status === 'Initializing' || state.status === 'InProgress';
+    if (running) requests.stopInstanceBy ??= by;
   });
   setHandler(applyDecisionsSignal, ({ by }) => {
     if (state.status === 'Completed') requests.applyBy ??= by;

@@ -190,6 +190,50 @@ describe('decisions within and across stages (R5, R6)', () => {
 });
 
 describe('admin actions (R3, R14)', () => {
+  it.each([
+    { mode: 'an instance holding its items', shardSize: undefined },
+    { mode: 'a sharded instance', shardSize: 2 },
+  ])(
+    'ends without opening a stage when stopped before its reviewees are resolved ($mode)',
+    async ({ shardSize }) => {
+      // The instance's first resolveReviewees waits until the stop signal is in its history.
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let calls = 0;
+      await withCleanReview(
+        env,
+        await tenant(),
+        review([stage(1, [REV]), stage(2, [OWNERS])]),
+        async (run) => {
+          await until(
+            async () => calls,
+            (n) => n > 0,
+            'the instance resolving its reviewees',
+          );
+          expect((await run.instance()).status).toBe('NotStarted');
+          await run.stop();
+          release();
+          const view = await applied(run);
+
+          expect(view.stages.map((s) => s.status)).toEqual(['NotStarted', 'NotStarted']);
+          expect(view.shards).toBe(shardSize ? 2 : 0);
+          expect(Object.values(await run.decisions())).toEqual(REVIEWEES.map(() => 'NotReviewed'));
+          expect(await teamMembers(run)).toEqual(REVIEWEES);
+        },
+        {
+          input: { shardSize },
+          wrapActivities: (activities) => ({
+            ...activities,
+            resolveReviewees: async (input) => {
+              if (calls++ === 0) await gate;
+              return activities.resolveReviewees(input);
+            },
+          }),
+        },
+      );
+    },
+  );
+
   it('starts the next stage at once when an admin stops the current stage', async () => {
     await withTeamReview(review([stage(1, [REV]), stage(2, [OWNERS])]), async (run) => {
       await enterStage(run, '1');
