@@ -199,18 +199,23 @@ export async function withReview(
   });
 }
 
-/** Polls a query until the predicate holds (workflow tasks run asynchronously to the test). */
+/**
+ * Polls a query until the predicate holds (workflow tasks run asynchronously to the test). Usually a matter
+ * of milliseconds; the 30 s allowance is for a machine busy with other test files.
+ */
 export async function until<T>(
   read: () => Promise<T>,
   ok: (v: T) => boolean,
   what = 'condition',
 ): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const v = await read();
-    if (ok(v)) return v;
+  const deadline = Date.now() + 30_000;
+  let last: T;
+  do {
+    last = await read();
+    if (ok(last)) return last;
     await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  } while (Date.now() < deadline);
+  throw new Error(`timed out waiting for ${what}; last seen: ${String(JSON.stringify(last)).slice(0, 500)}`);
 }
 
 /** Waits until the given stage is in progress. */
