@@ -20,6 +20,9 @@ import { isWorkflowNotFound } from './temporal-gateway';
 /** How long DELETE waits for the series workflow to close before answering anyway. */
 const DELETE_SETTLE_MS = 5_000;
 
+/** How long POST waits for the series to record its first instance before answering anyway. */
+const FIRST_INSTANCE_MS = 10_000;
+
 /** How long getRecent reuses a lookup. */
 const RECENT_MS = 1_000;
 
@@ -86,7 +89,26 @@ export class DefinitionService {
       memo: { displayName: definition.displayName },
       typedSearchAttributes: [{ key: definitionIdSearchAttribute, value: id }],
     });
+    await this.untilFirstInstance(id);
     return definition;
+  }
+
+  /**
+   * Waits (at most FIRST_INSTANCE_MS) until the new series has started the instance of an occurrence
+   * that is due now, so that listing instances right after the 201 shows it and a stop or DELETE reaches
+   * it. A series whose first occurrence lies ahead has nothing to wait for.
+   */
+  private async untilFirstInstance(id: string): Promise<void> {
+    const series = this.gw.handle(seriesWorkflowId(id));
+    const deadline = Date.now() + FIRST_INSTANCE_MS;
+    while (Date.now() < deadline) {
+      const view = await series.query(seriesQuery).catch(() => undefined);
+      if (view) {
+        const next = view.nextOccurrenceDateTime;
+        if (view.instances.length > 0 || next === null || Date.parse(next) > Date.now()) return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
   }
 
   /** The definition and its instances; 404 when unknown or deleted. */

@@ -82,6 +82,65 @@ describe('the review slice over HTTP', () => {
     });
   });
 
+  it('shows the instance as soon as the definition is created, and a stop sent at once ends it', async () => {
+    const admin = await auth(DEMO.admin, true);
+    const created = await request(stack.baseUrl)
+      .post(`${REVIEWS}/definitions`)
+      .set(admin)
+      .send({
+        displayName: 'Finance Team review stopped at once',
+        scope: { query: `/groups/${DEMO.financeTeam}/transitiveMembers`, queryType: 'MicrosoftGraph' },
+        settings: { instanceDurationInDays: 14, autoApplyDecisionsEnabled: true },
+      });
+    expect(created.status).toBe(201);
+    const defId = created.body.id as string;
+    // No polling: the 201 comes once the series has started the instance.
+    const instances = await request(stack.baseUrl)
+      .get(`${REVIEWS}/definitions/${defId}/instances`)
+      .set(admin);
+    expect(instances.status).toBe(200);
+    expect(instances.body.value).toHaveLength(1);
+    const base = `${REVIEWS}/definitions/${defId}/instances/${instances.body.value[0].id}`;
+    expect((await request(stack.baseUrl).post(`${base}/stop`).set(admin)).status).toBe(204);
+    const applied = await until(
+      () => request(stack.baseUrl).get(base).set(admin),
+      (r) => r.body.status === 'Applied',
+      'Applied',
+    );
+    expect(applied.status).toBe(200);
+    // Nobody decided: every member is still in the group.
+    const members = await request(stack.baseUrl)
+      .get(`/v1.0/groups/${DEMO.financeTeam}/members`)
+      .query({ $top: 999 })
+      .set(admin);
+    expect(members.body.value.map((u: { id: string }) => u.id)).toContain(DEMO.diego);
+
+    // A series whose first occurrence lies ahead has no instance yet.
+    const nextWeek = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
+    const later = await request(stack.baseUrl)
+      .post(`${REVIEWS}/definitions`)
+      .set(admin)
+      .send({
+        displayName: 'Weekly review starting next week',
+        scope: { query: `/groups/${DEMO.financeTeam}/transitiveMembers`, queryType: 'MicrosoftGraph' },
+        settings: {
+          instanceDurationInDays: 3,
+          recurrence: {
+            pattern: { type: 'weekly', interval: 1 },
+            range: { type: 'noEnd', startDate: nextWeek },
+          },
+        },
+      });
+    expect(later.status).toBe(201);
+    const none = await request(stack.baseUrl)
+      .get(`${REVIEWS}/definitions/${later.body.id}/instances`)
+      .set(admin);
+    expect(none.body.value).toEqual([]);
+    expect(
+      (await request(stack.baseUrl).delete(`${REVIEWS}/definitions/${later.body.id}`).set(admin)).status,
+    ).toBe(204);
+  });
+
   it('answers malformed JSON and invalid definitions with 400 and unknown ids with 404', async () => {
     const admin = await auth(DEMO.admin, true);
     const malformed = await request(stack.baseUrl)
