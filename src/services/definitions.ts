@@ -5,13 +5,7 @@ import { seriesWorkflowId } from '../domain/ids';
 import { compileDefinition } from '../domain/validate-definition';
 import { definitionIdSearchAttribute } from '../search-attributes';
 import type { SeriesView } from '../workflows';
-import {
-  endSeriesSignal,
-  reviewSeries,
-  seriesQuery,
-  stopInstanceSignal,
-  updateDefinitionSignal,
-} from '../workflows';
+import { endSeriesSignal, reviewSeries, seriesQuery, updateDefinitionSignal } from '../workflows';
 import type { Caller } from './caller';
 import { requireAdmin } from './caller';
 import type { TemporalGateway } from './temporal-gateway';
@@ -166,17 +160,12 @@ export class DefinitionService {
   async delete(id: string, caller: Caller): Promise<void> {
     requireAdmin(caller);
     this.recent.delete(id);
-    const current = await this.get(id);
+    await this.get(id); // 404 for an unknown or deleted definition
     const series = this.gw.handle(seriesWorkflowId(id));
-    await series.signal(endSeriesSignal, { by: caller.userId });
-    for (const instance of current.instances.filter((i) => !i.completed)) {
-      try {
-        await this.gw.handle(instance.workflowId).signal(stopInstanceSignal, { by: caller.userId });
-      } catch (err) {
-        if (!isWorkflowNotFound(err)) throw err;
-      }
-    }
-    // The series closes as soon as it handles the signal; waiting for that (briefly) makes a GET right
+    // The series stops its running instances itself: it knows every occurrence it started, also one it
+    // starts while this request is under way.
+    await series.signal(endSeriesSignal, { by: caller.userId, stopInstances: true });
+    // The series closes as soon as it has handled the signal; waiting for that (briefly) makes a GET right
     // after the 204 answer 404 instead of racing the worker.
     await settledWithin(series.result(), DELETE_SETTLE_MS);
   }

@@ -3,6 +3,8 @@ import {
   continueAsNew,
   defineQuery,
   defineSignal,
+  getExternalWorkflowHandle,
+  log,
   ParentClosePolicy,
   setHandler,
   startChild,
@@ -17,6 +19,7 @@ import { occurrenceStart } from '../domain/recurrence';
 import type { ReviewPlan } from '../domain/review-plan';
 import { definitionIdSearchAttribute, reviewStatusSearchAttribute } from '../search-attributes';
 import { accessReviewInstance } from './access-review-instance';
+import { stopInstanceSignal } from './review-messages';
 
 /** One started occurrence of a definition. */
 export interface SeriesInstance {
@@ -47,8 +50,12 @@ export interface SeriesView {
 /** PUT of a definition: later occurrences use the new settings; running instances keep theirs. */
 export const updateDefinitionSignal =
   defineSignal<[{ definition: Definition; plan: ReviewPlan }]>('updateDefinition');
-/** DELETE of a definition: no further occurrences start. */
-export const endSeriesSignal = defineSignal<[{ by: string }]>('endSeries');
+/**
+ * DELETE of a definition: no further occurrences start; with `stopInstances`, the series also stops every
+ * instance it started that is still running (they complete and apply per their settings). The series does
+ * this itself, so an occurrence it starts while the DELETE is under way is stopped too.
+ */
+export const endSeriesSignal = defineSignal<[{ by: string; stopInstances?: boolean }]>('endSeries');
 export const seriesQuery = defineQuery<SeriesView>('series');
 
 const KEEP_INSTANCES_AFTER_CONTINUE = 1000;
@@ -66,6 +73,7 @@ export async function reviewSeries(input: ReviewSeriesInput): Promise<SeriesView
   };
   const instances: SeriesInstance[] = input.instances ?? [];
   let ended = false;
+  let stopInstancesBy: string | undefined;
   let next: string | undefined;
   const view = (): SeriesView => ({
     definition: { ...definition, status: statusOf() },
@@ -88,8 +96,9 @@ export async function reviewSeries(input: ReviewSeriesInput): Promise<SeriesView
     plan = update.plan;
     upsertMemo({ displayName: definition.displayName });
   });
-  setHandler(endSeriesSignal, () => {
+  setHandler(endSeriesSignal, ({ by, stopInstances }) => {
     ended = true;
+    if (stopInstances) stopInstancesBy ??= by;
   });
   setHandler(seriesQuery, view);
 
@@ -142,6 +151,19 @@ export async function reviewSeries(input: ReviewSeriesInput): Promise<SeriesView
   indexStatus(statusOf());
   // The series stays open as the definition's record (PUT, GET) until the definition is deleted.
   await condition(() => ended);
+  if (stopInstancesBy !== undefined) {
+    const by = stopInstancesBy;
+    await Promise.all(
+      instances
+        .filter((i) => !i.completed)
+        .map((i) =>
+          getExternalWorkflowHandle(i.workflowId)
+            .signal(stopInstanceSignal, { by })
+            // It may have closed meanwhile: nothing left to stop.
+            .catch((err: unknown) => log.info('instance not stopped', { workflowId: i.workflowId, err })),
+        ),
+    );
+  }
   await condition(allHandlersFinished);
   return view();
 }
