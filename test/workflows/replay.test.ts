@@ -1,0 +1,32 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { workflowBundle } from '../helpers/review-harness';
+
+// Recorded histories of sharded reviews (an instance and its first shard), run by the code as it was
+// when they were recorded: today's workflow code must replay them without a nondeterminism error, so
+// reviews that are running when a new version is deployed carry on. Each file maps workflow ids to a
+// base64-encoded temporal.api.history.v1.History.
+const dir = path.join(__dirname, '..', 'fixtures', 'histories');
+const recorded = fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .flatMap((file) =>
+    Object.entries(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, string>).map(
+      ([workflowId, encoded]) => ({ file, workflowId, encoded }),
+    ),
+  );
+
+describe('replaying recorded review histories', () => {
+  it('has recordings of instances and shards', () => {
+    expect(recorded.length).toBeGreaterThanOrEqual(4);
+    expect(recorded.some((r) => r.workflowId.includes('/shard-'))).toBe(true);
+  });
+
+  it.each(recorded)('replays $workflowId of $file', async ({ workflowId, encoded }) => {
+    const history = temporal.api.history.v1.History.decode(Buffer.from(encoded, 'base64'));
+    expect(history.events.length).toBeGreaterThan(20);
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowId);
+  });
+});
