@@ -9,7 +9,7 @@ import type { ReviewPlan } from '../domain/review-plan';
 import type { ReviewSnapshot } from '../domain/review-snapshot';
 import { instanceView } from '../domain/review-views';
 import { continueAsNewDue, createReviewEngine } from './review-engine';
-import type { ShardCommand, ShardProgress } from './review-messages';
+import type { ShardCommand, ShardProgress, ShardStep } from './review-messages';
 import { shardCommandSignal, shardProgressSignal } from './review-messages';
 
 /** Input of one shard of a large review instance. */
@@ -63,6 +63,22 @@ export async function accessReviewShard(input: AccessReviewShardInput): Promise<
       resource: state.resource,
     };
   };
+  const run = async (step: ShardStep): Promise<void> => {
+    switch (step.kind) {
+      case 'openStage':
+        await engine.openStage(step.stageIndex);
+        break;
+      case 'closeStage':
+        engine.closeStage(step.reason);
+        break;
+      case 'complete':
+        engine.complete(step.reason, step.by);
+        break;
+      case 'apply':
+        await engine.apply(step.by);
+        break;
+    }
+  };
   const coordinator = getExternalWorkflowHandle(input.coordinatorId);
   const report = (seq: number) => coordinator.signal(shardProgressSignal, progress(seq));
 
@@ -88,23 +104,11 @@ export async function accessReviewShard(input: AccessReviewShardInput): Promise<
       continue;
     }
     commands.shift();
-    switch (next.kind) {
-      case 'openStage':
-        await engine.openStage(next.stageIndex);
-        break;
-      case 'closeStage':
-        engine.closeStage(next.reason);
-        break;
-      case 'complete':
-        engine.complete(next.reason, next.by);
-        break;
-      case 'apply':
-        await engine.apply(next.by);
-        break;
-    }
+    const steps: ShardStep[] = [next, ...(next.then ?? [])];
+    for (const step of steps) await run(step);
     done = next.seq;
     await report(done);
-    if (next.kind === 'apply') break;
+    if (steps.some((step) => step.kind === 'apply')) break;
   }
   await condition(allHandlersFinished);
   return progress(done);

@@ -3,6 +3,7 @@ import {
   allHandlersFinished,
   condition,
   getExternalWorkflowHandle,
+  patched,
   setHandler,
   startChild,
   workflowInfo,
@@ -36,6 +37,9 @@ import {
  * Temporal's 10,240-event warning. Reviews beyond 250 × shard size get proportionally larger shards.
  */
 export const MAX_SHARDS = 250;
+
+/** Marks instance runs that send a stage transition to the shards as one command (see `send`). */
+const COMBINED_STEPS_PATCH = 'combined-shard-steps';
 
 export interface CoordinatorContext {
   input: AccessReviewInstanceInput;
@@ -84,10 +88,26 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
   const toShards = async <T>(send: (id: string) => Promise<T>) => {
     await Promise.all(shardIds.map(send));
   };
-  const command = async (step: ShardStep): Promise<void> => {
-    const next: ShardCommand = { ...step, seq: ++seq };
+  const command = async (step: ShardStep, then?: ShardStep[]): Promise<void> => {
+    const next: ShardCommand = { ...step, seq: ++seq, ...(then?.length ? { then } : {}) };
     await toShards((id) => getExternalWorkflowHandle(id).signal(shardCommandSignal, next));
     await condition(() => progress.every((p) => p !== undefined && p.seq >= next.seq));
+  };
+  // Steps that need no answer from the shards (close a stage, complete) ride along with the next step
+  // that does: one command per stage transition instead of two, halving the signals between the instance
+  // and its shards. Runs started before this was introduced send every step alone, as they did.
+  const combine = patched(COMBINED_STEPS_PATCH);
+  const queued: ShardStep[] = [];
+  /** Sends the queued steps and `step` to every shard as one command and waits until all did them. */
+  const send = async (step: ShardStep): Promise<void> => {
+    if (!combine) return command(step);
+    const [first, ...then] = [...queued.splice(0), step];
+    return command(first, then);
+  };
+  /** A step the shards run with the next `send`. */
+  const queue = async (step: ShardStep): Promise<void> => {
+    if (!combine) return command(step);
+    queued.push(step);
   };
 
   setHandler(instanceQuery, view);
@@ -161,7 +181,7 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
 
   for (let i = 0; i < plan.stages.length && !admin.stopInstanceBy; i++) {
     const stagePlan = plan.stages[i]!;
-    await command({ kind: 'openStage', stageIndex: i });
+    await send({ kind: 'openStage', stageIndex: i });
     noReviewerByStage[i] = sum((p) => p.noReviewer);
     emit({
       type: 'StageStarted',
@@ -189,12 +209,15 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
           ? 'instanceStopped'
           : 'stoppedByAdmin';
     }
-    await command({ kind: 'closeStage', reason });
+    // Sent with the next stage's opening (or the completion): nothing is awaited in between.
+    await queue({ kind: 'closeStage', reason });
     emit({ type: 'StageCompleted', at: now(), reason });
     onStatus(state);
   }
   const reason = admin.stopInstanceBy ? 'stoppedByAdmin' : 'allStagesCompleted';
-  await command({ kind: 'complete', reason, by: admin.stopInstanceBy });
+  const complete: ShardStep = { kind: 'complete', reason, by: admin.stopInstanceBy };
+  // With automatic apply, completing and applying go to the shards together.
+  await (plan.settings.autoApplyDecisionsEnabled ? queue(complete) : send(complete));
   emit({ type: 'InstanceCompleted', at: now(), reason, by: admin.stopInstanceBy });
   onStatus(state);
 
@@ -202,7 +225,7 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
   const by = admin.applyBy ?? 'system';
   emit({ type: 'ApplyStarted', at: now(), by });
   onStatus(state);
-  await command({ kind: 'apply', by });
+  await send({ kind: 'apply', by });
   await Promise.all(children.map((c) => c.result()));
   emit({ type: 'ApplyCompleted', at: now() });
   onStatus(state);

@@ -71,8 +71,12 @@ export type ShardStep =
   | { kind: 'closeStage'; reason: StageCompletionReason }
   | { kind: 'complete'; reason: 'allStagesCompleted' | 'stoppedByAdmin'; by?: string }
   | { kind: 'apply'; by: string };
-/** A step as sent to the shards, numbered in order from 1. */
-export type ShardCommand = { seq: number } & ShardStep;
+/**
+ * A step as sent to the shards, numbered in order from 1, with the steps that follow it at once (`then`:
+ * close a stage and open the next, or close the last, complete and apply), run in order before the shard
+ * reports back: one signal each way instead of one per step.
+ */
+export type ShardCommand = { seq: number; then?: ShardStep[] } & ShardStep;
 export const shardCommandSignal = defineSignal<[ShardCommand]>('shardCommand');
 
 /** A shard's report to its instance after each command (`seq` 0: its reviewees are resolved). */

@@ -1,3 +1,4 @@
+import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DecisionValue } from '../../src/domain/review-events';
 import {
@@ -29,6 +30,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.teardown();
 });
+
+/** How many commands a shard received from its instance. */
+const commandsReceived = async (shard: WorkflowHandle) =>
+  (await shard.fetchHistory()).events!.filter(
+    (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'shardCommand',
+  ).length;
 
 describe('a review split into shards', () => {
   it('runs three stages across five shards with move-on filters, manual apply and the directory result', async () => {
@@ -91,6 +98,9 @@ describe('a review split into shards', () => {
         );
         for (const holder of await run.holders()) {
           expect((await holder.describe()).status.name).toBe('COMPLETED');
+          // One command per transition: open 1, close 1 + open 2, close 2 + open 3, close 3 + complete,
+          // apply (manual, so on its own).
+          expect(await commandsReceived(holder)).toBe(5);
         }
       },
       { input: { shardSize: 5 } },
@@ -114,6 +124,10 @@ describe('a review split into shards', () => {
         await run.handle.signal(stopInstanceSignal, { by: 'admin' });
         const done = await applied(run);
         expect(done.stages.map((s) => s.status)).toEqual(['Completed', 'NotStarted']);
+        // Open stage 1, then close it, complete and apply (automatic) in one command.
+        for (const holder of await run.holders()) {
+          expect(await commandsReceived(holder)).toBe(2);
+        }
         expect(done.counts).toMatchObject({ Deny: 1, NotReviewed: 11, total: 12 });
         expect(await teamMembers(run)).toEqual(ids(0, 11).filter((id) => id !== 'u03'));
       },
