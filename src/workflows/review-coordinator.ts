@@ -33,8 +33,9 @@ import {
 } from './review-messages';
 
 /**
- * At most this many shards: the instance records about 35 history events per shard, so 250 keep it under
- * Temporal's 10,240-event warning. Reviews beyond 250 × shard size get proportionally larger shards.
+ * At most this many shards: the instance records about 22 history events per shard for three stages (35 in
+ * runs without combined steps), so 250 keep it well under Temporal's 10,240-event warning. Reviews beyond
+ * 250 × shard size get proportionally larger shards.
  */
 export const MAX_SHARDS = 250;
 
