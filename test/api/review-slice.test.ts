@@ -16,17 +16,21 @@ const auth = async (userId: string, admin = false) => ({
   authorization: `Bearer ${await stack.token(userId, admin)}`,
 });
 
+/** POST of a 14-day self-review of the Finance Team with automatic apply. */
+const createFinanceReview = (admin: { authorization: string }, displayName: string) =>
+  request(stack.baseUrl)
+    .post(`${REVIEWS}/definitions`)
+    .set(admin)
+    .send({
+      displayName,
+      scope: { query: `/groups/${DEMO.financeTeam}/transitiveMembers`, queryType: 'MicrosoftGraph' },
+      settings: { instanceDurationInDays: 14, autoApplyDecisionsEnabled: true },
+    });
+
 describe('the review slice over HTTP', () => {
   it('creates a self-review of a group, records a Deny, stops it and removes the denied member', async () => {
     const admin = await auth(DEMO.admin, true);
-    const created = await request(stack.baseUrl)
-      .post(`${REVIEWS}/definitions`)
-      .set(admin)
-      .send({
-        displayName: 'Finance Team quarterly review',
-        scope: { query: `/groups/${DEMO.financeTeam}/transitiveMembers`, queryType: 'MicrosoftGraph' },
-        settings: { instanceDurationInDays: 14, autoApplyDecisionsEnabled: true },
-      });
+    const created = await createFinanceReview(admin, 'Finance Team quarterly review');
     expect(created.status).toBe(201);
     expect(created.body.id).toMatch(/^[0-9a-f-]{36}$/);
     const defId = created.body.id as string;
@@ -84,14 +88,7 @@ describe('the review slice over HTTP', () => {
 
   it('shows the instance as soon as the definition is created, and a stop sent at once ends it', async () => {
     const admin = await auth(DEMO.admin, true);
-    const created = await request(stack.baseUrl)
-      .post(`${REVIEWS}/definitions`)
-      .set(admin)
-      .send({
-        displayName: 'Finance Team review stopped at once',
-        scope: { query: `/groups/${DEMO.financeTeam}/transitiveMembers`, queryType: 'MicrosoftGraph' },
-        settings: { instanceDurationInDays: 14, autoApplyDecisionsEnabled: true },
-      });
+    const created = await createFinanceReview(admin, 'Finance Team review stopped at once');
     expect(created.status).toBe(201);
     const defId = created.body.id as string;
     // No polling: the 201 comes once the series has started the instance.
