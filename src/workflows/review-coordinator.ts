@@ -102,8 +102,8 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
   /** Sends the queued steps and `step` to every shard as one command and waits until all did them. */
   const send = async (step: ShardStep): Promise<void> => {
     if (!combine) return command(step);
-    const [first, ...then] = [...queued.splice(0), step];
-    return command(first, then);
+    const [head, ...rest] = [...queued.splice(0), step];
+    return command(head, rest);
   };
   /** A step the shards run with the next `send`. */
   const queue = async (step: ShardStep): Promise<void> => {
