@@ -1,6 +1,6 @@
 import { mkdtempSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { freePort } from '../../test/helpers/process-stack';
+import { freePort, portOf } from '../../test/helpers/process-stack';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -175,8 +175,7 @@ export async function startBenchStack(
         server.closeAllConnections();
       }),
   );
-  const address = server.address();
-  const apiPort = typeof address === 'object' && address ? address.port : 0;
+  const apiPort = portOf(server);
   return {
     tmpDir,
     dbFile,

@@ -25,6 +25,12 @@ const projectRoot = path.resolve(__dirname, '..', '..');
 export const ADMIN_ROLE = 'AccessReview.ReadWrite.All';
 export const REVIEWS = '/v1.0/identityGovernance/accessReviews';
 
+/** The TCP port a listening server is bound to. */
+export function portOf(server: net.Server): number {
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
 /** A free TCP port on 127.0.0.1 (bound and released; the OS does not hand it out again at once). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -32,8 +38,7 @@ export function freePort(): Promise<number> {
     srv.unref();
     srv.on('error', reject);
     srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
+      const port = portOf(srv);
       srv.close(() => resolve(port));
     });
   });
@@ -270,8 +275,7 @@ export class ProcessStack {
       },
     );
     this.server = await listen(app, 0, '127.0.0.1');
-    const address = this.server.address();
-    this.baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    this.baseUrl = `http://127.0.0.1:${portOf(this.server)}`;
   }
 
   /** Starts (or restarts) the dev server on the same SQLite file and ports. */

@@ -17,6 +17,7 @@ import { InstanceService } from '../../src/services/instances';
 import { TemporalGateway } from '../../src/services/temporal-gateway';
 import { InMemoryApplyLedger } from '../../src/store/apply-ledger';
 import { workflowBundle } from './review-harness';
+import { portOf } from './process-stack';
 import { createDevServerEnv } from './temporal';
 
 export const ADMIN_ROLE = 'AccessReview.ReadWrite.All';
@@ -73,8 +74,7 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const port = portOf(server);
   return {
     env,
     directory,
