@@ -55,10 +55,15 @@ export function createApi(
   const definitions = new DefinitionService(gw, lookup, { shardSize: config.REVIEW_SHARD_SIZE });
   const instances = new InstanceService(gw, definitions);
   const directory = new DirectoryService(deps.directory, gw);
+  // The probe workflow /health and the 503 guard query; started now so the first probe finds it.
+  gw.liveness.ensureProbe().catch((err: unknown) => {
+    deps.logger.warn({ err }, 'could not start the worker health probe workflow; /health starts it later');
+  });
   return createApp({
     definitions,
     instances,
     directory,
+    health: () => gw.liveness.health(),
     auth: deps.auth,
     localIssuer: deps.localIssuer,
     logger: deps.logger,

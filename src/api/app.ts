@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { DefinitionService } from '../services/definitions';
 import type { DirectoryService } from '../services/directory';
 import type { InstanceService } from '../services/instances';
+import type { WorkerHealth } from '../services/worker-liveness';
 import type { AuthSettings, LocalIssuer } from './auth';
 import { authenticate } from './auth';
 import { apiDocs } from './docs';
@@ -21,6 +22,8 @@ export interface AppDeps {
   definitions: DefinitionService;
   instances: InstanceService;
   directory: DirectoryService;
+  /** The Temporal connection and its workers, as `/health` reports them. */
+  health: () => Promise<WorkerHealth>;
   auth: AuthSettings;
   /** Present only with AUTH_MODE=local: serves demo tokens for any directory user. */
   localIssuer?: LocalIssuer;
@@ -56,8 +59,17 @@ export function createApp(deps: AppDeps) {
 
   app.use(express.json({ limit: deps.bodyLimit, type: ['application/json', 'application/*+json'] }));
 
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
+  // 200 only when reviews can be served: Temporal answers and a worker answers on the task queue.
+  app.get('/health', async (_req, res) => {
+    const { reachable, answering, pollers, reason } = await deps.health();
+    const ok = reachable && answering;
+    if (!ok) res.status(503).setHeader('Retry-After', '5');
+    res.json({
+      status: ok ? 'ok' : 'unavailable',
+      ...(reason ? { reason } : {}),
+      temporal: { reachable },
+      workers: { answering, pollers },
+    });
   });
   app.use(apiDocs());
 

@@ -25,7 +25,7 @@ export interface ApiOperation {
   body?: { schema: z.ZodType; example: unknown };
   success: Success;
   /** Statuses beyond the ones every operation of its kind has (see `errorStatuses` in openapi.ts). */
-  errors?: (403 | 404 | 409)[];
+  errors?: (403 | 404 | 409 | 503)[];
   /** Served without a bearer token. */
   public?: true;
   description?: string;
@@ -50,8 +50,9 @@ export const operations: readonly ApiOperation[] = [
     path: '/health',
     operationId: 'health',
     tag: 'service',
-    summary: 'Liveness probe',
+    summary: 'Whether reviews can be served: Temporal reachable and a worker answering (503 otherwise)',
     success: { status: 200, body: healthSchema },
+    errors: [503],
     public: true,
   },
   {

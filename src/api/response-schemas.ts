@@ -114,4 +114,12 @@ export const localTokenSchema = z.object({
 });
 
 /** GET /health's answer. */
-export const healthSchema = z.object({ status: z.literal('ok') });
+export const healthSchema = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  reason: z.string().optional().describe('Why reviews cannot be served, when they cannot'),
+  temporal: z.object({ reachable: z.boolean() }),
+  workers: z.object({
+    answering: z.boolean().describe('A worker answered a probe query on the task queue within a second'),
+    pollers: z.number().int().describe('Workers seen polling the task queue in the last two minutes'),
+  }),
+});

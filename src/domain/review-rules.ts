@@ -146,3 +146,94 @@ export function reviewersWithPendingItems(state: ReviewState): string[] {
   }
   return [...pending];
 }
+
+/**
+ * One reviewer's request to record decisions: the listed items, or (`all`, batchRecordDecisions) every
+ * item they review in the stage, optionally only one principal's. `stageId` is the stage the request
+ * names; omitted, it targets the stage in progress.
+ */
+export interface DecisionsRequest {
+  reviewerId: string;
+  stageId?: string;
+  decisions?: DecisionRequest[];
+  all?: { decision: ReviewerDecision; justification?: string | null; principalId?: string | null };
+}
+
+/** What a decisions request comes to: the decisions to record in the stage it targets, or why none. */
+export type DecisionsPlan =
+  { ok: true; stageId: string; decisions: DecisionRequest[] } | { ok: false; violation: RuleViolation };
+
+const refused = (violation: RuleViolation): DecisionsPlan => ({ ok: false, violation });
+
+/** The stage in progress, checked against the stage a request names (404 unknown, 409 not in progress). */
+export function targetStage(
+  state: ReviewState,
+  named: string | undefined,
+): { ok: true; stage: StageState } | { ok: false; violation: RuleViolation } {
+  if (named !== undefined && !state.stages.some((s) => s.stageId === named)) {
+    return {
+      ok: false,
+      violation: { code: 'stage.not_found', status: 404, message: `Stage '${named}' not found` },
+    };
+  }
+  const stage = currentStage(state);
+  if (stage && (named === undefined || stage.stageId === named)) return { ok: true, stage };
+  const message =
+    named === undefined
+      ? `No stage is in progress; the review is ${state.status}`
+      : `Stage '${named}' is ${state.stages.find((s) => s.stageId === named)!.status}, not in progress`;
+  return { ok: false, violation: { code: 'review.stage_not_in_progress', status: 409, message } };
+}
+
+const notAReviewer = (stage: StageState): RuleViolation => ({
+  code: 'review.not_a_reviewer',
+  status: 403,
+  message: `You are not a reviewer of the stage in progress (stage ${stage.stageId})`,
+});
+
+/** R5 for a whole request: the stage it names must be the one in progress, then every decision must pass. */
+export function planDecisions(state: ReviewState, request: DecisionsRequest): DecisionsPlan {
+  const target = targetStage(state, request.stageId);
+  if (!target.ok) {
+    // An item that does not exist is a 404 whatever the stage (as for a single decision).
+    const missing = request.decisions?.find((d) => !state.items.has(d.itemId));
+    if (missing) return refused(checkDecision(state, request.reviewerId, missing)!);
+    return refused(target.violation);
+  }
+  const { stage } = target;
+  let decisions = request.decisions ?? [];
+  if (request.all) {
+    const mine = itemsOfViewer(state, stage, { kind: 'reviewer', userId: request.reviewerId });
+    if (mine.length === 0) return refused(notAReviewer(stage));
+    const { decision, justification, principalId } = request.all;
+    decisions = mine
+      .filter((id) => !principalId || state.items.get(id)?.principal.id === principalId)
+      .map((itemId) => ({ itemId, decision, justification: justification ?? null }));
+    if (
+      decision === 'Approve' &&
+      state.plan.settings.justificationRequiredOnApproval &&
+      !justification?.trim()
+    ) {
+      return refused({
+        code: 'review.justification_required',
+        status: 400,
+        message: 'justification: a justification is required to approve in this review',
+      });
+    }
+  }
+  for (const d of decisions) {
+    const violation = checkDecision(state, request.reviewerId, d);
+    if (violation) return refused(violation);
+  }
+  return { ok: true, stageId: stage.stageId, decisions };
+}
+
+/** R8/R14 for a request naming a stage: the recommendations to accept, or why not (reviewers need items). */
+export function planRecommendations(state: ReviewState, viewer: Viewer, stageId?: string): DecisionsPlan {
+  const target = targetStage(state, stageId);
+  if (!target.ok) return refused(target.violation);
+  if (viewer.kind === 'reviewer' && itemsOfViewer(state, target.stage, viewer).length === 0) {
+    return refused(notAReviewer(target.stage));
+  }
+  return { ok: true, stageId: target.stage.stageId, decisions: recommendationDecisions(state, viewer) };
+}

@@ -1,24 +1,25 @@
-import type { WorkflowHandle } from '@temporalio/client';
 import { AppError } from '../domain/errors';
-import type { RuleViolation } from '../domain/review-rules';
-import type { RecordDecisionsPayload } from '../workflows';
-import { checkDecisionsQuery, recordDecisionsSignal } from '../workflows';
+import type { DecisionsRequest } from '../domain/review-rules';
+import type { DecisionsOutcome } from '../workflows';
+import { recordDecisionsUpdate } from '../workflows';
+import { refusalOf, refusedOutcomes } from './temporal-errors';
+import type { TemporalGateway } from './temporal-gateway';
 
 interface Waiting {
-  payload: RecordDecisionsPayload;
-  resolve: () => void;
+  request: DecisionsRequest;
+  resolve: (outcome: DecisionsOutcome) => void;
   reject: (err: unknown) => void;
 }
 
 interface Queue {
-  handle: WorkflowHandle;
+  workflowId: string;
   waiting: Waiting[];
   size: number;
   timer?: NodeJS.Timeout;
   flushing: boolean;
 }
 
-/** How decisions to one review are gathered before one dry-run query and one signal carry them all. */
+/** How decisions to one workflow are gathered before one Update carries them all. */
 export interface DispatcherOptions {
   /** Longest a request waits for others to join its batch. */
   maxDelayMs: number;
@@ -26,27 +27,35 @@ export interface DispatcherOptions {
   maxDecisions: number;
 }
 
+/** Size of a request for batching: its listed decisions, or a batch decision's whole stage (counted as many). */
+const sizeOf = (r: DecisionsRequest) => r.decisions?.length ?? 100;
+
 /**
- * R5 at the API, batched: requests arriving together for the same review instance share one dry-run
- * query (each gets its own 4xx) and one recordDecisions signal. One batch per review is in flight at a
- * time — its query would otherwise queue behind the workflow tasks of its own signals — and requests
- * arriving meanwhile form the next batch. A request resolves only after the signal carrying it is
- * acknowledged by Temporal, so an answered 204 is a durable decision.
+ * R5 at the API, batched: requests arriving together for the same workflow (an instance or a shard) share
+ * one recordDecisions Update, and each gets the workflow's own outcome for it — recorded in the stage it
+ * named, or refused with the rule's error. One batch per workflow is in flight at a time (Temporal allows
+ * 10 Updates in flight per workflow), and requests arriving meanwhile form the next batch. A request
+ * resolves only after the workflow accepted the Update and recorded it, so an answered 2xx is a decision
+ * in the history.
  */
 export class DecisionDispatcher {
   private readonly queues = new Map<string, Queue>();
 
-  constructor(private readonly options: DispatcherOptions = { maxDelayMs: 5, maxDecisions: 500 }) {}
+  constructor(
+    private readonly gw: TemporalGateway,
+    private readonly options: DispatcherOptions = { maxDelayMs: 5, maxDecisions: 500 },
+  ) {}
 
-  submit(handle: WorkflowHandle, payload: RecordDecisionsPayload): Promise<void> {
+  /** The workflow's outcome for one request: recorded (ok) or the violation it was refused with. */
+  submit(workflowId: string, request: DecisionsRequest): Promise<DecisionsOutcome> {
     return new Promise((resolve, reject) => {
-      let queue = this.queues.get(handle.workflowId);
+      let queue = this.queues.get(workflowId);
       if (!queue) {
-        queue = { handle, waiting: [], size: 0, flushing: false };
-        this.queues.set(handle.workflowId, queue);
+        queue = { workflowId, waiting: [], size: 0, flushing: false };
+        this.queues.set(workflowId, queue);
       }
-      queue.waiting.push({ payload, resolve, reject });
-      queue.size += payload.decisions.length;
+      queue.waiting.push({ request, resolve, reject });
+      queue.size += sizeOf(request);
       this.schedule(queue);
     });
   }
@@ -71,31 +80,34 @@ export class DecisionDispatcher {
     const waiting = queue.waiting.splice(0, queue.waiting.length);
     queue.size = 0;
     try {
-      await this.send(queue.handle, waiting);
+      await this.send(queue.workflowId, waiting);
     } finally {
       queue.flushing = false;
       if (queue.waiting.length > 0) this.schedule(queue);
-      else if (!queue.timer) this.queues.delete(queue.handle.workflowId);
+      else if (!queue.timer) this.queues.delete(queue.workflowId);
     }
   }
 
-  private async send(handle: WorkflowHandle, waiting: Waiting[]): Promise<void> {
+  private async send(workflowId: string, waiting: Waiting[]): Promise<void> {
+    const requests = waiting.map((w) => w.request);
     try {
-      const problems = await handle.query(checkDecisionsQuery, { batch: waiting.map((w) => w.payload) });
-      const accepted: Waiting[] = [];
-      let offset = 0;
-      for (const w of waiting) {
-        const mine = problems.slice(offset, offset + w.payload.decisions.length);
-        offset += w.payload.decisions.length;
-        const first = mine.find((p): p is RuleViolation => p !== null);
-        if (first) w.reject(new AppError(first.code, first.status, first.message));
-        else accepted.push(w);
-      }
-      if (accepted.length === 0) return;
-      await handle.signal(recordDecisionsSignal, { batch: accepted.map((w) => w.payload) });
-      accepted.forEach((w) => w.resolve());
+      const outcomes = await this.gw.handle(workflowId).executeUpdate(recordDecisionsUpdate, {
+        args: [{ requests, notAfter: this.gw.notAfter() }],
+      });
+      waiting.forEach((w, i) => w.resolve(outcomes[i]!));
     } catch (err) {
-      waiting.forEach((w) => w.reject(err));
+      // Refused whole: every request was refused, each for its own reason.
+      const outcomes = refusedOutcomes(err);
+      if (outcomes?.length === waiting.length) {
+        waiting.forEach((w, i) => w.resolve(outcomes[i]!));
+        return;
+      }
+      const refusal = refusalOf(err);
+      waiting.forEach((w) => w.reject(refusal ?? err));
     }
   }
 }
+
+/** The error a refused outcome stands for. */
+export const violationError = (outcome: Extract<DecisionsOutcome, { ok: false }>) =>
+  new AppError(outcome.violation.code, outcome.violation.status, outcome.violation.message);

@@ -1,36 +1,37 @@
-import type { WorkflowHandle } from '@temporalio/client';
+import type { UpdateDefinition, WorkflowHandle } from '@temporalio/client';
 import type { Definition } from '../domain/definition-schema';
 import type { ReviewerScope } from '../domain/definition-schema';
 import { AppError, badRequest, conflict, forbidden } from '../domain/errors';
 import { parseReviewerQuery, QueryError } from '../domain/queries';
 import type { DecisionValue, ReviewerDecision } from '../domain/review-events';
 import { shardOf, shardWorkflowId } from '../domain/ids';
-import type { DecisionRequest, RuleViolation } from '../domain/review-rules';
+import type { DecisionRequest, DecisionsRequest, RuleViolation } from '../domain/review-rules';
 import type {
   ContactedReviewerView,
   DecisionItemView,
   DecisionPage,
   InstanceView,
 } from '../domain/review-views';
-import type { SeriesInstance } from '../workflows';
+import type { AdminUpdateInput, Deadline, DecisionsOutcome, SeriesInstance } from '../workflows';
 import {
-  acceptRecommendationsSignal,
-  applyDecisionsSignal,
+  acceptRecommendationsUpdate,
+  applyDecisionsUpdate,
   contactedReviewersQuery,
   decisionQuery,
   decisionsQuery,
   instanceQuery,
-  resetDecisionsSignal,
+  resetDecisionsUpdate,
   reviewerQuery,
-  sendReminderSignal,
-  stopInstanceSignal,
-  stopStageSignal,
-  updateReviewersSignal,
+  sendReminderUpdate,
+  stopReviewUpdate,
+  stopStageUpdate,
+  updateReviewersUpdate,
 } from '../workflows';
 import type { Caller } from './caller';
 import { requireAdmin } from './caller';
 import { viewerOf } from './caller';
-import { DecisionDispatcher } from './decision-dispatcher';
+import { DecisionDispatcher, violationError } from './decision-dispatcher';
+import { isWorkflowClosed, refusalOf } from './temporal-errors';
 import type { DefinitionService } from './definitions';
 import type { TemporalGateway } from './temporal-gateway';
 
@@ -74,7 +75,7 @@ export class InstanceService {
   constructor(
     private readonly gw: TemporalGateway,
     private readonly definitions: DefinitionService,
-    private readonly dispatcher = new DecisionDispatcher(),
+    private readonly dispatcher = new DecisionDispatcher(gw),
   ) {}
 
   private readonly holdersOf = new Map<string, string[]>();
@@ -195,8 +196,7 @@ export class InstanceService {
   ): Promise<void> {
     requireAdmin(caller);
     const { definition, record } = await this.located(definitionId, instanceId);
-    const handle = this.gw.handle(record.workflowId);
-    const view = await handle.query(instanceQuery);
+    const view = await this.view(record);
     if (view.status !== 'InProgress') {
       throw conflict(
         'review.instance_not_in_progress',
@@ -235,7 +235,7 @@ export class InstanceService {
             throw err;
           }
         });
-      await handle.signal(updateReviewersSignal, {
+      await this.instanceUpdate(record, updateReviewersUpdate, {
         by: caller.userId,
         stageId: stage.id,
         reviewers: specs(reviewers, 'reviewers'),
@@ -342,7 +342,10 @@ export class InstanceService {
     return view;
   }
 
-  /** Records decisions after the workflow's own rules accepted them in a dry run (R5). */
+  /**
+   * Records decisions (R5): the workflows holding the items accept them in the stage the request names
+   * (or the stage in progress), or refuse them with the rule's error; only accepted decisions get a 2xx.
+   */
   async recordDecisions(
     definitionId: string,
     instanceId: string,
@@ -351,12 +354,6 @@ export class InstanceService {
     stageId?: string,
   ): Promise<void> {
     const { record } = await this.located(definitionId, instanceId, true);
-    if (stageId !== undefined) await this.requireCurrentStage(record, stageId);
-    await this.submit(record, caller.userId, decisions);
-  }
-
-  /** Sends decisions to the workflows holding their items (one dispatcher queue per holder). */
-  private async submit(record: SeriesInstance, reviewerId: string, decisions: DecisionRequest[]) {
     const ids = await this.holders(record);
     const byHolder = new Map<string, DecisionRequest[]>();
     for (const d of decisions) {
@@ -365,28 +362,38 @@ export class InstanceService {
       if (mine) mine.push(d);
       else byHolder.set(id, [d]);
     }
-    await Promise.all(
-      [...byHolder].map(([id, mine]) =>
-        this.dispatcher.submit(this.gw.handle(id), { reviewerId, decisions: mine }),
-      ),
+    const outcomes = await this.submitAll(
+      record,
+      [...byHolder].map(([id, mine]) => [id, { reviewerId: caller.userId, stageId, decisions: mine }]),
     );
+    const refused = outcomes.find((o) => !o.ok);
+    if (refused) throw violationError(refused);
   }
 
-  /** 404 for an unknown stage, 409 unless it is the stage in progress. */
-  private async requireCurrentStage(record: SeriesInstance, stageId: string): Promise<InstanceView> {
-    const view = await this.gw.handle(record.workflowId).query(instanceQuery);
-    const stage = view.stages.find((s) => s.id === stageId);
-    if (!stage) throw new AppError('stage.not_found', 404, `Stage '${stageId}' not found`);
-    if (view.currentStageId !== stageId) {
-      throw conflict(
-        'review.stage_not_in_progress',
-        `Stage '${stageId}' is ${stage.status}, not in progress`,
-      );
+  /** Sends requests through the dispatcher (one queue per holder); a closed review refuses them all. */
+  private async submitAll(
+    record: SeriesInstance,
+    requests: [string, DecisionsRequest][],
+  ): Promise<DecisionsOutcome[]> {
+    try {
+      return await Promise.all(requests.map(([id, request]) => this.dispatcher.submit(id, request)));
+    } catch (err) {
+      if (isWorkflowClosed(err)) throw await this.notInProgress(record);
+      throw err;
     }
-    return view;
   }
 
-  /** Graph's batchRecordDecisions: one decision for all the caller's current items, optionally of one principal. */
+  /** The 409 for a request that reached a review no longer running. */
+  private async notInProgress(record: SeriesInstance): Promise<AppError> {
+    const view = await this.view(record);
+    return conflict('review.stage_not_in_progress', `No stage is in progress; the review is ${view.status}`);
+  }
+
+  /**
+   * Graph's batchRecordDecisions: one decision for all the caller's items in the stage (the one named,
+   * or the one in progress when the request arrives), optionally of one principal. Every holder records
+   * the caller's items itself; 403 when the caller reviews nothing in the stage.
+   */
   async batchRecordDecisions(
     definitionId: string,
     instanceId: string,
@@ -400,39 +407,32 @@ export class InstanceService {
     stageId?: string,
   ): Promise<number> {
     const { record } = await this.located(definitionId, instanceId);
-    const handle = this.gw.handle(record.workflowId);
-    const view = await handle.query(instanceQuery);
-    if (view.currentStageId === null || (stageId !== undefined && stageId !== view.currentStageId)) {
+    // All holders must target one stage: the one named, else the one in progress now.
+    const target = stageId ?? (await this.view(record)).currentStageId;
+    if (target === null) {
       throw conflict(
         'review.stage_not_in_progress',
         'Decisions can only be recorded while the stage is in progress',
       );
     }
-    // Admins too: only reviewers of the stage in progress record decisions (R5).
-    if (!(await this.isReviewer(record, caller))) {
-      throw forbidden('review.not_a_reviewer', 'You are not a reviewer of the stage in progress');
+    if (body.resourceId && body.resourceId !== (await this.resourceIdOf(record))) {
+      // Another resource: nothing to record, but only a reviewer of the stage hears so.
+      if (!(await this.isReviewer(record, caller)))
+        throw forbidden('review.not_a_reviewer', 'You are not a reviewer of the stage in progress');
+      return 0;
     }
-    if (body.resourceId && body.resourceId !== (await this.resourceIdOf(record))) return 0;
-    const pages = await this.queryAll(record, (h) =>
-      h.query(decisionsQuery, {
-        viewer: { kind: 'reviewer', userId: caller.userId },
-        principalId: body.principalId ?? undefined,
-        skip: 0,
-        top: Number.MAX_SAFE_INTEGER,
-      }),
+    const all = {
+      decision: body.decision,
+      justification: body.justification ?? null,
+      principalId: body.principalId,
+    };
+    const ids = await this.holders(record);
+    const outcomes = await this.submitAll(
+      record,
+      ids.map((id) => [id, { reviewerId: caller.userId, stageId: target, all }]),
     );
-    const decisions: DecisionRequest[] = [];
-    for (const page of pages) {
-      if (isViolation(page)) throw violation(page);
-      for (const d of page.value) {
-        decisions.push({ itemId: d.id, decision: body.decision, justification: body.justification ?? null });
-      }
-    }
-    if (decisions.length === 0) return 0;
-    await this.submit(record, caller.userId, decisions);
-    return decisions.length;
+    return recordedOrThrow(outcomes);
   }
-
   private async resourceIdOf(record: SeriesInstance): Promise<string | undefined> {
     const [first] = await this.holders(record);
     const page = await this.gw.handle(first!).query(decisionsQuery, {
@@ -443,7 +443,7 @@ export class InstanceService {
     return isViolation(page) ? undefined : page.value[0]?.resource?.id;
   }
 
-  /** Admin actions that need a given instance status (409 otherwise). */
+  /** Admin actions: Updates the instance accepts or refuses (409) against its own state. */
   async adminAction(
     definitionId: string,
     instanceId: string,
@@ -453,48 +453,46 @@ export class InstanceService {
   ): Promise<void> {
     requireAdmin(caller);
     const { record } = await this.located(definitionId, instanceId);
-    const handle = this.gw.handle(record.workflowId);
-    const view = await handle.query(instanceQuery);
-    const by = { by: caller.userId };
-    const inProgress =
-      view.status === 'InProgress' || view.status === 'Initializing' || view.status === 'NotStarted';
-    switch (action) {
-      case 'stop':
-        if (!inProgress)
-          throw conflict('review.instance_not_in_progress', `The review is already ${view.status}`);
-        return handle.signal(stopInstanceSignal, by);
-      case 'applyDecisions':
-        if (view.status !== 'Completed') {
-          throw conflict(
-            'review.instance_not_completed',
-            `Decisions can only be applied to a Completed review; it is ${view.status}`,
-          );
-        }
-        return handle.signal(applyDecisionsSignal, by);
-      case 'stopStage': {
-        const stage = view.stages.find((s) => s.id === stageId);
-        if (!stage) throw new AppError('stage.not_found', 404, `Stage '${stageId}' not found`);
-        if (view.currentStageId !== stageId) {
-          throw conflict(
-            'review.stage_not_in_progress',
-            `Stage '${stageId}' is ${stage.status}, not in progress`,
-          );
-        }
-        return handle.signal(stopStageSignal, by);
+    const input: AdminUpdateInput = { by: caller.userId, ...(stageId === undefined ? {} : { stageId }) };
+    const update = {
+      stop: stopReviewUpdate,
+      stopStage: stopStageUpdate,
+      applyDecisions: applyDecisionsUpdate,
+      resetDecisions: resetDecisionsUpdate,
+      sendReminder: sendReminderUpdate,
+    }[action];
+    await this.instanceUpdate(record, update, input, async () => {
+      const { status } = await this.view(record);
+      if (action === 'applyDecisions') {
+        return conflict(
+          'review.instance_not_completed',
+          `Decisions can only be applied to a Completed review; it is ${status}`,
+        );
       }
-      case 'resetDecisions':
-      case 'sendReminder':
-        if (view.currentStageId === null) {
-          throw conflict(
-            'review.stage_not_in_progress',
-            `No stage is in progress; the review is ${view.status}`,
-          );
-        }
-        return handle.signal(action === 'resetDecisions' ? resetDecisionsSignal : sendReminderSignal, by);
-    }
+      if (action === 'stop')
+        return conflict('review.instance_not_in_progress', `The review is already ${status}`);
+      return this.notInProgress(record);
+    });
   }
 
-  /** acceptRecommendations: admins for every item, reviewers for their own NotReviewed items. */
+  /** An Update to the instance workflow itself; a closed instance answers with `closed()`'s error. */
+  private instanceUpdate<Ret, Arg extends Deadline>(
+    record: SeriesInstance,
+    update: UpdateDefinition<Ret, [Arg]>,
+    input: Arg,
+    closed: () => Promise<AppError> = () => this.notInProgress(record),
+  ): Promise<Ret> {
+    return this.gw.update(record.workflowId, update, input, {
+      code: 'instance.not_found',
+      what: `Instance '${record.instanceId}'`,
+      closed,
+    });
+  }
+
+  /**
+   * acceptRecommendations: admins for every item, reviewers for their own NotReviewed items, in the stage
+   * named (or the one in progress). Sent to every workflow holding items; each accepts or refuses it.
+   */
   async acceptRecommendations(
     definitionId: string,
     instanceId: string,
@@ -502,19 +500,51 @@ export class InstanceService {
     stageId?: string,
   ): Promise<void> {
     const { record } = await this.located(definitionId, instanceId);
-    const handle = this.gw.handle(record.workflowId);
-    if (stageId !== undefined) {
-      await this.requireCurrentStage(record, stageId);
-    } else {
-      const view = await handle.query(instanceQuery);
-      if (view.currentStageId === null) {
-        throw conflict(
-          'review.stage_not_in_progress',
-          `No stage is in progress; the review is ${view.status}`,
-        );
-      }
+    const target = stageId ?? (await this.view(record)).currentStageId;
+    if (target === null) {
+      throw conflict('review.stage_not_in_progress', 'No stage is in progress');
     }
-    if (!caller.isAdmin) await this.requireParticipant(record, caller);
-    await handle.signal(acceptRecommendationsSignal, { viewer: viewerOf(caller) });
+    const ids = await this.holders(record);
+    const outcomes = await Promise.all(
+      ids.map(async (id): Promise<DecisionsOutcome> => {
+        try {
+          return await this.gw.handle(id).executeUpdate(acceptRecommendationsUpdate, {
+            args: [{ viewer: viewerOf(caller), stageId: target, notAfter: this.gw.notAfter() }],
+          });
+        } catch (err) {
+          const refusal = refusalOf(err);
+          if (refusal) return { ok: false, violation: refusal };
+          if (isWorkflowClosed(err)) throw await this.notInProgress(record);
+          throw err;
+        }
+      }),
+    );
+    recordedOrThrow(outcomes);
   }
+}
+
+/**
+ * Decisions recorded across holders, or the error when none took the request: a closed stage (409) wins
+ * over "not a reviewer here" (403), which a holder without the caller's items answers.
+ */
+function recordedOrThrow(outcomes: DecisionsOutcome[]): number {
+  let recorded = 0;
+  let reviewer = false;
+  let refused: Extract<DecisionsOutcome, { ok: false }> | undefined;
+  for (const o of outcomes) {
+    if (o.ok) {
+      recorded += o.recorded;
+      reviewer = true;
+    } else if (o.violation.code !== 'review.not_a_reviewer' || !refused) {
+      refused = o;
+    }
+  }
+  if (refused && (refused.violation.code !== 'review.not_a_reviewer' || !reviewer)) {
+    const err = violationError(refused);
+    if (recorded > 0 && err.status === 409) {
+      throw new AppError(err.code, 409, `${err.message}; ${recorded} decisions were recorded before`);
+    }
+    throw err;
+  }
+  return recorded;
 }

@@ -21,7 +21,15 @@ import {
 } from '../search-attributes';
 import { runCoordinator } from './review-coordinator';
 import type { AdminRequests } from './review-engine';
-import { continueAsNewDue, createReviewEngine, handleAdminRequests, now, PAGE } from './review-engine';
+import {
+  continueAsNewDue,
+  createReviewEngine,
+  handleAdminRequests,
+  now,
+  PAGE,
+  stageOpened,
+  stopRequestedFor,
+} from './review-engine';
 
 export * from './review-messages';
 
@@ -87,7 +95,7 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
   const plan = state.plan;
   // Queries are answered from the first moment; a sharded instance replaces the item-level ones.
   engine.registerItemHandlers();
-  const admin = handleAdminRequests(state, input.resume);
+  const admin = handleAdminRequests(state, input.resume, engine.updates);
 
   upsertMemo({ displayName: plan.displayName });
   if (indexed) upsertSearchAttributes([{ key: definitionIdSearchAttribute, value: plan.definitionId }]);
@@ -119,7 +127,7 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
       resume: { snapshot, ...admin },
     });
   };
-  const due = () => mayContinue && continueAsNewDue(input.continueAsNewAfterEvents);
+  const due = () => mayContinue && continueAsNewDue(input.continueAsNewAfterEvents, engine.updates);
 
   // A run continued from an earlier one picks up at the first stage not yet completed.
   const resumeAt = state.stages.findIndex((s) => s.status !== 'Completed');
@@ -129,7 +137,7 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
     const stagePlan = plan.stages[i]!;
     if (stage.status === 'NotStarted') {
       await engine.openStage(i);
-      admin.stopStageRequested = false;
+      stageOpened(admin, stagePlan.stageId);
     }
     let reason: StageCompletionReason = 'noReviewees';
     while (stage.itemIds.length > 0) {
@@ -137,14 +145,14 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
       const woke =
         left > 0 &&
         (await condition(
-          () => admin.stopStageRequested || admin.stopInstanceBy !== undefined || due(),
+          () => stopRequestedFor(admin, stagePlan.stageId) || admin.stopInstanceBy !== undefined || due(),
           left,
           {
             summary: `stage ${stagePlan.stageId} ends`,
           },
         ));
       if (admin.stopInstanceBy !== undefined) reason = 'instanceStopped';
-      else if (admin.stopStageRequested) reason = 'stoppedByAdmin';
+      else if (stopRequestedFor(admin, stagePlan.stageId)) reason = 'stoppedByAdmin';
       else if (woke) {
         await continueNow();
         continue;

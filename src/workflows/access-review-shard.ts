@@ -91,7 +91,8 @@ export async function accessReviewShard(input: AccessReviewShardInput): Promise<
   for (;;) {
     await condition(
       () =>
-        commands[0]?.seq === done + 1 || (mayContinue && continueAsNewDue(input.continueAsNewAfterEvents)),
+        commands[0]?.seq === done + 1 ||
+        (mayContinue && continueAsNewDue(input.continueAsNewAfterEvents, engine.updates)),
     );
     const next = commands[0];
     if (next?.seq !== done + 1) {

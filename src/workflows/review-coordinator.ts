@@ -20,17 +20,29 @@ import { definitionIdSearchAttribute } from '../search-attributes';
 import type { AccessReviewInstanceInput } from './access-review-instance';
 import { accessReviewShard } from './access-review-shard';
 import type { AdminRequests, ReviewEngine } from './review-engine';
-import { now } from './review-engine';
-import type { ShardCommand, ShardProgress, ShardStep } from './review-messages';
+import { checkReviewersChange, now, stageOpened, stopRequestedFor } from './review-engine';
+import type {
+  AdminUpdateInput,
+  Deadline,
+  ShardCommand,
+  ShardProgress,
+  ShardStep,
+  UpdateReviewersPayload,
+} from './review-messages';
 import {
   acceptRecommendationsSignal,
   instanceQuery,
   resetDecisionsSignal,
+  resetDecisionsUpdate,
   sendReminderSignal,
+  sendReminderUpdate,
   shardCommandSignal,
   shardProgressSignal,
   updateReviewersSignal,
+  updateReviewersUpdate,
 } from './review-messages';
+import { checkDeadline, refuse } from './review-updates';
+import { targetStage } from '../domain/review-rules';
 
 /**
  * At most this many shards: the instance records about 22 history events per shard for three stages (35 in
@@ -89,7 +101,19 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
   const toShards = async <T>(send: (id: string) => Promise<T>) => {
     await Promise.all(shardIds.map(send));
   };
+  // Admin actions accepted by an Update and being passed on to the shards: a command waits for them, so
+  // every shard sees an action before the stage it was accepted for closes.
+  let forwarding = 0;
+  const forward = async (send: (id: string) => Promise<void>) => {
+    forwarding++;
+    try {
+      await toShards(send);
+    } finally {
+      forwarding--;
+    }
+  };
   const command = async (step: ShardStep, then?: ShardStep[]): Promise<void> => {
+    if (forwarding > 0) await condition(() => forwarding === 0);
     const next: ShardCommand = { ...step, seq: ++seq, ...(then?.length ? { then } : {}) };
     await toShards((id) => getExternalWorkflowHandle(id).signal(shardCommandSignal, next));
     await condition(() => progress.every((p) => p !== undefined && p.seq >= next.seq));
@@ -146,6 +170,52 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
     await toShards((id) => getExternalWorkflowHandle(id).signal(updateReviewersSignal, update));
   });
 
+  // Updates: accepted for the stage in progress here, then passed on to every shard naming that stage.
+  const stageAction = (signal: typeof resetDecisionsSignal, record?: (by: string) => void) =>
+    [
+      async ({ by }: AdminUpdateInput) => {
+        engine.updates.accepted++;
+        const stageId = currentStage(state)!.stageId;
+        record?.(by);
+        await forward((id) => getExternalWorkflowHandle(id).signal(signal, { by, stageId }));
+      },
+      {
+        validator: (input: AdminUpdateInput) => {
+          checkDeadline(input);
+          const target = targetStage(state, input.stageId);
+          if (!target.ok) refuse(target.violation);
+        },
+      },
+    ] as const;
+  setHandler(resetDecisionsUpdate, ...stageAction(resetDecisionsSignal));
+  // Each shard records whom it reminded; the instance keeps when and by whom.
+  setHandler(
+    sendReminderUpdate,
+    ...stageAction(sendReminderSignal, (by) =>
+      emit({ type: 'ReminderSent', at: now(), by, reviewerIds: [] }),
+    ),
+  );
+  setHandler(
+    updateReviewersUpdate,
+    async (update) => {
+      engine.updates.accepted++;
+      const { notAfter: _notAfter, ...payload } = update;
+      const index = state.stages.findIndex((s) => s.stageId === update.stageId);
+      const { by, reviewers, fallbackReviewers, scopes } = payload;
+      emit({
+        type: 'StageReviewersChanged',
+        at: now(),
+        by,
+        stageIndex: index,
+        reviewers,
+        fallbackReviewers,
+        scopes,
+      });
+      await forward((id) => getExternalWorkflowHandle(id).signal(updateReviewersSignal, payload));
+    },
+    { validator: (update: UpdateReviewersPayload & Deadline) => checkReviewersChange(state, update) },
+  );
+
   emit({ type: 'InstanceStarted', at: startDateTime, instanceId: state.instanceId, plan });
   onStatus(state);
   const children: ChildWorkflowHandle<typeof accessReviewShard>[] = await Promise.all(
@@ -196,11 +266,11 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
       people: {},
     });
     onStatus(state);
-    admin.stopStageRequested = false;
+    stageOpened(admin, stagePlan.stageId);
     let reason: StageCompletionReason = 'noReviewees';
     if (sum((p) => p.stageItems) > 0) {
       const stopped = await condition(
-        () => admin.stopStageRequested || admin.stopInstanceBy !== undefined,
+        () => stopRequestedFor(admin, stagePlan.stageId) || admin.stopInstanceBy !== undefined,
         stagePlan.durationInDays * DAY_MS,
         { summary: `stage ${stagePlan.stageId} ends` },
       );

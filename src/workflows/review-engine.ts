@@ -19,14 +19,17 @@ import type {
   StageCompletionReason,
 } from '../domain/review-events';
 import type { ReviewPlan } from '../domain/review-plan';
-import type { DecisionRequest } from '../domain/review-rules';
+import type { DecisionRequest, Viewer } from '../domain/review-rules';
 import {
   checkDecision,
   currentStage,
   itemsMovingOn,
+  planDecisions,
+  planRecommendations,
   recommendationDecisions,
   reviewersOf,
   reviewersWithPendingItems,
+  targetStage,
 } from '../domain/review-rules';
 import type { ReviewSnapshot } from '../domain/review-snapshot';
 import { restoreState, snapshotState } from '../domain/review-snapshot';
@@ -34,9 +37,18 @@ import type { ReviewState } from '../domain/review-state';
 import { evolve, initialState } from '../domain/review-state';
 import { contactedReviewers, getDecision, instanceView, listDecisions } from '../domain/review-views';
 import { guestDeletion } from './guest-deletion';
+import type {
+  AdminUpdateInput,
+  Deadline,
+  ForwardedActionPayload,
+  RecordDecisionsInput,
+  UpdateReviewersPayload,
+} from './review-messages';
 import {
   acceptRecommendationsSignal,
+  acceptRecommendationsUpdate,
   applyDecisionsSignal,
+  applyDecisionsUpdate,
   checkDecisionsQuery,
   contactedReviewersQuery,
   decisionQuery,
@@ -44,13 +56,20 @@ import {
   instanceQuery,
   payloadsOf,
   recordDecisionsSignal,
+  recordDecisionsUpdate,
   resetDecisionsSignal,
+  resetDecisionsUpdate,
   reviewerQuery,
   sendReminderSignal,
+  sendReminderUpdate,
   stopInstanceSignal,
+  stopReviewUpdate,
   stopStageSignal,
+  stopStageUpdate,
   updateReviewersSignal,
+  updateReviewersUpdate,
 } from './review-messages';
+import { checkDeadline, MAX_UPDATES_PER_RUN, outcomeOf, refuse } from './review-updates';
 
 const { resolveReviewees, resolveStageReviewers } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
@@ -90,6 +109,8 @@ export interface EngineOptions {
  * happens (stage timers, admin signals, the sharded instance's commands) is the caller's business.
  */
 export function createReviewEngine(opts: EngineOptions) {
+  /** Updates this run accepted (see MAX_UPDATES_PER_RUN). */
+  const updates = { accepted: 0 };
   const state: ReviewState = opts.resume
     ? restoreState(opts.resume)
     : initialState(opts.instanceId, opts.plan, now());
@@ -141,8 +162,102 @@ export function createReviewEngine(opts: EngineOptions) {
   const withPrincipals = (itemIds: string[]) =>
     itemIds.map((itemId) => ({ itemId, principalId: state.items.get(itemId)!.principal.id }));
 
-  /** Item-level signals and queries: decisions, their dry run, views, and the per-item admin actions. */
+  /** A stage's reviewers changed (PUT instance / PATCH stage): a running stage's are resolved again. */
+  async function changeReviewers(update: UpdateReviewersPayload): Promise<void> {
+    const index = state.stages.findIndex((s) => s.stageId === update.stageId);
+    const stage = state.stages[index];
+    if (!stage || stage.status === 'Completed') return;
+    const { by, reviewers, fallbackReviewers, scopes } = update;
+    const base = {
+      type: 'StageReviewersChanged',
+      by,
+      stageIndex: index,
+      reviewers,
+      fallbackReviewers,
+      scopes,
+    } as const;
+    if (stage.status === 'NotStarted') {
+      emit({ ...base, at: now() });
+      return;
+    }
+    const stagePlan = { ...state.plan.stages[index]!, reviewers, fallbackReviewers };
+    const assignment = await resolveInPages(stagePlan, withPrincipals(stage.itemIds));
+    // The stage may have ended while reviewers were being resolved; then only later stages are affected.
+    emit({ ...base, at: now(), assignment: stage.status === 'InProgress' ? assignment : undefined });
+  }
+
+  /** Whether a forwarded admin action still applies: its stage (when named) is the one in progress. */
+  const forStage = (payload: ForwardedActionPayload) => {
+    const stage = currentStage(state);
+    return stage !== undefined && (payload.stageId === undefined || payload.stageId === stage.stageId);
+  };
+  const reset = (by: string) => emit({ type: 'DecisionsReset', at: now(), by });
+  const remind = (by: string) =>
+    emit({ type: 'ReminderSent', at: now(), by, reviewerIds: reviewersWithPendingItems(state) });
+
+  /** Item-level Updates, signals and queries: decisions, views, and the per-item admin actions. */
   function registerItemHandlers(): void {
+    setHandler(
+      recordDecisionsUpdate,
+      ({ requests }) => {
+        updates.accepted++;
+        return requests.map((request) => {
+          const plan = planDecisions(state, request);
+          if (plan.ok) for (const d of plan.decisions) record(d, request.reviewerId, 'reviewer');
+          return outcomeOf(plan);
+        });
+      },
+      {
+        validator: (input: RecordDecisionsInput) => {
+          checkDeadline(input);
+          const outcomes = input.requests.map((r) => outcomeOf(planDecisions(state, r)));
+          const first = outcomes.find((o) => !o.ok);
+          // Refused whole (no history event) only when nothing in it would be recorded.
+          if (first && outcomes.every((o) => !o.ok)) refuse(first.violation, outcomes);
+        },
+      },
+    );
+    setHandler(
+      acceptRecommendationsUpdate,
+      ({ viewer, stageId }) => {
+        updates.accepted++;
+        const plan = planRecommendations(state, viewer, stageId);
+        if (plan.ok) for (const d of plan.decisions) record(d, viewer.userId, 'recommendation');
+        return outcomeOf(plan);
+      },
+      {
+        validator: (input: { viewer: Viewer; stageId?: string } & Deadline) => {
+          checkDeadline(input);
+          const plan = planRecommendations(state, input.viewer, input.stageId);
+          if (!plan.ok) refuse(plan.violation);
+        },
+      },
+    );
+    const stageAction = (act: (by: string) => void) =>
+      [
+        ({ by }: { by: string }) => {
+          updates.accepted++;
+          act(by);
+        },
+        {
+          validator: (input: { stageId?: string; notAfter?: string }) => {
+            checkDeadline(input);
+            const target = targetStage(state, input.stageId);
+            if (!target.ok) refuse(target.violation);
+          },
+        },
+      ] as const;
+    setHandler(resetDecisionsUpdate, ...stageAction(reset));
+    setHandler(sendReminderUpdate, ...stageAction(remind));
+    setHandler(
+      updateReviewersUpdate,
+      async (update) => {
+        updates.accepted++;
+        await changeReviewers(update);
+      },
+      { validator: (update: UpdateReviewersPayload & Deadline) => checkReviewersChange(state, update) },
+    );
+    // Signals: what reviews received before Updates were used, and what a sharded instance forwards.
     setHandler(recordDecisionsSignal, (signal) => {
       for (const { reviewerId, decisions } of payloadsOf(signal)) {
         for (const d of decisions) {
@@ -155,38 +270,16 @@ export function createReviewEngine(opts: EngineOptions) {
         }
       }
     });
-    setHandler(resetDecisionsSignal, ({ by }) => {
-      if (currentStage(state)) emit({ type: 'DecisionsReset', at: now(), by });
+    setHandler(resetDecisionsSignal, (payload) => {
+      if (forStage(payload)) reset(payload.by);
     });
-    setHandler(sendReminderSignal, ({ by }) => {
-      if (currentStage(state))
-        emit({ type: 'ReminderSent', at: now(), by, reviewerIds: reviewersWithPendingItems(state) });
+    setHandler(sendReminderSignal, (payload) => {
+      if (forStage(payload)) remind(payload.by);
     });
     setHandler(acceptRecommendationsSignal, ({ viewer }) => {
       for (const d of recommendationDecisions(state, viewer)) record(d, viewer.userId, 'recommendation');
     });
-    setHandler(updateReviewersSignal, async (update) => {
-      const index = state.stages.findIndex((s) => s.stageId === update.stageId);
-      const stage = state.stages[index];
-      if (!stage || stage.status === 'Completed') return;
-      const { by, reviewers, fallbackReviewers, scopes } = update;
-      const base = {
-        type: 'StageReviewersChanged',
-        by,
-        stageIndex: index,
-        reviewers,
-        fallbackReviewers,
-        scopes,
-      } as const;
-      if (stage.status === 'NotStarted') {
-        emit({ ...base, at: now() });
-        return;
-      }
-      const stagePlan = { ...state.plan.stages[index]!, reviewers, fallbackReviewers };
-      const assignment = await resolveInPages(stagePlan, withPrincipals(stage.itemIds));
-      // The stage may have ended while reviewers were being resolved; then only later stages are affected.
-      emit({ ...base, at: now(), assignment: stage.status === 'InProgress' ? assignment : undefined });
-    });
+    setHandler(updateReviewersSignal, changeReviewers);
     setHandler(contactedReviewersQuery, () => contactedReviewers(state));
     setHandler(instanceQuery, () => instanceView(state));
     setHandler(decisionsQuery, (q) => listDecisions(state, q));
@@ -323,6 +416,7 @@ export function createReviewEngine(opts: EngineOptions) {
 
   return {
     state,
+    updates,
     emit,
     registerItemHandlers,
     resolveAllReviewees,
@@ -339,26 +433,100 @@ export type ReviewEngine = ReturnType<typeof createReviewEngine>;
 /** An admin's stop-stage, stop-review and apply requests, as the main loop of an instance reads them. */
 export interface AdminRequests {
   stopStageRequested: boolean;
+  /** The stage a stop-stage Update named (stop-stage signals name none: they stop the current stage). */
+  stopStageId?: string;
   stopInstanceBy?: string;
   applyBy?: string;
 }
 
-/** Registers the stop-stage, stop-review and apply signals of an instance; `carried` comes over continue-as-new. */
-export function handleAdminRequests(state: ReviewState, carried?: AdminRequests): AdminRequests {
+/** Whether a stop of stage `stageId` was requested. */
+export const stopRequestedFor = (requests: AdminRequests, stageId: string): boolean =>
+  requests.stopStageRequested && (requests.stopStageId ?? stageId) === stageId;
+
+/** A stage has just opened: stop requests for earlier stages are done with, one for this stage stays. */
+export function stageOpened(requests: AdminRequests, stageId: string): void {
+  if (requests.stopStageId !== stageId) requests.stopStageRequested = false;
+}
+
+const running = (state: ReviewState) =>
+  state.status === 'NotStarted' || state.status === 'Initializing' || state.status === 'InProgress';
+
+/**
+ * Registers the stop-stage, stop-review and apply Updates and signals of an instance; `carried` comes over
+ * continue-as-new, `updates` counts the Updates the run accepted.
+ */
+export function handleAdminRequests(
+  state: ReviewState,
+  carried: AdminRequests | undefined,
+  updates: { accepted: number },
+): AdminRequests {
   const requests: AdminRequests = {
     stopStageRequested: carried?.stopStageRequested ?? false,
+    stopStageId: carried?.stopStageId,
     stopInstanceBy: carried?.stopInstanceBy,
     applyBy: carried?.applyBy,
   };
+  setHandler(
+    stopStageUpdate,
+    ({ stageId }) => {
+      updates.accepted++;
+      requests.stopStageRequested = true;
+      requests.stopStageId = stageId;
+    },
+    {
+      validator: (input: AdminUpdateInput) => {
+        checkDeadline(input);
+        const target = targetStage(state, input.stageId);
+        if (!target.ok) refuse(target.violation);
+      },
+    },
+  );
+  setHandler(
+    stopReviewUpdate,
+    ({ by }) => {
+      updates.accepted++;
+      requests.stopInstanceBy ??= by;
+    },
+    {
+      validator: (input: AdminUpdateInput) => {
+        checkDeadline(input);
+        if (!running(state)) {
+          refuse({
+            code: 'review.instance_not_in_progress',
+            status: 409,
+            message: `The review is already ${state.status}`,
+          });
+        }
+      },
+    },
+  );
+  setHandler(
+    applyDecisionsUpdate,
+    ({ by }) => {
+      updates.accepted++;
+      requests.applyBy ??= by;
+    },
+    {
+      validator: (input: AdminUpdateInput) => {
+        checkDeadline(input);
+        if (state.status !== 'Completed' || requests.applyBy !== undefined) {
+          const status = state.status === 'Completed' ? 'Applying' : state.status;
+          refuse({
+            code: 'review.instance_not_completed',
+            status: 409,
+            message: `Decisions can only be applied to a Completed review; it is ${status}`,
+          });
+        }
+      },
+    },
+  );
   setHandler(stopStageSignal, () => {
     if (currentStage(state)) requests.stopStageRequested = true;
   });
   setHandler(stopInstanceSignal, ({ by }) => {
     // Also before the reviewees are resolved (NotStarted): the API accepts a stop then, and the instance
     // ends without opening a stage.
-    const running =
-      state.status === 'NotStarted' || state.status === 'Initializing' || state.status === 'InProgress';
-    if (running) requests.stopInstanceBy ??= by;
+    if (running(state)) requests.stopInstanceBy ??= by;
   });
   setHandler(applyDecisionsSignal, ({ by }) => {
     if (state.status === 'Completed') requests.applyBy ??= by;
@@ -366,13 +534,42 @@ export function handleAdminRequests(state: ReviewState, carried?: AdminRequests)
   return requests;
 }
 
+/** Validator of a reviewers change: the review runs and the stage is not over (404/409 otherwise). */
+export function checkReviewersChange(
+  state: ReviewState,
+  update: UpdateReviewersPayload & { notAfter?: string },
+) {
+  checkDeadline(update);
+  if (state.status !== 'InProgress') {
+    refuse({
+      code: 'review.instance_not_in_progress',
+      status: 409,
+      message: `Reviewers can only change while the review is InProgress; it is ${state.status}`,
+    });
+  }
+  const stage = state.stages.find((s) => s.stageId === update.stageId);
+  if (!stage)
+    refuse({ code: 'stage.not_found', status: 404, message: `Stage '${update.stageId}' not found` });
+  if (stage.status === 'Completed') {
+    refuse({
+      code: 'review.stage_completed',
+      status: 409,
+      message: `Stage '${stage.stageId}' is Completed; its reviewers can no longer change`,
+    });
+  }
+}
+
 /**
- * Whether this run should hand over to a new one: Temporal suggests it (4,096 events / 4 MB), or the
- * run passed `limit` events (a lower threshold that tests set to exercise continue-as-new).
+ * Whether this run should hand over to a new one: Temporal suggests it (4,096 events / 4 MB), the run
+ * accepted MAX_UPDATES_PER_RUN Updates, or it passed `limit` events (a lower threshold that tests set to exercise continue-as-new).
  */
-export function continueAsNewDue(limit?: number): boolean {
+export function continueAsNewDue(limit: number | undefined, updates: { accepted: number }): boolean {
   const info = workflowInfo();
-  return info.continueAsNewSuggested || (limit !== undefined && info.historyLength >= limit);
+  return (
+    info.continueAsNewSuggested ||
+    updates.accepted >= MAX_UPDATES_PER_RUN ||
+    (limit !== undefined && info.historyLength >= limit)
+  );
 }
 
 async function scheduleGuestDeletions(

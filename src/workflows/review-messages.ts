@@ -1,7 +1,7 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DecisionValue, ReviewedResource, StageCompletionReason } from '../domain/review-events';
 import type { GraphReviewerScope, ReviewerSpec } from '../domain/review-plan';
-import type { DecisionRequest, RuleViolation, Viewer } from '../domain/review-rules';
+import type { DecisionRequest, DecisionsRequest, RuleViolation, Viewer } from '../domain/review-rules';
 import type {
   ContactedReviewerView,
   DecisionItemView,
@@ -10,9 +10,16 @@ import type {
   InstanceView,
 } from '../domain/review-views';
 
-// Signals and queries of a review instance and of its shards. An instance small enough for one
+// Updates, signals and queries of a review instance and of its shards. An instance small enough for one
 // workflow answers all of them itself; a sharded instance answers the instance-level ones and its
-// shards the item-level ones (decisions, checkDecisions, reviewer, contactedReviewers).
+// shards the item-level ones (recordDecisions, acceptRecommendations, decisions, reviewer,
+// contactedReviewers).
+//
+// Reviewers' decisions and admin actions are Updates: the workflow accepts or refuses each against its
+// own state, so the API answers 2xx only for what is recorded, in the stage the request named. The
+// signals of the same names are what reviews started before Updates were used received; they stay
+// registered so those histories replay, and a sharded instance still forwards admin actions to its
+// shards as signals.
 
 /** Decisions of one reviewer, single (PATCH) or batched (batchRecordDecisions) — one signal either way. */
 export interface RecordDecisionsPayload {
@@ -34,12 +41,53 @@ export interface AdminActionPayload {
   by: string;
 }
 
+/**
+ * Carried by every Update the API sends: when it stops waiting for an answer. A workflow that sees the
+ * Update only later (its worker was down) refuses it, so a request answered 503 is not applied afterwards.
+ */
+export interface Deadline {
+  notAfter?: string;
+}
+
+/** recordDecisions Update: the decisions of one or more reviewers' requests, gathered by the API. */
+export interface RecordDecisionsInput extends Deadline {
+  requests: DecisionsRequest[];
+}
+
+/** What became of one request of a recordDecisions or acceptRecommendations Update. */
+export type DecisionsOutcome =
+  { ok: true; stageId: string; recorded: number } | { ok: false; violation: RuleViolation };
+
+/** Admin actions as Updates; `stageId` names the stage an action targets (stop stage, reset, reminder). */
+export interface AdminUpdateInput extends Deadline {
+  by: string;
+  stageId?: string;
+}
+
+/** Records every request of the batch that passes R5, each whole or not at all, in the stage it names. */
+export const recordDecisionsUpdate = defineUpdate<DecisionsOutcome[], [RecordDecisionsInput]>(
+  'recordDecisions',
+);
+export const acceptRecommendationsUpdate = defineUpdate<
+  DecisionsOutcome,
+  [{ viewer: Viewer; stageId?: string } & Deadline]
+>('acceptRecommendations');
+export const stopStageUpdate = defineUpdate<void, [AdminUpdateInput]>('stopStage');
+export const stopReviewUpdate = defineUpdate<void, [AdminUpdateInput]>('stopReview');
+export const applyDecisionsUpdate = defineUpdate<void, [AdminUpdateInput]>('applyDecisions');
+export const resetDecisionsUpdate = defineUpdate<void, [AdminUpdateInput]>('resetDecisions');
+export const sendReminderUpdate = defineUpdate<void, [AdminUpdateInput]>('sendReminder');
+
 export const recordDecisionsSignal = defineSignal<[DecisionBatch]>('recordDecisions');
 export const stopStageSignal = defineSignal<[AdminActionPayload]>('stopStage');
+/** Admin actions a sharded instance forwards to its shards, naming the stage they were accepted for. */
+export interface ForwardedActionPayload extends AdminActionPayload {
+  stageId?: string;
+}
 export const stopInstanceSignal = defineSignal<[AdminActionPayload]>('stopReview');
 export const applyDecisionsSignal = defineSignal<[AdminActionPayload]>('applyDecisions');
-export const resetDecisionsSignal = defineSignal<[AdminActionPayload]>('resetDecisions');
-export const sendReminderSignal = defineSignal<[AdminActionPayload]>('sendReminder');
+export const resetDecisionsSignal = defineSignal<[ForwardedActionPayload]>('resetDecisions');
+export const sendReminderSignal = defineSignal<[ForwardedActionPayload]>('sendReminder');
 /** PUT instance / PATCH stage reviewers: re-resolves a running stage's reviewers, or sets a later stage's. */
 export interface UpdateReviewersPayload {
   by: string;
@@ -49,6 +97,9 @@ export interface UpdateReviewersPayload {
   scopes: { reviewers: GraphReviewerScope[]; fallbackReviewers: GraphReviewerScope[] };
 }
 export const updateReviewersSignal = defineSignal<[UpdateReviewersPayload]>('updateReviewers');
+export const updateReviewersUpdate = defineUpdate<void, [UpdateReviewersPayload & Deadline]>(
+  'updateReviewers',
+);
 export const contactedReviewersQuery = defineQuery<ContactedReviewerView[]>('contactedReviewers');
 export const acceptRecommendationsSignal = defineSignal<[{ viewer: Viewer }]>('acceptRecommendations');
 

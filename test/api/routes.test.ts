@@ -829,7 +829,12 @@ describe('the HTTP envelope', () => {
   it('answers /health without a token', async () => {
     const res = await api.http().get('/health');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: 'ok' });
+    expect(res.body).toEqual({
+      status: 'ok',
+      temporal: { reachable: true },
+      workers: { answering: true, pollers: expect.any(Number) },
+    });
+    expect(res.body.workers.pollers).toBeGreaterThanOrEqual(1);
   });
 
   it('echoes client-request-id as request-id', async () => {

@@ -65,6 +65,7 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
     definitions,
     instances,
     directory: new DirectoryService(directory, gw),
+    health: () => gw.liveness.health(),
     auth: { verifier: issuer, userClaim: 'oid', rolesClaim: 'roles', adminRole: ADMIN_ROLE, admins: [] },
     localIssuer: issuer,
     logger: pino({ level: 'silent' }),

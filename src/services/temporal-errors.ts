@@ -1,0 +1,45 @@
+import type { DecisionsOutcome } from '../workflows/review-messages';
+import { AppError, unavailable } from '../domain/errors';
+
+/** Whether a Temporal client error says the workflow does not exist (mapped by name, not instanceof). */
+export function isWorkflowNotFound(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'WorkflowNotFoundError' || /not found/i.test(err.message));
+}
+
+/** Whether an Update failed because the workflow run had already closed. */
+export function isWorkflowClosed(err: unknown): boolean {
+  const text = (e: unknown): string =>
+    e instanceof Error ? `${e.name} ${e.message} ${text((e as { cause?: unknown }).cause)}` : '';
+  return /already completed|workflow.*(closed|completed)|closed workflow/i.test(text(err));
+}
+
+interface FailureLike {
+  name: string;
+  type?: string | null;
+  message: string;
+  details?: unknown[] | null;
+}
+
+const failureOf = (err: unknown): FailureLike | undefined => {
+  if (!(err instanceof Error) || err.name !== 'WorkflowUpdateFailedError') return undefined;
+  const cause = (err as { cause?: unknown }).cause;
+  return cause instanceof Error && cause.name === 'ApplicationFailure' ? cause : undefined;
+};
+
+/**
+ * An Update the workflow refused (see workflows/review-updates.ts `refuse`), as the API's error: the
+ * failure's type is the code, its first detail the HTTP status. Undefined for any other error.
+ */
+export function refusalOf(err: unknown): AppError | undefined {
+  const failure = failureOf(err);
+  if (!failure?.type) return undefined;
+  const status = typeof failure.details?.[0] === 'number' ? failure.details[0] : 409;
+  if (failure.type === 'service.request_expired') return unavailable(failure.message);
+  return new AppError(failure.type, status, failure.message);
+}
+
+/** The per-request outcomes a refused recordDecisions Update carries, if any. */
+export function refusedOutcomes(err: unknown): DecisionsOutcome[] | undefined {
+  const outcomes = failureOf(err)?.details?.[1];
+  return Array.isArray(outcomes) ? (outcomes as DecisionsOutcome[]) : undefined;
+}
