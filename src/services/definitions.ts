@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Definition, DefinitionInput } from '../domain/definition-schema';
-import { notFound } from '../domain/errors';
+import { AppError, notFound } from '../domain/errors';
 import { seriesWorkflowId } from '../domain/ids';
 import { compileDefinition } from '../domain/validate-definition';
 import { definitionIdSearchAttribute } from '../search-attributes';
@@ -96,7 +96,11 @@ export class DefinitionService {
     const series = this.gw.handle(seriesWorkflowId(id));
     const deadline = Date.now() + FIRST_INSTANCE_MS;
     while (Date.now() < deadline) {
-      const view = await series.query(seriesQuery).catch(() => undefined);
+      const view = await series.query(seriesQuery).catch((err: unknown) => {
+        // The series may not have answered its first query yet; a missing worker is the caller's 503.
+        if (err instanceof AppError && err.status === 503) throw err;
+        return undefined;
+      });
       if (view) {
         const next = view.nextOccurrenceDateTime;
         if (view.instances.length > 0 || next === null || Date.parse(next) > Date.now()) return;

@@ -43,3 +43,19 @@ export function refusedOutcomes(err: unknown): DecisionsOutcome[] | undefined {
   const outcomes = failureOf(err)?.details?.[1];
   return Array.isArray(outcomes) ? (outcomes as DecisionsOutcome[]) : undefined;
 }
+
+/** The gRPC status code of a Temporal client error (its own, or its cause's). */
+export function grpcCode(err: unknown): number | undefined {
+  for (let e = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'number') return code;
+  }
+  return undefined;
+}
+
+/** gRPC UNAVAILABLE: the Temporal frontend cannot be reached. */
+export const isUnreachable = (err: unknown): boolean =>
+  grpcCode(err) === 14 || (err instanceof Error && /14 UNAVAILABLE|failed to connect/i.test(err.message));
+
+/** gRPC DEADLINE_EXCEEDED or CANCELLED: nobody answered in time. */
+export const isDeadlineExceeded = (err: unknown): boolean => grpcCode(err) === 4 || grpcCode(err) === 1;

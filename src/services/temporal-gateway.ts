@@ -3,7 +3,7 @@ import { Client } from '@temporalio/client';
 import type { AppError } from '../domain/errors';
 import { notFound, unavailable } from '../domain/errors';
 import type { Deadline } from '../workflows/review-messages';
-import { isWorkflowClosed, isWorkflowNotFound, refusalOf } from './temporal-errors';
+import { isUnreachable, isWorkflowClosed, isWorkflowNotFound, refusalOf } from './temporal-errors';
 import type { LivenessOptions } from './worker-liveness';
 import { WorkerLiveness } from './worker-liveness';
 
@@ -44,14 +44,6 @@ async function within<T>(work: Promise<T>, ms: number): Promise<Settled<T> | und
     clearTimeout(timer);
   }
 }
-
-const grpcCode = (err: unknown): number | undefined => {
-  const cause = (err as { cause?: { code?: unknown } } | undefined)?.cause;
-  return typeof cause?.code === 'number' ? cause.code : undefined;
-};
-/** gRPC UNAVAILABLE: the Temporal frontend cannot be reached. */
-const isUnreachable = (err: unknown) =>
-  grpcCode(err) === 14 || (err instanceof Error && /14 UNAVAILABLE|failed to connect/i.test(err.message));
 
 /**
  * Access to workflows for the services: handles on a client whose queries and Updates never hang on a
@@ -142,6 +134,7 @@ export class TemporalGateway {
    */
   private async guarded<T>(call: () => Promise<T>): Promise<T> {
     if (this.liveness.knownDown()) throw this.unavailableNow();
+    const started = Date.now();
     const abort = new AbortController();
     const work = this.client.connection.withAbortSignal(abort.signal, call);
     const give = (err: AppError): never => {
@@ -156,7 +149,7 @@ export class TemporalGateway {
     };
     const quick = await within(work, this.options.patienceMs);
     if (quick) return unwrap(quick);
-    if (!(await this.liveness.answering())) return give(this.unavailableNow());
+    if (!(await this.liveness.answering(started))) return give(this.unavailableNow());
     const late = await within(work, this.options.requestTimeoutMs - this.options.patienceMs);
     if (late) return unwrap(late);
     return give(

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { pingQuery, workerHealthProbe } from '../workflows/health-probe';
+import { isDeadlineExceeded, isUnreachable } from './temporal-errors';
 
 /** What the API knows about the Temporal connection and the workers polling its task queue. */
 export interface WorkerHealth {
@@ -24,9 +25,6 @@ export interface LivenessOptions {
 /** Pollers that polled within this window count: a live worker renews its long poll at least every ~70 s. */
 const POLLER_WINDOW_MS = 120_000;
 
-const isDeadline = (err: unknown) =>
-  err instanceof Error && /deadline|timed? ?out|cancel/i.test(`${err.name} ${err.message}`);
-
 /**
  * Tells whether a worker answers on the task queue, by a query to a probe workflow (see health-probe.ts)
  * with a short deadline. A query needs a polling worker, so it tells a dead worker from a slow review
@@ -34,8 +32,8 @@ const isDeadline = (err: unknown) =>
  * shared by concurrent callers and their result is kept for `cacheMs`.
  */
 export class WorkerLiveness {
-  private last?: { at: number; answering: boolean; reason?: string };
-  private running?: Promise<boolean>;
+  private last?: { at: number; startedAt: number; answering: boolean; reason?: string };
+  private running?: { startedAt: number; result: Promise<boolean> };
   private readonly probeId: string;
 
   constructor(
@@ -53,14 +51,21 @@ export class WorkerLiveness {
     );
   }
 
-  /** Whether a worker answers now (a fresh probe, or one taken within `cacheMs`). */
-  answering(): Promise<boolean> {
-    if (this.last && Date.now() - this.last.at < this.options.cacheMs)
-      return Promise.resolve(this.last.answering);
-    this.running ??= this.probe().finally(() => {
-      this.running = undefined;
+  /**
+   * Whether a worker answers now: a probe taken within `cacheMs`, or a fresh one. `since` asks for a probe
+   * started no earlier than that (a call that has been slow since then must not trust an older answer).
+   */
+  answering(since = 0): Promise<boolean> {
+    const fresh =
+      this.last && Date.now() - this.last.at < this.options.cacheMs && this.last.startedAt >= since;
+    if (fresh) return Promise.resolve(this.last!.answering);
+    if (this.running && this.running.startedAt >= since) return this.running.result;
+    const startedAt = Date.now();
+    const result = this.probe(startedAt).finally(() => {
+      if (this.running?.startedAt === startedAt) this.running = undefined;
     });
-    return this.running;
+    this.running = { startedAt, result };
+    return result;
   }
 
   /** The reason the last probe failed, if it did. */
@@ -109,7 +114,7 @@ export class WorkerLiveness {
     return { reachable: true, answering, pollers, ...(answering ? {} : { reason: this.reason() }) };
   }
 
-  private async probe(): Promise<boolean> {
+  private async probe(startedAt: number): Promise<boolean> {
     const ask = () =>
       this.client.withDeadline(Date.now() + this.options.probeTimeoutMs, () =>
         this.client.workflow.getHandle(this.probeId).query(pingQuery),
@@ -126,14 +131,14 @@ export class WorkerLiveness {
       }
     } catch (err) {
       // Any answer from a worker, even an error, means one polls; only silence or no server means none.
-      if (isDeadline(err) || (err instanceof Error && /unavailable|connect/i.test(err.message))) {
+      if (isDeadlineExceeded(err) || isUnreachable(err)) {
         answering = false;
-        reason = isDeadline(err)
+        reason = isDeadlineExceeded(err)
           ? `no worker answered on task queue '${this.taskQueue}' within ${this.options.probeTimeoutMs} ms`
           : `Temporal is not reachable: ${(err as Error).message}`;
       }
     }
-    this.last = { at: Date.now(), answering, reason };
+    this.last = { at: Date.now(), startedAt, answering, reason };
     return answering;
   }
 }

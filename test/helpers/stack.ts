@@ -37,6 +37,8 @@ export interface Stack {
 export interface StackOptions {
   /** ES256 JWK file for the local issuer; a test that writes it holds the private key and can sign any token. */
   keyFile?: string;
+  /** Reviewees above which an instance is split into shards (REVIEW_SHARD_SIZE). */
+  shardSize?: number;
 }
 
 /** Starts the stack over the given tenant (default: the demo tenant). */
@@ -59,7 +61,9 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
   const running = worker.run();
   const issuer = await LocalIssuer.open(options.keyFile ?? path.join(dir, 'key.json'));
   const gw = new TemporalGateway(env.client, taskQueue);
-  const definitions = new DefinitionService(gw, (id) => directory.getUser(id));
+  const definitions = new DefinitionService(gw, (id) => directory.getUser(id), {
+    shardSize: options.shardSize,
+  });
   const instances = new InstanceService(gw, definitions);
   const app = createApp({
     definitions,

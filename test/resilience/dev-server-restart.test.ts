@@ -1,7 +1,7 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import { instanceWorkflowId, shardWorkflowId } from '../../src/domain/ids';
-import type { DecisionBatch } from '../../src/workflows';
-import { instanceQuery, payloadsOf } from '../../src/workflows';
+import type { RecordDecisionsInput } from '../../src/workflows';
+import { instanceQuery } from '../../src/workflows';
 import { forEachConcurrently, ProcessStack, ResilienceApi, selfReviewOf } from '../helpers/process-stack';
 
 // The Temporal dev server keeps its state in a SQLite file: stopped and started again on the same file and
@@ -61,8 +61,8 @@ describe('a Temporal dev server restart', () => {
       await stack.untilPolling(worker, { anyPoller: true });
     }
 
-    // The restarted server read the review's history back from SQLite: every decision signal is in it.
-    // Decisions are signalled to the workflows holding the items: the instance's shards here.
+    // The restarted server read the review's history back from SQLite: every accepted decision Update is in it.
+    // Decisions are Updates to the workflows holding the items: the instance's shards here.
     const instance = stack.client!.workflow.getHandle(instanceWorkflowId(definitionId, instanceId));
     const { shards } = await instance.query(instanceQuery);
     expect(shards).toBeGreaterThan(1);
@@ -71,16 +71,16 @@ describe('a Temporal dev server restart', () => {
       const shard = stack.client!.workflow.getHandle(shardWorkflowId(instance.workflowId, k));
       events.push(...((await shard.fetchHistory()).events ?? []));
     }
-    const signalled = new Map<string, string>();
+    const recorded = new Map<string, string>();
     for (const event of events) {
-      const signal = event.workflowExecutionSignaledEventAttributes;
-      if (signal?.signalName !== 'recordDecisions') continue;
-      const batch = defaultPayloadConverter.fromPayload<DecisionBatch>(signal.input!.payloads![0]!);
-      for (const { decisions } of payloadsOf(batch)) {
-        for (const d of decisions) signalled.set(d.itemId, d.decision);
+      const accepted = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input;
+      if (accepted?.name !== 'recordDecisions') continue;
+      const input = defaultPayloadConverter.fromPayload<RecordDecisionsInput>(accepted.args!.payloads![0]!);
+      for (const { decisions } of input.requests) {
+        for (const d of decisions ?? []) recorded.set(d.itemId, d.decision);
       }
     }
-    expect(signalled).toEqual(
+    expect(recorded).toEqual(
       new Map(decided.map((i) => [items.get(memberIds[i]!)!.id, decisionFor(i)] as const)),
     );
 
