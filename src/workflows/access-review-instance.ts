@@ -49,6 +49,8 @@ export interface AccessReviewInstanceInput {
   shardSize?: number;
   /** Continue as new after this many history events even before Temporal suggests it (tests). */
   continueAsNewAfterEvents?: number;
+  /** Continue as new after this many accepted Updates (default MAX_UPDATES_PER_RUN; tests set fewer). */
+  continueAsNewAfterUpdates?: number;
   /** Carried over continue-as-new: the state and the admin requests not yet acted on. */
   resume?: InstanceResume;
 }
@@ -127,7 +129,7 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
       resume: { snapshot, ...admin },
     });
   };
-  const due = () => mayContinue && continueAsNewDue(input.continueAsNewAfterEvents, engine.updates);
+  const due = () => mayContinue && continueAsNewDue(input, engine.updates);
 
   // A run continued from an earlier one picks up at the first stage not yet completed.
   const resumeAt = state.stages.findIndex((s) => s.status !== 'Completed');

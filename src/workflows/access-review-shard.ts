@@ -22,8 +22,9 @@ export interface AccessReviewShardInput {
   count: number;
   /** The instance's start: the reference time of inactivity scopes and recommendations. */
   startDateTime: string;
-  /** See AccessReviewInstanceInput.continueAsNewAfterEvents. */
+  /** See AccessReviewInstanceInput.continueAsNewAfterEvents and continueAsNewAfterUpdates. */
   continueAsNewAfterEvents?: number;
+  continueAsNewAfterUpdates?: number;
   /** Carried over continue-as-new: the packed state, commands not yet run, the last one run. */
   resume?: { snapshot: ReviewSnapshot; commands: ShardCommand[]; done: number };
 }
@@ -90,9 +91,7 @@ export async function accessReviewShard(input: AccessReviewShardInput): Promise<
   let mayContinue = true;
   for (;;) {
     await condition(
-      () =>
-        commands[0]?.seq === done + 1 ||
-        (mayContinue && continueAsNewDue(input.continueAsNewAfterEvents, engine.updates)),
+      () => commands[0]?.seq === done + 1 || (mayContinue && continueAsNewDue(input, engine.updates)),
     );
     const next = commands[0];
     if (next?.seq !== done + 1) {

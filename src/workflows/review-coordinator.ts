@@ -231,6 +231,7 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
             count,
             startDateTime,
             continueAsNewAfterEvents: input.continueAsNewAfterEvents,
+            continueAsNewAfterUpdates: input.continueAsNewAfterUpdates,
           },
         ],
         memo: { displayName: `${plan.displayName} — shard ${shard + 1} of ${count}` },

@@ -561,14 +561,18 @@ export function checkReviewersChange(
 
 /**
  * Whether this run should hand over to a new one: Temporal suggests it (4,096 events / 4 MB), the run
- * accepted MAX_UPDATES_PER_RUN Updates, or it passed `limit` events (a lower threshold that tests set to exercise continue-as-new).
+ * accepted MAX_UPDATES_PER_RUN Updates, or it passed the lower limits tests set to exercise continue-as-new.
  */
-export function continueAsNewDue(limit: number | undefined, updates: { accepted: number }): boolean {
+export function continueAsNewDue(
+  limits: { continueAsNewAfterEvents?: number; continueAsNewAfterUpdates?: number },
+  updates: { accepted: number },
+): boolean {
   const info = workflowInfo();
+  const events = limits.continueAsNewAfterEvents;
   return (
     info.continueAsNewSuggested ||
-    updates.accepted >= MAX_UPDATES_PER_RUN ||
-    (limit !== undefined && info.historyLength >= limit)
+    updates.accepted >= (limits.continueAsNewAfterUpdates ?? MAX_UPDATES_PER_RUN) ||
+    (events !== undefined && info.historyLength >= events)
   );
 }
 

@@ -19,14 +19,16 @@ import type { DecisionValue, ReviewerDecision } from '../../src/domain/review-ev
 import { compileDefinition } from '../../src/domain/validate-definition';
 import { InMemoryApplyLedger } from '../../src/store/apply-ledger';
 import type { AccessReviewInstanceInput } from '../../src/workflows';
+import type { DecisionsOutcome } from '../../src/workflows';
 import {
   accessReviewInstance,
   decisionsQuery,
   instanceQuery,
-  recordDecisionsSignal,
-  stopInstanceSignal,
-  stopStageSignal,
+  recordDecisionsUpdate,
+  stopReviewUpdate,
+  stopStageUpdate,
 } from '../../src/workflows';
+import { refusedOutcomes } from '../../src/services/temporal-errors';
 import type { DecisionItemView } from '../../src/domain/review-views';
 
 export const TASK_QUEUE_PREFIX = 'review-test';
@@ -98,26 +100,46 @@ export class ReviewRun {
     return holders[shardOf(this.itemId(principalId), holders.length)]!;
   }
 
+  /**
+   * Records a decision with the recordDecisions Update the API sends; resolves with the workflow's outcome
+   * (a refusal is an outcome too, not an error, so tests can look at it).
+   */
   async decide(
     reviewerId: string,
     principalId: string,
     decision: ReviewerDecision,
     justification = 'reviewed',
-  ) {
-    await (
-      await this.holderOf(principalId)
-    ).signal(recordDecisionsSignal, {
+    stageId?: string,
+  ): Promise<DecisionsOutcome> {
+    const request = {
       reviewerId,
+      stageId,
       decisions: [{ itemId: this.itemId(principalId), decision, justification }],
+    };
+    try {
+      const [outcome] = await (
+        await this.holderOf(principalId)
+      ).executeUpdate(recordDecisionsUpdate, {
+        args: [{ requests: [request] }],
+      });
+      return outcome!;
+    } catch (err) {
+      const outcome = refusedOutcomes(err)?.[0];
+      if (outcome) return outcome;
+      throw err;
+    }
+  }
+
+  /** Stops the stage in progress (the stop-stage Update, naming it). */
+  async stopStage() {
+    const { currentStageId } = await this.instance();
+    await this.handle.executeUpdate(stopStageUpdate, {
+      args: [{ by: 'admin', stageId: currentStageId ?? undefined }],
     });
   }
 
-  async stopStage() {
-    await this.handle.signal(stopStageSignal, { by: 'admin' });
-  }
-
   async stop() {
-    await this.handle.signal(stopInstanceSignal, { by: 'admin' });
+    await this.handle.executeUpdate(stopReviewUpdate, { args: [{ by: 'admin' }] });
   }
 
   instance() {
@@ -158,7 +180,10 @@ export interface ReviewOptions {
   /** Wraps the activities the worker runs (to observe calls such as apply batches). */
   wrapActivities?: (activities: Activities) => Activities;
   /** Instance input overrides: shard size, early continue-as-new. */
-  input?: Pick<AccessReviewInstanceInput, 'shardSize' | 'continueAsNewAfterEvents'>;
+  input?: Pick<
+    AccessReviewInstanceInput,
+    'shardSize' | 'continueAsNewAfterEvents' | 'continueAsNewAfterUpdates'
+  >;
 }
 
 /** Runs `fn` with a worker on a fresh task queue over the given tenant. */

@@ -2,7 +2,7 @@ import type { DecisionItem } from '../helpers/process-stack';
 import { forEachConcurrently, ProcessStack, ResilienceApi, selfReviewOf } from '../helpers/process-stack';
 
 // The worker runs as its own process (`tsx src/worker.ts`) and is SIGKILLed while reviewees decide over
-// HTTP. A 204 answer means the recordDecisions signal carrying the decision is in the workflow history,
+// HTTP. A 204 answer means the recordDecisions Update carrying the decision was accepted into the history,
 // so no acknowledged decision may be lost when the worker dies, however the requests in flight end.
 
 const MEMBERS = 600;
@@ -58,7 +58,7 @@ describe('a worker crash while reviewers decide', () => {
 
     // First pass: every member decides once, 16 at a time. The worker is SIGKILLed once a third are
     // acknowledged; requests keep coming, and it is restarted once one of them has failed for want of a
-    // worker to answer the dry-run query (the server gives up on such a query after about 30 s).
+    // worker to answer (the API answers 503 within about a second and a half once no worker answers).
     await forEachConcurrently(memberIds, CONCURRENCY, async (_id, i) => {
       const sent = phase;
       const started = Date.now();

@@ -35,7 +35,14 @@ describe('continue-as-new', () => {
   /** Every reviewee flips their decision `rounds` times, in concurrent waves; the last wave denies. */
   async function flip(run: ReviewRun, who: string[], rounds: number) {
     for (let r = 0; r < rounds; r++) {
-      await decideAll(run, (id) => id, who, r === rounds - 1 ? 'Deny' : r % 2 ? 'DontKnow' : 'Approve');
+      const outcomes = await decideAll(
+        run,
+        (id) => id,
+        who,
+        r === rounds - 1 ? 'Deny' : r % 2 ? 'DontKnow' : 'Approve',
+      );
+      // Updates that met a run handing over were retried on the next one: every one was accepted.
+      expect(outcomes.filter((o) => !o.ok)).toEqual([]);
     }
   }
 
@@ -57,6 +64,27 @@ describe('continue-as-new', () => {
         expect(items.filter((i) => i.applyResult === 'AppliedSuccessfully')).toHaveLength(7);
       },
       { input: { continueAsNewAfterEvents: 40 } },
+    );
+  });
+
+  it('hands over after a number of accepted Updates, well before Temporal allows no more in a run', async () => {
+    await withReview(
+      env,
+      tenant(4),
+      review([stage(1, SELF)]),
+      async (run) => {
+        await enterStage(run, '1');
+        for (let r = 0; r < 6; r++) {
+          const outcomes = await decideAll(run, (id) => id, ids(0, 3), r % 2 ? 'Deny' : 'Approve');
+          expect(outcomes.every((o) => o.ok && o.stageId === '1' && o.recorded === 1)).toBe(true);
+        }
+        await seeDecisions(run, '1', ids(0, 3), 'Deny');
+        expect(await continued(run, run.handle.workflowId)).toBe(true);
+        await run.stop();
+        const done = await applied(run);
+        expect(done.counts).toMatchObject({ Deny: 4, total: 4 });
+      },
+      { input: { continueAsNewAfterUpdates: 10 } },
     );
   });
 
