@@ -11,7 +11,10 @@ import { workflowBundle } from '../helpers/review-harness';
 // ran on the time-skipping server (12 members in 3 shards): three stages ended by stop-stage signals and
 // a stage timer with automatic apply, and two stages stopped by stop-review with a manual apply.
 // `.one-command-per-step`: recorded before the instance sent a stage transition as one command (the
-// `combined-shard-steps` patch); `.one-command-per-transition`: after.
+// `combined-shard-steps` patch); `.one-command-per-transition`: after. `unsharded-three-stages.signals`:
+// an instance holding its items that got its decisions and admin actions as signals (before Updates);
+// `*.updates`: unsharded and sharded instances driven by the Updates the API sends now (decisions naming
+// their stage, reset, reminder, accept recommendations, reviewer change, stop stage, stop, apply).
 const dir = path.join(__dirname, '..', 'fixtures', 'histories');
 const recorded = fs
   .readdirSync(dir)
