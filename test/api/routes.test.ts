@@ -336,6 +336,13 @@ describe('instances', () => {
     const applied = await api.decisionsByPrincipal(s.base);
     expect(applied[DEMO.LEE]).toMatchObject({ decision: 'Approve', applyResult: 'AppliedSuccessfully' });
     expectError(await post(`${s.base}/applyDecisions`, admin), 409, 'review.instance_not_completed');
+    // The workflow has closed: a decision or a stop reaching it is a 409, not a 404 or a 500.
+    expectError(
+      await patch(`${s.base}/decisions/${lee.id}`, reviewer, { decision: 'Deny', justification: 'late' }),
+      409,
+      'review.stage_not_in_progress',
+    );
+    expectError(await post(`${s.base}/stop`, admin), 409, 'review.instance_not_in_progress');
   });
 });
 
