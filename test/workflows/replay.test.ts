@@ -12,6 +12,10 @@ import { workflowBundle } from '../helpers/review-harness';
 // a stage timer with automatic apply, and two stages stopped by stop-review with a manual apply.
 // `.one-command-per-step`: recorded before the instance sent a stage transition as one command (the
 // `combined-shard-steps` patch); `.one-command-per-transition`: after.
+// `review-series.*`: definitions' series workflows on a dev server with search attributes (recorded by
+// test/fixtures/record-series-histories.ts): two past weekly occurrences run to their end, then the
+// definition deleted; a definition deleted while its instance runs. `.status-set-at-start`: recorded
+// before the series' status followed its instances (the `series-status-follows-instances` patch).
 const dir = path.join(__dirname, '..', 'fixtures', 'histories');
 const recorded = fs
   .readdirSync(dir)
@@ -23,9 +27,10 @@ const recorded = fs
   );
 
 describe('replaying recorded review histories', () => {
-  it('has recordings of instances and shards', () => {
-    expect(recorded.length).toBeGreaterThanOrEqual(8);
+  it('has recordings of instances, shards and series', () => {
+    expect(recorded.length).toBeGreaterThanOrEqual(10);
     expect(recorded.some((r) => r.workflowId.includes('/shard-'))).toBe(true);
+    expect(recorded.filter((r) => r.file.startsWith('review-series.')).length).toBeGreaterThanOrEqual(2);
   });
 
   it.each(recorded)('replays $workflowId of $file', async ({ workflowId, encoded }) => {
