@@ -15,7 +15,8 @@ import { workflowBundle } from '../helpers/review-harness';
 // `review-series.*`: definitions' series workflows on a dev server with search attributes (recorded by
 // test/fixtures/record-series-histories.ts): two past weekly occurrences run to their end, then the
 // definition deleted; a definition deleted while its instance runs. `.status-set-at-start`: recorded
-// before the series' status followed its instances (the `series-status-follows-instances` patch).
+// before the series' status followed its instances (the `series-status-follows-instances` patch);
+// `.status-follows-instances`: after.
 const dir = path.join(__dirname, '..', 'fixtures', 'histories');
 const recorded = fs
   .readdirSync(dir)
