@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
+import { createServer } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -67,11 +68,26 @@ export function createApi(
   });
 }
 
-/** Listens and resolves once the port is bound. */
-export function listen(app: ReturnType<typeof createApi>, port: number, host: string): Promise<Server> {
+/**
+ * Listens and resolves once the port is bound; rejects with a message naming HOST and the port's setting
+ * when it cannot (port taken, no permission), so a second start fails instead of printing that it runs.
+ */
+export function listen(
+  handler: RequestListener,
+  port: number,
+  host: string,
+  portSetting = 'PORT',
+): Promise<Server> {
+  // Not app.listen: Express 5 hands listen errors to its callback, which then looks like success.
+  const server = createServer(handler);
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, () => resolve(server));
-    server.on('error', reject);
+    const failed = (err: Error) =>
+      reject(new Error(`Cannot listen on HOST=${host} ${portSetting}=${port}: ${err.message}`));
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve(server);
+    });
   });
 }
 
