@@ -47,7 +47,14 @@ async function main() {
       started.push(() => dev.stop());
       address = dev.address;
     }
-    const temporal = { ...config, TEMPORAL_ADDRESS: address };
+    // The dev server listens in plaintext on loopback; the TLS settings are for an external server.
+    const temporal = devServer
+      ? {
+          TEMPORAL_ADDRESS: address,
+          TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE,
+          TASK_QUEUE: config.TASK_QUEUE,
+        }
+      : config;
     const directory = await EmbeddedDirectory.open({
       stateFile: config.DIRECTORY_FILE,
       seedFile: config.DIRECTORY_SEED,

@@ -7,23 +7,30 @@ import { createActivities } from './activities';
 import type { AuthSettings } from './api/auth';
 import { LocalIssuer, remoteJwksVerifier } from './api/auth';
 import { createApp } from './api/app';
-import type { Config } from './config';
+import type { Config, TemporalConnectionSettings } from './config';
 import type { Directory } from './directory/port';
 import { DefinitionService } from './services/definitions';
 import { DirectoryService } from './services/directory';
 import { InstanceService } from './services/instances';
 import { TemporalGateway } from './services/temporal-gateway';
+import { connectNamingAddress, temporalTarget } from './temporal-connection';
 import type { ApplyLedger } from './store/apply-ledger';
 
 /** Builds the Temporal worker that runs every Stagecoach workflow and activity. */
 export async function createWorker(
-  config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE' | 'TASK_QUEUE'>,
+  config: TemporalConnectionSettings & Pick<Config, 'TEMPORAL_NAMESPACE' | 'TASK_QUEUE'>,
   deps: { directory: Directory; applyLedger: ApplyLedger },
 ): Promise<Worker> {
   // The SDK logs every bundling step and state change at INFO; an operator needs warnings and errors.
-  // Entry points own shutdown (no SDK signal handlers), so the API and dev server stop in order.
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  // Entry points own shutdown (no SDK signal handlers), so the API and dev server stop in order. A process
+  // that installed its Runtime already (tests, several workers) keeps it.
+  if (Runtime._instance === undefined) {
+    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  }
+  const target = await temporalTarget(config);
+  const connection = await connectNamingAddress(target, () =>
+    NativeConnection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey }),
+  );
   return Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -33,9 +40,20 @@ export async function createWorker(
   });
 }
 
-/** A Temporal client for the API. */
-export async function createClient(config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'>) {
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+/** A Temporal client for the API; `connectTimeoutMs` bounds the first connection (SDK default 10 s). */
+export async function createClient(
+  config: TemporalConnectionSettings & Pick<Config, 'TEMPORAL_NAMESPACE'>,
+  { connectTimeoutMs }: { connectTimeoutMs?: number } = {},
+) {
+  const target = await temporalTarget(config);
+  const connection = await connectNamingAddress(target, () =>
+    Connection.connect({
+      address: target.address,
+      tls: target.tls,
+      apiKey: target.apiKey,
+      connectTimeout: connectTimeoutMs,
+    }),
+  );
   return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 }
 
