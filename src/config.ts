@@ -19,6 +19,7 @@ export const configSchema = z.object({
   TASK_QUEUE: z.string().min(1).default('stagecoach'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
+  WORKER_HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   PUBLIC_BASE_URL: z.url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DIRECTORY: z.enum(['embedded']).default('embedded'),
