@@ -81,6 +81,13 @@ function resolvedEnv(name: string, vars: Record<string, string | undefined>): Re
   );
 }
 
+/** `KEY=value` pairs of the ENV instructions in Dockerfile lines (continuations joined). */
+function dockerEnv(lines: string[]): Record<string, string> {
+  const text = lines.join('\n').replace(/\\\n\s*/g, ' ');
+  const pairs = [...text.matchAll(/^ENV\s+(.*)$/gim)].flatMap(([, rest]) => rest!.trim().split(/\s+/));
+  return Object.fromEntries(pairs.map((pair) => pair.split('=', 2) as [string, string]));
+}
+
 /** Splits a Dockerfile into stages, each the lines from one FROM up to the next. */
 function dockerStages(text: string): { from: string; lines: string[] }[] {
   const stages: { from: string; lines: string[] }[] = [];
@@ -219,6 +226,32 @@ describe('temporal-docker compose stack', () => {
     expect(() => parseConfig(resolvedEnv('stagecoach-api', { POSTGRES_PASSWORD: 'x' }))).not.toThrow();
   });
 
+  it('keeps every state file under the data volume: each relative *_FILE default is set under /data', () => {
+    const defaults = parseConfig({}, 'worker') as unknown as Record<string, unknown>;
+    const stateFiles = Object.keys(configSchema.shape).filter(
+      (key) =>
+        key.endsWith('_FILE') && typeof defaults[key] === 'string' && !path.isAbsolute(String(defaults[key])),
+    );
+    expect(stateFiles).toEqual(
+      expect.arrayContaining(['DIRECTORY_FILE', 'APPLY_LEDGER_FILE', 'AUTH_LOCAL_KEY_FILE']),
+    );
+    const image = dockerEnv(dockerStages(dockerfileText).at(-1)?.lines ?? []);
+    const vars = parseDotenv(envExampleText);
+    for (const name of stagecoachServices) {
+      const env = { ...image, ...resolvedEnv(name, vars) };
+      for (const key of stateFiles) {
+        expect({ name, key, value: env[key] }).toEqual({
+          name,
+          key,
+          value: expect.stringMatching(/^\/data\//),
+        });
+      }
+      expect(service(name).volumes).toContain('stagecoach-data:/data');
+    }
+    for (const key of stateFiles)
+      expect({ key, value: image[key] }).toEqual({ key, value: expect.stringMatching(/^\/data\//) });
+  });
+
   it('documents every required variable in .env.example', () => {
     const required = [...composeText.matchAll(/\$\{([A-Z0-9_]+):?\?/g)].map(([, name]) => name);
     expect(required.length).toBeGreaterThan(0);
@@ -278,6 +311,13 @@ describe('Dockerfile', () => {
 
   it('creates the shared /data directory owned by node, so the named volume is writable', () => {
     expect(runtime?.lines.join('\n')).toMatch(/mkdir -p \/data && chown node:node \/data/);
+  });
+
+  it('declares /data a volume after making it, so even a plain `docker run` keeps state off the image', () => {
+    const lines = runtime?.lines ?? [];
+    const volume = lines.findIndex((l) => /^VOLUME\s/i.test(l));
+    expect(JSON.parse(lines[volume]?.replace(/^VOLUME\s+/i, '') ?? '[]')).toEqual(['/data']);
+    expect(volume).toBeGreaterThan(lines.findIndex((l) => /chown node:node \/data/.test(l)));
   });
 
   it('keeps local state and secrets out of the build context', () => {
