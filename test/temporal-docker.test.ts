@@ -13,6 +13,7 @@ const composeDir = path.join(repoRoot, 'temporal-docker');
 const composeText = readFileSync(path.join(composeDir, 'docker-compose.yml'), 'utf8');
 const dockerfileText = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
 const envExampleText = readFileSync(path.join(composeDir, '.env.example'), 'utf8');
+const readmeText = readFileSync(path.join(composeDir, 'README.md'), 'utf8');
 
 type Env = Record<string, string | number | boolean | null>;
 interface Service {
@@ -86,6 +87,19 @@ function dockerEnv(lines: string[]): Record<string, string> {
   const text = lines.join('\n').replace(/\\\n\s*/g, ' ');
   const pairs = [...text.matchAll(/^ENV\s+(.*)$/gim)].flatMap(([, rest]) => rest!.trim().split(/\s+/));
   return Object.fromEntries(pairs.map((pair) => pair.split('=', 2) as [string, string]));
+}
+
+/** Blocks of commented `# KEY=value` lines in .env.example that follow a `# --- <title> ---` line. */
+function documentedBlocks(text: string): Record<string, Record<string, string>> {
+  const blocks: Record<string, Record<string, string>> = {};
+  let title: string | undefined;
+  for (const line of text.split('\n')) {
+    const heading = /^# --- (.+?) (\(|---)/.exec(line);
+    if (heading) title = heading[1];
+    const setting = /^# ([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (title && setting) (blocks[title] ??= {})[setting[1]!] = setting[2]!;
+  }
+  return blocks;
 }
 
 /** Splits a Dockerfile into stages, each the lines from one FROM up to the next. */
@@ -215,15 +229,41 @@ describe('temporal-docker compose stack', () => {
     expect(commandText(worker)).toBe('node dist/worker.js');
   });
 
-  it('gives both services an environment that the app config accepts with the documented defaults', () => {
-    const vars = parseDotenv(envExampleText);
-    for (const name of stagecoachServices) {
-      const config = parseConfig(resolvedEnv(name, vars));
-      expect(config.AUTH_MODE).toBe('local');
-      expect(config.TEMPORAL_ADDRESS).toBe('temporal:7233');
+  it('defaults to AUTH_MODE=jwt: the API refuses to start until the identity provider is set', () => {
+    for (const vars of [parseDotenv(envExampleText), { POSTGRES_PASSWORD: 'x' }]) {
+      const worker = parseConfig(resolvedEnv('stagecoach-worker', vars), 'worker');
+      expect(worker.AUTH_MODE).toBe('jwt');
+      expect(worker.TEMPORAL_ADDRESS).toBe('temporal:7233');
+      expect(() => parseConfig(resolvedEnv('stagecoach-api', vars), 'api')).toThrow(
+        /AUTH_MODE=jwt needs AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL/,
+      );
     }
-    // With nothing but the required password, the compose defaults alone must still be valid.
-    expect(() => parseConfig(resolvedEnv('stagecoach-api', { POSTGRES_PASSWORD: 'x' }))).not.toThrow();
+    const local = parseConfig(
+      resolvedEnv('stagecoach-api', { ...parseDotenv(envExampleText), AUTH_MODE: 'local' }),
+    );
+    expect(local.AUTH_MODE).toBe('local');
+  });
+
+  it.each([
+    ['Microsoft Entra ID', 'oid'],
+    ['Keycloak', 'sub'],
+  ])('documents settings for %s in .env.example that the API accepts', (provider, userClaim) => {
+    const block = documentedBlocks(envExampleText)[provider];
+    expect(Object.keys(block ?? {}).sort()).toEqual([
+      'AUTH_ADMIN_ROLE',
+      'AUTH_AUDIENCE',
+      'AUTH_ISSUER',
+      'AUTH_JWKS_URL',
+      'AUTH_ROLES_CLAIM',
+      'AUTH_USER_CLAIM',
+    ]);
+    // Placeholders filled in as a user would.
+    const filled = Object.fromEntries(
+      Object.entries(block ?? {}).map(([k, v]) => [k, v.replace(/<[^>]+>/g, 'example')]),
+    );
+    const config = parseConfig(resolvedEnv('stagecoach-api', { ...parseDotenv(envExampleText), ...filled }));
+    expect(config).toMatchObject({ AUTH_MODE: 'jwt', AUTH_USER_CLAIM: userClaim, AUTH_ROLES_CLAIM: 'roles' });
+    expect(readmeText).toContain(`**${provider}**`);
   });
 
   it('keeps every state file under the data volume: each relative *_FILE default is set under /data', () => {
