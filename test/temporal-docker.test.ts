@@ -25,6 +25,7 @@ interface Service {
   depends_on?: string[] | Record<string, { condition?: string }>;
   ports?: string[];
   volumes?: string[];
+  healthcheck?: { test?: string[]; interval?: string; timeout?: string; start_period?: string };
 }
 interface Compose {
   services: Record<string, Service>;
@@ -136,8 +137,19 @@ describe('temporal-docker compose stack', () => {
   });
 
   it('publishes the Temporal Web UI on port 8080 and points it at the Temporal frontend', () => {
-    expect(service('temporal-ui').ports).toContain('8080:8080');
+    expect(service('temporal-ui').ports).toEqual(['127.0.0.1:8080:8080']);
     expect(envOf('temporal-ui').TEMPORAL_ADDRESS).toBe('temporal:7233');
+  });
+
+  it("publishes Temporal's frontend and Web UI on the host's loopback only, and says why", () => {
+    // Anyone who reaches the frontend or the UI can signal, reset or terminate any review workflow.
+    expect(service('temporal').ports).toEqual(['127.0.0.1:7233:7233']);
+    for (const [name, s] of Object.entries(compose.services)) {
+      if (name === 'stagecoach-api') continue;
+      for (const port of s.ports ?? [])
+        expect({ name, port }).toEqual({ name, port: expect.stringMatching(/^127\.0\.0\.1:/) });
+    }
+    expect(composeText).toMatch(/anyone who reaches it can signal/i);
   });
 
   it('starts Temporal only once PostgreSQL is healthy, with the postgres12 SQL plugin', () => {
@@ -264,6 +276,21 @@ describe('temporal-docker compose stack', () => {
     const config = parseConfig(resolvedEnv('stagecoach-api', { ...parseDotenv(envExampleText), ...filled }));
     expect(config).toMatchObject({ AUTH_MODE: 'jwt', AUTH_USER_CLAIM: userClaim, AUTH_ROLES_CLAIM: 'roles' });
     expect(readmeText).toContain(`**${provider}**`);
+  });
+
+  it('checks the health of the API (/health on PORT) and the worker (/health on WORKER_HEALTH_PORT)', () => {
+    const checks = { 'stagecoach-api': 'PORT', 'stagecoach-worker': 'WORKER_HEALTH_PORT' } as const;
+    for (const [name, portSetting] of Object.entries(checks)) {
+      const check = service(name).healthcheck;
+      expect(check?.test?.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
+      expect(check?.test?.[3]).toContain(`'http://127.0.0.1:'+process.env.${portSetting}+'/health'`);
+      expect(envOf(name)[portSetting]).toMatch(/^\d+$/);
+      // The command gives up (4 s) before compose's timeout kills it.
+      expect(check?.timeout).toBe('5s');
+      expect(check?.test?.[3]).toContain('AbortSignal.timeout(4000)');
+    }
+    // The worker's port is for the check inside its container only.
+    expect(service('stagecoach-worker').ports).toBeUndefined();
   });
 
   it('keeps every state file under the data volume: each relative *_FILE default is set under /data', () => {
