@@ -13,8 +13,8 @@ import { DefinitionService } from './services/definitions';
 import { DirectoryService } from './services/directory';
 import { InstanceService } from './services/instances';
 import { TemporalGateway } from './services/temporal-gateway';
-import { connectNamingAddress, temporalTarget } from './temporal-connection';
 import type { ApplyLedger } from './store/apply-ledger';
+import { connectNamingAddress, temporalTarget } from './temporal-connection';
 
 /** Builds the Temporal worker that runs every Stagecoach workflow and activity. */
 export async function createWorker(

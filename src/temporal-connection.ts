@@ -13,11 +13,14 @@ export interface TemporalTarget {
   apiKey?: string;
 }
 
+type FileSetting =
+  'TEMPORAL_TLS_CA_FILE' | 'TEMPORAL_TLS_CERT_FILE' | 'TEMPORAL_TLS_KEY_FILE' | 'TEMPORAL_API_KEY_FILE';
+
 /** Reads the files the settings name; a file that cannot be read is named by its setting. */
 export async function temporalTarget(settings: TemporalConnectionSettings): Promise<TemporalTarget> {
-  const read = async (setting: keyof TemporalConnectionSettings): Promise<Buffer | undefined> => {
+  const read = async (setting: FileSetting): Promise<Buffer | undefined> => {
     const file = settings[setting];
-    if (file === undefined || typeof file !== 'string') return undefined;
+    if (file === undefined) return undefined;
     try {
       return await readFile(file);
     } catch (err) {
@@ -27,7 +30,11 @@ export async function temporalTarget(settings: TemporalConnectionSettings): Prom
   const apiKeyFile = (await read('TEMPORAL_API_KEY_FILE'))?.toString('utf8').trim();
   if (apiKeyFile === '') throw new Error(`TEMPORAL_API_KEY_FILE=${settings.TEMPORAL_API_KEY_FILE} is empty`);
   const apiKey = settings.TEMPORAL_API_KEY ?? apiKeyFile;
-  if (!temporalTlsEnabled(settings)) return { address: settings.TEMPORAL_ADDRESS, tls: false, apiKey };
+  if (!temporalTlsEnabled(settings)) {
+    // parseConfig refuses this too; a caller that built its settings by hand must not leak the key.
+    if (apiKey) throw new Error('TEMPORAL_TLS=false conflicts with an API key, which is only sent over TLS');
+    return { address: settings.TEMPORAL_ADDRESS, tls: false };
+  }
   const [ca, crt, key] = await Promise.all([
     read('TEMPORAL_TLS_CA_FILE'),
     read('TEMPORAL_TLS_CERT_FILE'),
