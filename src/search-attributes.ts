@@ -10,7 +10,11 @@ export const definitionIdSearchAttribute = defineSearchAttributeKey(
 /** Current stage of a review instance (e.g. "1", "2"), for filtering in the Web UI. */
 export const stageSearchAttribute = defineSearchAttributeKey('StagecoachStage', SearchAttributeType.KEYWORD);
 
-/** Review status (Graph's `status`: InProgress, Completed, …), for filtering in the Web UI. */
+/**
+ * Review status, for filtering in the Web UI: an instance's Graph `status` (InProgress, Completed,
+ * Applied, …); a definition's series NotStarted, InProgress, or Completed once it ended (deleted, or its
+ * last occurrence's instance finished).
+ */
 export const reviewStatusSearchAttribute = defineSearchAttributeKey(
   'StagecoachReviewStatus',
   SearchAttributeType.KEYWORD,

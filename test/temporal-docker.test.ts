@@ -13,6 +13,7 @@ const composeDir = path.join(repoRoot, 'temporal-docker');
 const composeText = readFileSync(path.join(composeDir, 'docker-compose.yml'), 'utf8');
 const dockerfileText = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
 const envExampleText = readFileSync(path.join(composeDir, '.env.example'), 'utf8');
+const readmeText = readFileSync(path.join(composeDir, 'README.md'), 'utf8');
 
 type Env = Record<string, string | number | boolean | null>;
 interface Service {
@@ -24,6 +25,7 @@ interface Service {
   depends_on?: string[] | Record<string, { condition?: string }>;
   ports?: string[];
   volumes?: string[];
+  healthcheck?: { test?: string[]; interval?: string; timeout?: string; start_period?: string };
 }
 interface Compose {
   services: Record<string, Service>;
@@ -81,6 +83,26 @@ function resolvedEnv(name: string, vars: Record<string, string | undefined>): Re
   );
 }
 
+/** `KEY=value` pairs of the ENV instructions in Dockerfile lines (continuations joined). */
+function dockerEnv(lines: string[]): Record<string, string> {
+  const text = lines.join('\n').replace(/\\\n\s*/g, ' ');
+  const pairs = [...text.matchAll(/^ENV\s+(.*)$/gim)].flatMap(([, rest]) => rest!.trim().split(/\s+/));
+  return Object.fromEntries(pairs.map((pair) => pair.split('=', 2) as [string, string]));
+}
+
+/** Blocks of commented `# KEY=value` lines in .env.example that follow a `# --- <title> ---` line. */
+function documentedBlocks(text: string): Record<string, Record<string, string>> {
+  const blocks: Record<string, Record<string, string>> = {};
+  let title: string | undefined;
+  for (const line of text.split('\n')) {
+    const heading = /^# --- (.+?) (\(|---)/.exec(line);
+    if (heading) title = heading[1];
+    const setting = /^# ([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (title && setting) (blocks[title] ??= {})[setting[1]!] = setting[2]!;
+  }
+  return blocks;
+}
+
 /** Splits a Dockerfile into stages, each the lines from one FROM up to the next. */
 function dockerStages(text: string): { from: string; lines: string[] }[] {
   const stages: { from: string; lines: string[] }[] = [];
@@ -115,8 +137,19 @@ describe('temporal-docker compose stack', () => {
   });
 
   it('publishes the Temporal Web UI on port 8080 and points it at the Temporal frontend', () => {
-    expect(service('temporal-ui').ports).toContain('8080:8080');
+    expect(service('temporal-ui').ports).toEqual(['127.0.0.1:8080:8080']);
     expect(envOf('temporal-ui').TEMPORAL_ADDRESS).toBe('temporal:7233');
+  });
+
+  it("publishes Temporal's frontend and Web UI on the host's loopback only, and says why", () => {
+    // Anyone who reaches the frontend or the UI can signal, reset or terminate any review workflow.
+    expect(service('temporal').ports).toEqual(['127.0.0.1:7233:7233']);
+    for (const [name, s] of Object.entries(compose.services)) {
+      if (name === 'stagecoach-api') continue;
+      for (const port of s.ports ?? [])
+        expect({ name, port }).toEqual({ name, port: expect.stringMatching(/^127\.0\.0\.1:/) });
+    }
+    expect(composeText).toMatch(/anyone who reaches it can signal/i);
   });
 
   it('starts Temporal only once PostgreSQL is healthy, with the postgres12 SQL plugin', () => {
@@ -208,15 +241,82 @@ describe('temporal-docker compose stack', () => {
     expect(commandText(worker)).toBe('node dist/worker.js');
   });
 
-  it('gives both services an environment that the app config accepts with the documented defaults', () => {
+  it('defaults to AUTH_MODE=jwt: the API refuses to start until the identity provider is set', () => {
+    for (const vars of [parseDotenv(envExampleText), { POSTGRES_PASSWORD: 'x' }]) {
+      const worker = parseConfig(resolvedEnv('stagecoach-worker', vars), 'worker');
+      expect(worker.AUTH_MODE).toBe('jwt');
+      expect(worker.TEMPORAL_ADDRESS).toBe('temporal:7233');
+      expect(() => parseConfig(resolvedEnv('stagecoach-api', vars), 'api')).toThrow(
+        /AUTH_MODE=jwt needs AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL/,
+      );
+    }
+    const local = parseConfig(
+      resolvedEnv('stagecoach-api', { ...parseDotenv(envExampleText), AUTH_MODE: 'local' }),
+    );
+    expect(local.AUTH_MODE).toBe('local');
+  });
+
+  it.each([
+    ['Microsoft Entra ID', 'oid'],
+    ['Keycloak', 'sub'],
+  ])('documents settings for %s in .env.example that the API accepts', (provider, userClaim) => {
+    const block = documentedBlocks(envExampleText)[provider];
+    expect(Object.keys(block ?? {}).sort()).toEqual([
+      'AUTH_ADMIN_ROLE',
+      'AUTH_AUDIENCE',
+      'AUTH_ISSUER',
+      'AUTH_JWKS_URL',
+      'AUTH_ROLES_CLAIM',
+      'AUTH_USER_CLAIM',
+    ]);
+    // Placeholders filled in as a user would.
+    const filled = Object.fromEntries(
+      Object.entries(block ?? {}).map(([k, v]) => [k, v.replace(/<[^>]+>/g, 'example')]),
+    );
+    const config = parseConfig(resolvedEnv('stagecoach-api', { ...parseDotenv(envExampleText), ...filled }));
+    expect(config).toMatchObject({ AUTH_MODE: 'jwt', AUTH_USER_CLAIM: userClaim, AUTH_ROLES_CLAIM: 'roles' });
+    expect(readmeText).toContain(`**${provider}**`);
+  });
+
+  it('checks the health of the API (/health on PORT) and the worker (/health on WORKER_HEALTH_PORT)', () => {
+    const checks = { 'stagecoach-api': 'PORT', 'stagecoach-worker': 'WORKER_HEALTH_PORT' } as const;
+    for (const [name, portSetting] of Object.entries(checks)) {
+      const check = service(name).healthcheck;
+      expect(check?.test?.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
+      expect(check?.test?.[3]).toContain(`'http://127.0.0.1:'+process.env.${portSetting}+'/health'`);
+      expect(envOf(name)[portSetting]).toMatch(/^\d+$/);
+      // The command gives up (4 s) before compose's timeout kills it.
+      expect(check?.timeout).toBe('5s');
+      expect(check?.test?.[3]).toContain('AbortSignal.timeout(4000)');
+    }
+    // The worker's port is for the check inside its container only.
+    expect(service('stagecoach-worker').ports).toBeUndefined();
+  });
+
+  it('keeps every state file under the data volume: each relative *_FILE default is set under /data', () => {
+    const defaults = parseConfig({}, 'worker') as unknown as Record<string, unknown>;
+    const stateFiles = Object.keys(configSchema.shape).filter(
+      (key) =>
+        key.endsWith('_FILE') && typeof defaults[key] === 'string' && !path.isAbsolute(String(defaults[key])),
+    );
+    expect(stateFiles).toEqual(
+      expect.arrayContaining(['DIRECTORY_FILE', 'APPLY_LEDGER_FILE', 'AUTH_LOCAL_KEY_FILE']),
+    );
+    const image = dockerEnv(dockerStages(dockerfileText).at(-1)?.lines ?? []);
     const vars = parseDotenv(envExampleText);
     for (const name of stagecoachServices) {
-      const config = parseConfig(resolvedEnv(name, vars));
-      expect(config.AUTH_MODE).toBe('local');
-      expect(config.TEMPORAL_ADDRESS).toBe('temporal:7233');
+      const env = { ...image, ...resolvedEnv(name, vars) };
+      for (const key of stateFiles) {
+        expect({ name, key, value: env[key] }).toEqual({
+          name,
+          key,
+          value: expect.stringMatching(/^\/data\//),
+        });
+      }
+      expect(service(name).volumes).toContain('stagecoach-data:/data');
     }
-    // With nothing but the required password, the compose defaults alone must still be valid.
-    expect(() => parseConfig(resolvedEnv('stagecoach-api', { POSTGRES_PASSWORD: 'x' }))).not.toThrow();
+    for (const key of stateFiles)
+      expect({ key, value: image[key] }).toEqual({ key, value: expect.stringMatching(/^\/data\//) });
   });
 
   it('documents every required variable in .env.example', () => {
@@ -278,6 +378,13 @@ describe('Dockerfile', () => {
 
   it('creates the shared /data directory owned by node, so the named volume is writable', () => {
     expect(runtime?.lines.join('\n')).toMatch(/mkdir -p \/data && chown node:node \/data/);
+  });
+
+  it('declares /data a volume after making it, so even a plain `docker run` keeps state off the image', () => {
+    const lines = runtime?.lines ?? [];
+    const volume = lines.findIndex((l) => /^VOLUME\s/i.test(l));
+    expect(JSON.parse(lines[volume]?.replace(/^VOLUME\s+/i, '') ?? '[]')).toEqual(['/data']);
+    expect(volume).toBeGreaterThan(lines.findIndex((l) => /chown node:node \/data/.test(l)));
   });
 
   it('keeps local state and secrets out of the build context', () => {

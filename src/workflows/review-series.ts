@@ -6,6 +6,7 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  patched,
   setHandler,
   startChild,
   upsertMemo,
@@ -61,6 +62,13 @@ export const seriesQuery = defineQuery<SeriesView>('series');
 const KEEP_INSTANCES_AFTER_CONTINUE = 1000;
 
 /**
+ * Patch: the series' StagecoachReviewStatus follows its status after its last occurrence started (so it
+ * reads Completed once that instance finished) and reads Completed when the definition is deleted.
+ * Series recorded before it set the status only while starting occurrences.
+ */
+const STATUS_PATCH = 'series-status-follows-instances';
+
+/**
  * A definition's schedule (R13): starts one instance workflow per occurrence of its recurrence
  * (just one without recurrence), never the same occurrence twice, and stays open as the definition's
  * record until it is deleted.
@@ -68,8 +76,10 @@ const KEEP_INSTANCES_AFTER_CONTINUE = 1000;
 export async function reviewSeries(input: ReviewSeriesInput): Promise<SeriesView> {
   let { definition, plan } = input;
   const indexed = input.searchAttributes ?? true;
+  let indexedStatus: Definition['status'] | undefined;
   const indexStatus = (status: Definition['status']) => {
     if (indexed) upsertSearchAttributes([{ key: reviewStatusSearchAttribute, value: status }]);
+    indexedStatus = status;
   };
   const instances: SeriesInstance[] = input.instances ?? [];
   let ended = false;
@@ -149,8 +159,19 @@ export async function reviewSeries(input: ReviewSeriesInput): Promise<SeriesView
     }
   }
   indexStatus(statusOf());
-  // The series stays open as the definition's record (PUT, GET) until the definition is deleted.
-  await condition(() => ended);
+  // The series stays open as the definition's record (PUT, GET) until the definition is deleted; meanwhile
+  // its status follows its instances, so the Web UI stops listing it as InProgress once they finished.
+  while (!ended) {
+    await condition(() => ended || statusOf() !== indexedStatus);
+    if (ended) break;
+    if (!patched(STATUS_PATCH)) {
+      await condition(() => ended);
+      break;
+    }
+    indexStatus(statusOf());
+  }
+  // Deleted: the definition's schedule is over, whatever its stopped instances still have to do.
+  if (indexedStatus !== 'Completed' && patched(STATUS_PATCH)) indexStatus('Completed');
   if (stopInstancesBy !== undefined) {
     const by = stopInstancesBy;
     await Promise.all(

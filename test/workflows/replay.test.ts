@@ -15,6 +15,11 @@ import { workflowBundle } from '../helpers/review-harness';
 // an instance holding its items that got its decisions and admin actions as signals (before Updates);
 // `*.updates`: unsharded and sharded instances driven by the Updates the API sends now (decisions naming
 // their stage, reset, reminder, accept recommendations, reviewer change, stop stage, stop, apply).
+// `review-series.*`: definitions' series workflows on a dev server with search attributes (recorded by
+// test/fixtures/record-series-histories.ts): two past weekly occurrences run to their end, then the
+// definition deleted; a definition deleted while its instance runs. `.status-set-at-start`: recorded
+// before the series' status followed its instances (the `series-status-follows-instances` patch);
+// `.status-follows-instances`: after.
 const dir = path.join(__dirname, '..', 'fixtures', 'histories');
 const recorded = fs
   .readdirSync(dir)
@@ -26,9 +31,10 @@ const recorded = fs
   );
 
 describe('replaying recorded review histories', () => {
-  it('has recordings of instances and shards', () => {
-    expect(recorded.length).toBeGreaterThanOrEqual(8);
+  it('has recordings of instances, shards and series', () => {
+    expect(recorded.length).toBeGreaterThanOrEqual(10);
     expect(recorded.some((r) => r.workflowId.includes('/shard-'))).toBe(true);
+    expect(recorded.filter((r) => r.file.startsWith('review-series.')).length).toBeGreaterThanOrEqual(2);
   });
 
   it.each(recorded)('replays $workflowId of $file', async ({ workflowId, encoded }) => {
