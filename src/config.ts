@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const bool = z
@@ -10,7 +11,8 @@ export const configSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TASK_QUEUE: z.string().min(1).default('stagecoach'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Default: 127.0.0.1 with AUTH_MODE=local (see localIssuerHost), 0.0.0.0 otherwise. */
+  HOST: z.string().min(1).optional(),
   PUBLIC_BASE_URL: z.url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DIRECTORY: z.enum(['embedded']).default('embedded'),
@@ -34,6 +36,7 @@ export const configSchema = z.object({
         .filter(Boolean),
     ),
   AUTH_LOCAL_KEY_FILE: z.string().min(1).default('.stagecoach/local-signing-key.json'),
+  AUTH_LOCAL_ALLOW_REMOTE: bool.default(false),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   BODY_LIMIT: z.string().min(1).default('1mb'),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
@@ -44,11 +47,41 @@ export const configSchema = z.object({
   REVIEW_SHARD_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
 });
 
-export type Config = z.infer<typeof configSchema>;
+export type Config = Omit<z.infer<typeof configSchema>, 'HOST'> & { HOST: string };
+
+/** Whether HOST names a loopback address only: 127.0.0.0/8, ::1 or localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost') return true;
+  const v4 = h.replace(/^::ffff:/, ''); // IPv4-mapped IPv6 is the IPv4 address
+  if (isIP(v4) === 4) return v4.startsWith('127.');
+  return isIP(h) === 6 && new URL(`http://[${h}]/`).hostname === '[::1]';
+}
+
+/**
+ * The local issuer hands out admin tokens to anyone who asks, so AUTH_MODE=local may only listen on
+ * loopback unless AUTH_LOCAL_ALLOW_REMOTE=true says otherwise. Returns 'remote' when that opt-in is
+ * what lets it start (the caller warns), 'loopback' when it needs none, undefined for jwt mode.
+ */
+export function localIssuerHost(
+  config: Pick<Config, 'AUTH_MODE' | 'HOST' | 'AUTH_LOCAL_ALLOW_REMOTE'>,
+): 'loopback' | 'remote' | undefined {
+  if (config.AUTH_MODE !== 'local') return undefined;
+  if (isLoopbackHost(config.HOST)) return 'loopback';
+  if (config.AUTH_LOCAL_ALLOW_REMOTE) return 'remote';
+  throw new Error(
+    `Invalid configuration:\n  HOST=${config.HOST} is not a loopback address, and AUTH_MODE=local issues admin tokens ` +
+      'to anyone who can reach the API. Use HOST=127.0.0.1 (the default with AUTH_MODE=local), AUTH_MODE=jwt, ' +
+      'or set AUTH_LOCAL_ALLOW_REMOTE=true to serve the local issuer on the network anyway',
+  );
+}
 
 /**
  * Parses the environment; throws an Error whose message lists every bad setting by name. The worker
- * does not authenticate callers, so only the API roles require the AUTH_* settings.
+ * neither listens nor authenticates callers, so only the API roles check HOST and the AUTH_* settings.
  */
 export function parseConfig(
   env: Record<string, string | undefined>,
@@ -60,7 +93,11 @@ export function parseConfig(
     const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  const config = result.data;
+  const parsed = result.data;
+  const config: Config = {
+    ...parsed,
+    HOST: parsed.HOST ?? (parsed.AUTH_MODE === 'local' ? '127.0.0.1' : '0.0.0.0'),
+  };
   if (
     role !== 'worker' &&
     config.AUTH_MODE === 'jwt' &&
@@ -70,5 +107,6 @@ export function parseConfig(
       'Invalid configuration:\n  AUTH_MODE=jwt needs AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL (or set AUTH_MODE=local for a demo tenant)',
     );
   }
+  if (role !== 'worker') localIssuerHost(config);
   return config;
 }

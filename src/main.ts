@@ -47,7 +47,7 @@ async function main() {
   const worker = await createWorker(temporal, { directory, applyLedger });
   const running = worker.run();
   const client = await createClient(temporal);
-  const { auth, localIssuer } = await createAuth(config);
+  const { auth, localIssuer } = await createAuth(config, logger);
   const app = createApi(config, { client, directory, auth, localIssuer, logger });
   const server = await listen(app, config.PORT, config.HOST);
   const api = `http://localhost:${config.PORT}`;

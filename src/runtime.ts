@@ -7,6 +7,7 @@ import type { AuthSettings } from './api/auth';
 import { LocalIssuer, remoteJwksVerifier } from './api/auth';
 import { createApp } from './api/app';
 import type { Config } from './config';
+import { localIssuerHost } from './config';
 import type { Directory } from './directory/port';
 import { DefinitionService } from './services/definitions';
 import { DirectoryService } from './services/directory';
@@ -75,8 +76,15 @@ export function listen(app: ReturnType<typeof createApi>, port: number, host: st
   });
 }
 
-/** Auth settings from the configuration: a remote JWKS (jwt) or the demo tenant's local issuer (local). */
-export async function createAuth(config: Config): Promise<{ auth: AuthSettings; localIssuer?: LocalIssuer }> {
+/**
+ * Auth settings from the configuration: a remote JWKS (jwt) or the demo tenant's local issuer (local).
+ * Checks the local issuer's loopback rule again (a Config need not come from parseConfig) and warns on
+ * every start that AUTH_LOCAL_ALLOW_REMOTE=true serves it beyond this machine.
+ */
+export async function createAuth(
+  config: Config,
+  logger: Logger,
+): Promise<{ auth: AuthSettings; localIssuer?: LocalIssuer }> {
   const common = {
     userClaim: config.AUTH_USER_CLAIM,
     rolesClaim: config.AUTH_ROLES_CLAIM,
@@ -84,6 +92,13 @@ export async function createAuth(config: Config): Promise<{ auth: AuthSettings; 
     admins: config.AUTH_ADMINS,
   };
   if (config.AUTH_MODE === 'local') {
+    if (localIssuerHost(config) === 'remote') {
+      logger.warn(
+        { HOST: config.HOST, AUTH_MODE: config.AUTH_MODE, AUTH_LOCAL_ALLOW_REMOTE: true },
+        `SECURITY WARNING: AUTH_MODE=local on HOST=${config.HOST}, beyond loopback (AUTH_LOCAL_ALLOW_REMOTE=true): ` +
+          'anyone who can reach this API can get an administrator token from POST /auth/local/token',
+      );
+    }
     const localIssuer = await LocalIssuer.open(config.AUTH_LOCAL_KEY_FILE);
     return { auth: { ...common, verifier: localIssuer }, localIssuer };
   }
