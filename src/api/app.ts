@@ -75,7 +75,7 @@ export function createApp(deps: AppDeps) {
   }
 
   const v1 = express.Router();
-  v1.use(authenticate(deps.auth));
+  v1.use(authenticate(deps.auth, deps.logger));
   v1.use(
     rateLimit({
       windowMs: 60_000,

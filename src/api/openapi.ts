@@ -87,6 +87,11 @@ const ERRORS = {
   415: ['UnsupportedMediaType', 'Unsupported body encoding or charset (request.unsupported_encoding)'],
   429: ['TooManyRequests', 'Too many requests by this caller in the last minute (request.rate_limited)'],
   500: ['InternalError', 'Unexpected failure (internal_error); the details are logged, never returned'],
+  503: [
+    'ServiceUnavailable',
+    "The token issuer's signing keys cannot be fetched, so no token can be checked (auth.unavailable); " +
+      'Retry-After says when to retry',
+  ],
 } as const;
 type ErrorStatus = keyof typeof ERRORS;
 
@@ -149,7 +154,7 @@ function parameters(schema: z.ZodObject | undefined, where: 'path' | 'query'): J
 /** Statuses every operation of its kind can answer with, plus the operation's own. */
 export function errorStatuses(op: ApiOperation): ErrorStatus[] {
   const statuses = new Set<ErrorStatus>([...(op.errors ?? []), 500]);
-  if (!op.public) [400, 401, 429].forEach((s) => statuses.add(s as ErrorStatus));
+  if (!op.public) [400, 401, 429, 503].forEach((s) => statuses.add(s as ErrorStatus));
   if (op.body) [400, 413, 415].forEach((s) => statuses.add(s as ErrorStatus));
   return [...statuses].sort((a, b) => a - b);
 }

@@ -34,8 +34,11 @@ afterAll(async () => {
 interface SignOptions {
   issuer?: string;
   audience?: string;
-  expiresIn?: string;
+  /** null: no exp claim at all. */
+  expiresIn?: string | null;
   notBefore?: string;
+  /** iat in epoch seconds; default now. */
+  issuedAt?: number;
   key?: KeyLike | Uint8Array;
   alg?: string;
 }
@@ -46,11 +49,12 @@ function sign(claims: JWTPayload, opts: SignOptions = {}): Promise<string> {
     .setProtectedHeader({ alg: opts.alg ?? 'ES256' })
     .setIssuer(opts.issuer ?? LOCAL_ISSUER)
     .setAudience(opts.audience ?? LOCAL_AUDIENCE)
-    .setIssuedAt()
-    .setExpirationTime(opts.expiresIn ?? '1h');
+    .setIssuedAt(opts.issuedAt);
+  if (opts.expiresIn !== null) jwt.setExpirationTime(opts.expiresIn ?? '1h');
   if (opts.notBefore) jwt.setNotBefore(opts.notBefore);
   return jwt.sign(opts.key ?? signingKey);
 }
+const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 const USER = `/v1.0/users/${DEMO.LEE}`;
 const withHeader = (authorization: string) => api.http().get(USER).set('authorization', authorization);
@@ -96,6 +100,23 @@ describe('bearer tokens', () => {
       401,
       'auth.invalid_token',
     );
+  });
+
+  it('rejects a token without exp with 401 saying that exp is required', async () => {
+    const res = await withToken(await sign({ oid: DEMO.LEE }, { expiresIn: null }));
+    expectError(res, 401, 'auth.invalid_token');
+    expect(res.body.error.message).toMatch(/exp .*required/);
+    // The same token with exp is fine: the claim is what is missing.
+    expect((await withToken(await sign({ oid: DEMO.LEE }))).status).toBe(200);
+  });
+
+  it('allows 60 s of clock skew for iat, and rejects a token issued further in the future with 401', async () => {
+    expect((await withToken(await sign({ oid: DEMO.LEE }, { issuedAt: nowSeconds() + 30 }))).status).toBe(
+      200,
+    );
+    const future = await withToken(await sign({ oid: DEMO.LEE }, { issuedAt: nowSeconds() + 300 }));
+    expectError(future, 401, 'auth.invalid_token');
+    expect(future.body.error.message).toContain('iat');
   });
 
   it('rejects unsigned, HMAC-signed and malformed tokens with 401', async () => {
