@@ -7,7 +7,7 @@ import type { DefinitionService } from '../services/definitions';
 import type { DirectoryService } from '../services/directory';
 import type { InstanceService } from '../services/instances';
 import type { AuthSettings, LocalIssuer } from './auth';
-import { authenticate } from './auth';
+import { authenticate, requireKnownUser } from './auth';
 import { apiDocs } from './docs';
 import { errorHandler, unknownRoute } from './errors';
 import { guard } from './guard';
@@ -90,6 +90,7 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
+  v1.use(requireKnownUser(deps.auth, (id) => deps.directory.isKnownUser(id)));
   const reviews = express.Router();
   reviews.use(definitionRoutes(deps.definitions, deps.instances));
   reviews.use(instanceRoutes(deps.instances));

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { JWTPayload } from 'jose';
 import type { Logger } from 'pino';
-import { AppError } from '../domain/errors';
+import { AppError, forbidden } from '../domain/errors';
 import type { Caller } from '../services/caller';
 import type { TokenVerifier } from './token-verifiers';
 import { KeysUnavailableError } from './token-verifiers';
@@ -17,6 +17,7 @@ export interface AuthSettings {
   userClaim: string;
   rolesClaim: string;
   adminRole: string;
+  /** AUTH_ADMINS: admins by id, who need not be in the directory (break-glass accounts). */
   admins: readonly string[];
 }
 
@@ -77,6 +78,27 @@ export function authenticate(settings: AuthSettings, logger: Logger) {
         throw unauthorized(`Access denied: ${rejection(err)}`);
       }
       res.locals.caller = callerFromClaims(payload, settings);
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+/**
+ * Middleware after authenticate: a valid token for a user the directory does not know gets 403
+ * auth.unknown_user (an issuer may serve more users than this tenant), except the AUTH_ADMINS.
+ */
+export function requireKnownUser(settings: AuthSettings, isKnownUser: (id: string) => Promise<boolean>) {
+  return async (_req: Request, res: Response, next: NextFunction) => {
+    try {
+      const { userId } = res.locals.caller as Caller;
+      if (!settings.admins.includes(userId) && !(await isKnownUser(userId))) {
+        throw forbidden(
+          'auth.unknown_user',
+          `The token names user '${userId}', who is not in this directory; ask an administrator to add them`,
+        );
+      }
       next();
     } catch (err) {
       next(err);

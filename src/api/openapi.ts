@@ -72,7 +72,11 @@ const ERRORS = {
       'review.justification_required)',
   ],
   401: ['Unauthorized', 'Missing, expired or invalid bearer token (auth.invalid_token)'],
-  403: ['Forbidden', 'Not allowed for this caller (auth.admin_required, review.not_a_reviewer)'],
+  403: [
+    'Forbidden',
+    'Not allowed for this caller (auth.admin_required, auth.unknown_user, review.not_a_reviewer, ' +
+      'directory.not_visible, directory.change_not_allowed)',
+  ],
   404: [
     'NotFound',
     'An id in the path names nothing the caller can see (definition.not_found, instance.not_found, ' +
@@ -154,7 +158,7 @@ function parameters(schema: z.ZodObject | undefined, where: 'path' | 'query'): J
 /** Statuses every operation of its kind can answer with, plus the operation's own. */
 export function errorStatuses(op: ApiOperation): ErrorStatus[] {
   const statuses = new Set<ErrorStatus>([...(op.errors ?? []), 500]);
-  if (!op.public) [400, 401, 429, 503].forEach((s) => statuses.add(s as ErrorStatus));
+  if (!op.public) [400, 401, 403, 429, 503].forEach((s) => statuses.add(s as ErrorStatus));
   if (op.body) [400, 413, 415].forEach((s) => statuses.add(s as ErrorStatus));
   return [...statuses].sort((a, b) => a - b);
 }

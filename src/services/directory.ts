@@ -6,6 +6,10 @@ import type { Caller } from './caller';
 import { requireAdmin } from './caller';
 import type { TemporalGateway } from './temporal-gateway';
 import { isWorkflowNotFound } from './temporal-gateway';
+import { TtlCache } from './ttl-cache';
+
+/** How long isKnownUser trusts one directory read, either way. */
+const KNOWN_USER_MS = 30_000;
 
 /** A user in Graph's shape (the subset the directory knows). */
 export function graphUser(u: DirectoryUser) {
@@ -24,10 +28,17 @@ export type GraphUser = ReturnType<typeof graphUser>;
 
 /** Read access to the directory in Graph's shapes, and the admin's restore of a blocked guest (R11). */
 export class DirectoryService {
+  private readonly known = new TtlCache<boolean>(KNOWN_USER_MS);
+
   constructor(
     private readonly directory: Directory,
     private readonly gw: TemporalGateway,
   ) {}
+
+  /** Whether the directory has this user; asked on every request, so one read is kept for 30 s. */
+  isKnownUser(id: string): Promise<boolean> {
+    return this.known.get(id, async () => (await this.directory.getUser(id)) !== undefined);
+  }
 
   async user(id: string): Promise<GraphUser> {
     const u = await this.directory.getUser(id);

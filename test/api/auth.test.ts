@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { JWTPayload, KeyLike } from 'jose';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
+import request from 'supertest';
 import type { AuthSettings } from '../../src/api/auth';
 import { callerFromClaims, LOCAL_AUDIENCE, LOCAL_ISSUER, LocalIssuer } from '../../src/api/auth';
 import { AppError } from '../../src/domain/errors';
@@ -252,6 +253,33 @@ describe('authorization with a valid token', () => {
         .send({ userId: DEMO.LEE, roles: [ADMIN_ROLE] }),
       400,
       'request.invalid_body',
+    );
+  });
+});
+
+describe('callers the directory does not know', () => {
+  it('answers a valid token for a user outside the directory with 403 auth.unknown_user, admin role or not', async () => {
+    for (const roles of [[], [ADMIN_ROLE]]) {
+      const token = await sign({ oid: 'someone-from-another-tenant', roles });
+      for (const route of [USER, `${REVIEWS}/definitions`, `${review.base}/decisions`]) {
+        const res = await api.http().get(route).set('authorization', `Bearer ${token}`);
+        expectError(res, 403, 'auth.unknown_user');
+        expect(res.body.error.message).toContain('someone-from-another-tenant');
+      }
+    }
+  });
+
+  it('lets a user listed in AUTH_ADMINS in without a directory entry', async () => {
+    const baseUrl = await stack.serveApi({ auth: { admins: ['break-glass'] } });
+    const token = `Bearer ${await sign({ oid: 'break-glass' })}`;
+    const list = await request(baseUrl).get(`${REVIEWS}/definitions`).set('authorization', token);
+    expect(list.status).toBe(200);
+    expect(list.body.value.map((d: { id: string }) => d.id)).toContain(review.definitionId);
+    const stranger = `Bearer ${await sign({ oid: 'not-listed', roles: [ADMIN_ROLE] })}`;
+    expectError(
+      await request(baseUrl).get(`${REVIEWS}/definitions`).set('authorization', stranger),
+      403,
+      'auth.unknown_user',
     );
   });
 });
