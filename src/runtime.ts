@@ -11,6 +11,7 @@ import { localIssuerHost } from './config';
 import type { Directory } from './directory/port';
 import { DefinitionService } from './services/definitions';
 import { DirectoryService } from './services/directory';
+import { DirectoryAccess } from './services/directory-access';
 import { InstanceService } from './services/instances';
 import { TemporalGateway } from './services/temporal-gateway';
 import type { ApplyLedger } from './store/apply-ledger';
@@ -60,6 +61,7 @@ export function createApi(
     definitions,
     instances,
     directory,
+    access: new DirectoryAccess(definitions, instances),
     auth: deps.auth,
     localIssuer: deps.localIssuer,
     logger: deps.logger,

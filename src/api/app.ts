@@ -5,6 +5,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { DefinitionService } from '../services/definitions';
 import type { DirectoryService } from '../services/directory';
+import type { DirectoryAccess } from '../services/directory-access';
 import type { InstanceService } from '../services/instances';
 import type { AuthSettings, LocalIssuer } from './auth';
 import { authenticate, requireKnownUser } from './auth';
@@ -21,6 +22,8 @@ export interface AppDeps {
   definitions: DefinitionService;
   instances: InstanceService;
   directory: DirectoryService;
+  /** Which directory objects a caller may read. */
+  access: DirectoryAccess;
   auth: AuthSettings;
   /** Present only with AUTH_MODE=local: serves demo tokens for any directory user. */
   localIssuer?: LocalIssuer;
@@ -96,7 +99,7 @@ export function createApp(deps: AppDeps) {
   reviews.use(instanceRoutes(deps.instances));
   reviews.use(decisionRoutes(deps.instances));
   v1.use('/identityGovernance/accessReviews', reviews);
-  v1.use(directoryRoutes(deps.directory));
+  v1.use(directoryRoutes(deps.directory, deps.access));
   app.use('/v1.0', v1);
 
   app.use(unknownRoute);

@@ -40,6 +40,7 @@ const directoryPage = (path: string, operationId: string, summary: string): ApiO
   params: directoryObjectParams,
   query: page,
   success: { status: 200, page: userSchema },
+  description: ADMIN,
   errors: [404],
 });
 
@@ -91,6 +92,9 @@ export const operations: readonly ApiOperation[] = [
     operationId: 'users.get',
     tag: 'directory',
     summary: 'Read a user',
+    description:
+      'Administrators read any user; others their own user object and those of the people whose access ' +
+      'they review in a stage in progress (403 directory.not_visible otherwise, whether or not the id exists).',
     params: directoryObjectParams,
     success: { status: 200, entity: userSchema },
     errors: [404],
@@ -113,6 +117,7 @@ export const operations: readonly ApiOperation[] = [
     operationId: 'users.manager',
     tag: 'directory',
     summary: "Read a user's manager",
+    description: "Administrators read anyone's manager; others only their own.",
     params: directoryObjectParams,
     success: { status: 200, entity: userSchema },
     errors: [404],

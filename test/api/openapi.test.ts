@@ -55,6 +55,7 @@ const deps: AppDeps = {
   definitions: reachedOnly(),
   instances: reachedOnly(),
   directory: reachedOnly(),
+  access: reachedOnly(),
   localIssuer: reachedOnly(),
   auth: {
     verifier: { verify: async () => ({ oid: 'admin-1', roles: ['Admin'] }) },

@@ -747,35 +747,79 @@ describe('decisions', () => {
 });
 
 describe('directory reads', () => {
-  it('reads a user, their manager, group members and owners and application assignees for any caller', async () => {
-    for (const caller of [admin, reviewer, unrelated]) {
-      const user = await get(`/v1.0/users/${DEMO.LEE}`, caller);
-      expect(user.status).toBe(200);
-      expect(user.body).toMatchObject({
-        id: DEMO.LEE,
-        displayName: 'Lee Gu',
-        userPrincipalName: 'lee.gu@contoso.com',
-        userType: 'Member',
-        accountEnabled: true,
-      });
-      expect(user.body['@odata.context']).toBe(`${stack.baseUrl}/v1.0/$metadata#users/$entity`);
-      const manager = await get(`/v1.0/users/${DEMO.LEE}/manager`, caller);
-      expect(manager.body).toMatchObject({ id: DEMO.DIEGO, displayName: 'Diego Siciliani' });
-    }
-    const members = await get(`/v1.0/groups/${DEMO.FINANCE}/members`, reviewer);
+  beforeAll(async () => {
+    // Debra reviews every Finance Team member in stage 1 of this review; Lidia reviews them in stage 2,
+    // which has not started.
+    const base = review();
+    const [stage1, stage2] = base.stageSettings as [object, object];
+    const lidia = { ...stage2, reviewers: [{ query: `/users/${DEMO.LIDIA}` }], fallbackReviewers: [] };
+    await api.startReview({ ...base, stageSettings: [stage1, lidia] });
+  });
+
+  it('lets admins read any user and manager and list group members, owners and application assignees', async () => {
+    const user = await get(`/v1.0/users/${DEMO.LEE}`, admin);
+    expect(user.status).toBe(200);
+    expect(user.body).toMatchObject({
+      id: DEMO.LEE,
+      displayName: 'Lee Gu',
+      userPrincipalName: 'lee.gu@contoso.com',
+      userType: 'Member',
+      accountEnabled: true,
+    });
+    expect(user.body['@odata.context']).toBe(`${stack.baseUrl}/v1.0/$metadata#users/$entity`);
+    const manager = await get(`/v1.0/users/${DEMO.LEE}/manager`, admin);
+    expect(manager.body).toMatchObject({ id: DEMO.DIEGO, displayName: 'Diego Siciliani' });
+    const members = await get(`/v1.0/groups/${DEMO.FINANCE}/members`, admin);
     expect(members.body.value).toHaveLength(FINANCE_TEAM_SIZE);
     expect(members.body['@odata.context']).toBe(`${stack.baseUrl}/v1.0/$metadata#directoryObjects`);
-    const page = await get(`/v1.0/groups/${DEMO.FINANCE}/members`, reviewer, { $top: 5 });
+    const page = await get(`/v1.0/groups/${DEMO.FINANCE}/members`, admin, { $top: 5 });
     expect(page.body.value).toHaveLength(5);
     expect(new URL(page.body['@odata.nextLink'] as string).searchParams.get('$skip')).toBe('5');
-    const owners = await get(`/v1.0/groups/${DEMO.FINANCE}/owners`, reviewer);
+    const owners = await get(`/v1.0/groups/${DEMO.FINANCE}/owners`, admin);
     expect(ids(owners.body).sort()).toEqual([DEMO.DEBRA, DEMO.DIEGO].sort());
-    const assignees = await get(`/v1.0/servicePrincipals/${DEMO.SALESFORCE}/appRoleAssignedTo`, unrelated);
+    const assignees = await get(`/v1.0/servicePrincipals/${DEMO.SALESFORCE}/appRoleAssignedTo`, admin);
     expect(assignees.body.value).toHaveLength(10);
     expect(ids(assignees.body)).toContain(DEMO.IRVIN);
   });
 
-  it('answers 404 for a user without a manager and for unknown users, groups and applications', async () => {
+  it('lets others read themselves, their own manager and the people they review now; the rest is 403', async () => {
+    const debra = reviewer;
+    expect((await get(`/v1.0/users/${DEMO.DEBRA}`, debra)).body).toMatchObject({ id: DEMO.DEBRA });
+    expect((await get(`/v1.0/users/${DEMO.DEBRA}/manager`, debra)).body).toMatchObject({ id: DEMO.PATTI });
+    const reviewee = await get(`/v1.0/users/${DEMO.LEE}`, debra);
+    expect(reviewee.status).toBe(200);
+    expect(reviewee.body).toMatchObject({ id: DEMO.LEE, displayName: 'Lee Gu' });
+    expect((await get(`/v1.0/users/${DEMO.FATIMA}`, debra)).status).toBe(200);
+
+    const lidia = await api.as(DEMO.LIDIA);
+    const denied: [string, Caller][] = [
+      [`/v1.0/users/${DEMO.MEGAN}`, debra], // in no review Debra reviews in
+      [`/v1.0/users/${DEMO.LEE}/manager`, debra], // a reviewee's manager is not the reviewee
+      [`/v1.0/users/${DEMO.LEE}`, lidia], // Lidia reviews Lee only once stage 2 is in progress
+      [`/v1.0/users/${DEMO.LEE}`, unrelated],
+      [`/v1.0/users/${DEMO.PATTI}/manager`, unrelated],
+    ];
+    for (const [path, caller] of denied) {
+      const res = await get(path, caller);
+      expectError(res, 403, 'directory.not_visible');
+      expect(Object.keys(res.body)).toEqual(['error']);
+    }
+    expect((await get(`/v1.0/users/${DEMO.MEGAN}`, unrelated)).body).toMatchObject({ id: DEMO.MEGAN });
+  });
+
+  it('keeps group and application lists for admins', async () => {
+    for (const caller of [reviewer, unrelated]) {
+      for (const path of [
+        `/v1.0/groups/${DEMO.FINANCE}/members`,
+        `/v1.0/groups/${DEMO.FINANCE}/owners`,
+        `/v1.0/servicePrincipals/${DEMO.SALESFORCE}/appRoleAssignedTo`,
+      ]) {
+        expectError(await get(path, caller), 403, 'directory.not_visible');
+      }
+    }
+  });
+
+  it('answers 404 to admins for unknown objects, and 403 to others alike for unknown and hidden ids', async () => {
     const notFound: [string, string][] = [
       [`/v1.0/users/${DEMO.PATTI}/manager`, 'directory.manager_not_found'],
       ['/v1.0/users/nobody', 'directory.user_not_found'],
@@ -784,7 +828,12 @@ describe('directory reads', () => {
       ['/v1.0/groups/nothing/owners', 'directory.group_not_found'],
       ['/v1.0/servicePrincipals/nothing/appRoleAssignedTo', 'directory.application_not_found'],
     ];
-    for (const [path, code] of notFound) expectError(await get(path, reviewer), 404, code);
+    for (const [path, code] of notFound) expectError(await get(path, admin), 404, code);
+    // To a non-admin an id that does not exist looks like one that exists but is hidden.
+    const unknown = await get('/v1.0/users/nobody', unrelated);
+    const hidden = await get(`/v1.0/users/${DEMO.LEE}`, unrelated);
+    expectError(unknown, 403, 'directory.not_visible');
+    expect(unknown.body.error.message.replace('nobody', DEMO.LEE)).toBe(hidden.body.error.message);
     expectError(await get('/v1.0/users/bad%20id', reviewer), 400, 'request.invalid_params');
     expectError(await get('/v1.0/users/%zz', reviewer), 400, 'request.malformed_url');
   });
