@@ -837,18 +837,70 @@ describe('directory reads', () => {
     expectError(await get('/v1.0/users/bad%20id', reviewer), 400, 'request.invalid_params');
     expectError(await get('/v1.0/users/%zz', reviewer), 400, 'request.malformed_url');
   });
+});
 
-  it('lets only admins PATCH accountEnabled of a user', async () => {
-    const irvin = `/v1.0/users/${DEMO.IRVIN}`;
+describe('PATCH of a user: restoring a guest a review blocked', () => {
+  const PARTNERS = '8814bb25-08c2-453a-83b0-3f37340470c0';
+  const ALEX = '5a7b46b1-de4f-481f-bce2-7f4ee40714eb';
+  const CHEN = '33b249f3-cb92-4115-9ebf-3a4b5d9defad';
+  const chen = `/v1.0/users/${CHEN}`;
+  const deletion = () => stack.env.client.workflow.getHandle(`guest-deletion/${CHEN}`);
+
+  beforeAll(async () => {
+    // Alex reviews the Partner Collaboration guests; denied guests are blocked, then deleted after 30 days.
+    const guests = await api.startReview({
+      displayName: 'Partner guests',
+      scope: {
+        query: `/groups/${PARTNERS}/transitiveMembers?$filter=(userType eq 'Guest')`,
+        queryType: 'MicrosoftGraph',
+      },
+      reviewers: [{ query: `/users/${ALEX}`, queryType: 'MicrosoftGraph' }],
+      settings: {
+        instanceDurationInDays: 3,
+        autoApplyDecisionsEnabled: true,
+        applyActions: [{ '@odata.type': '#microsoft.graph.disableAndDeleteUserApplyAction' }],
+      },
+    });
+    const item = (await api.decisionsByPrincipal(guests.base))[CHEN]!;
+    const denied = await patch(`${guests.base}/decisions/${item.id}`, await api.as(ALEX), {
+      decision: 'Deny',
+      justification: 'project over',
+    });
+    expect(denied.status).toBe(204);
+    await api.untilDecisions(guests.base, (d) => d[CHEN]?.decision === 'Deny', 'Chen denied');
+    expect((await post(`${guests.base}/stop`, admin)).status).toBe(204);
+    await api.untilInstance(guests.base, 'Applied');
+    await until(
+      () => deletion().describe(),
+      (d) => d.status.name === 'RUNNING',
+      'guest deletion pending',
+    );
+  });
+
+  it('restores the blocked guest with 204 and cancels the pending deletion', async () => {
+    expect((await get(chen, admin)).body.accountEnabled).toBe(false);
     for (const caller of [reviewer, unrelated]) {
-      expectError(await patch(irvin, caller, { accountEnabled: true }), 403, 'auth.admin_required');
+      expectError(await patch(chen, caller, { accountEnabled: true }), 403, 'auth.admin_required');
     }
-    expect((await get(irvin, admin)).body.accountEnabled).toBe(false);
-    expect((await patch(irvin, admin, { accountEnabled: true })).status).toBe(204);
-    expect((await get(irvin, admin)).body.accountEnabled).toBe(true);
-    expect((await patch(irvin, admin, { accountEnabled: false })).status).toBe(204);
-    expect((await get(irvin, admin)).body.accountEnabled).toBe(false);
+    expect((await patch(chen, admin, { accountEnabled: true })).status).toBe(204);
+    expect((await get(chen, admin)).body.accountEnabled).toBe(true);
+    expect(await deletion().result()).toBe('restored');
+    const again = await patch(chen, admin, { accountEnabled: true });
+    expectError(again, 403, 'directory.change_not_allowed');
+  });
 
+  it('refuses every other change with 403 directory.change_not_allowed, saying why', async () => {
+    const irvin = `/v1.0/users/${DEMO.IRVIN}`;
+    const enable = await patch(irvin, admin, { accountEnabled: true });
+    expectError(enable, 403, 'directory.change_not_allowed');
+    expect(enable.body.error.message).toContain('not a guest blocked by an access review');
+    expect((await get(irvin, admin)).body.accountEnabled).toBe(false);
+    for (const id of [DEMO.LEE, CHEN]) {
+      const disable = await patch(`/v1.0/users/${id}`, admin, { accountEnabled: false });
+      expectError(disable, 403, 'directory.change_not_allowed');
+      expect(disable.body.error.message).toContain('only as an access review decides');
+      expect((await get(`/v1.0/users/${id}`, admin)).body.accountEnabled).toBe(true);
+    }
     expectError(
       await patch(irvin, admin, { accountEnabled: true, displayName: 'x' }),
       400,
