@@ -43,7 +43,7 @@ export async function createClient(config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TE
 /** Wires services and the Express app around a Temporal client and a directory. */
 export function createApi(
   config: Pick<Config, 'TASK_QUEUE' | 'BODY_LIMIT' | 'RATE_LIMIT_PER_MINUTE'> &
-    Partial<Pick<Config, 'REVIEW_SHARD_SIZE'>>,
+    Partial<Pick<Config, 'REVIEW_SHARD_SIZE' | 'PUBLIC_BASE_URL'>>,
   deps: {
     client: Client;
     directory: Directory;
@@ -67,6 +67,7 @@ export function createApi(
     logger: deps.logger,
     bodyLimit: config.BODY_LIMIT,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
   });
 }
 

@@ -12,6 +12,7 @@ import { authenticate, requireKnownUser } from './auth';
 import { apiDocs } from './docs';
 import { errorHandler, unknownRoute } from './errors';
 import { guard } from './guard';
+import { PUBLIC_BASE_URL } from './odata';
 import { decisionRoutes } from './routes/decisions';
 import { definitionRoutes } from './routes/definitions';
 import { directoryRoutes } from './routes/directory';
@@ -30,6 +31,8 @@ export interface AppDeps {
   logger: Logger;
   bodyLimit: string;
   rateLimitPerMinute: number;
+  /** Where clients reach the API (PUBLIC_BASE_URL), for absolute links; default: each request's own host. */
+  publicBaseUrl?: string;
 }
 
 const FILTER_BY_CURRENT_USER = /filterByCurrentUser\(on=(?:'|%27)reviewer(?:'|%27)\)/g;
@@ -39,6 +42,7 @@ export function createApp(deps: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  if (deps.publicBaseUrl) app.locals[PUBLIC_BASE_URL] = deps.publicBaseUrl.replace(/\/+$/, '');
   app.use(helmet());
 
   app.use((req, res, next) => {

@@ -1,3 +1,4 @@
+import request from 'supertest';
 import type { StartedReview } from '../helpers/api-fixtures';
 import {
   Api,
@@ -925,6 +926,32 @@ describe('the HTTP envelope', () => {
   it('answers a body over the size limit with 413 request.too_large', async () => {
     const huge = { ...review(), descriptionForAdmins: 'x'.repeat(1_100_000) };
     expectError(await post(`${REVIEWS}/definitions`, admin, huge), 413, 'request.too_large');
+  });
+
+  it('builds @odata.context, @odata.nextLink and Location on PUBLIC_BASE_URL when it is set', async () => {
+    const base = 'https://reviews.example.com/stagecoach';
+    const proxied = request(await stack.serveApi({ publicBaseUrl: `${base}/` }));
+    const user = await proxied.get(`/v1.0/users/${DEMO.LEE}`).set(admin);
+    expect(user.body['@odata.context']).toBe(`${base}/v1.0/$metadata#users/$entity`);
+    const page = await proxied.get(`/v1.0/groups/${DEMO.FINANCE}/members`).query({ $top: 5 }).set(admin);
+    expect(page.body['@odata.context']).toBe(`${base}/v1.0/$metadata#directoryObjects`);
+    const next = new URL(page.body['@odata.nextLink'] as string);
+    expect(`${next.origin}${next.pathname}`).toBe(`${base}/v1.0/groups/${DEMO.FINANCE}/members`);
+    expect(next.searchParams.get('$skip')).toBe('5');
+    const created = await proxied
+      .post(`${REVIEWS}/definitions`)
+      .set(admin)
+      .send({ ...review(), displayName: 'Behind a proxy' });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect(created.headers.location).toBe(`${base}${REVIEWS}/definitions/${id}`);
+    expect(created.body['@odata.context']).toBe(
+      `${base}/v1.0/$metadata#identityGovernance/accessReviews/definitions/$entity`,
+    );
+    expect((await proxied.delete(`${REVIEWS}/definitions/${id}`).set(admin)).status).toBe(204);
+    // Without the setting, links keep naming the host the request came to.
+    const direct = await get(`/v1.0/users/${DEMO.LEE}`, admin);
+    expect(direct.body['@odata.context']).toBe(`${stack.baseUrl}/v1.0/$metadata#users/$entity`);
   });
 
   it('answers /health without a token', async () => {

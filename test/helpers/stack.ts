@@ -37,6 +37,7 @@ export interface Stack {
 export interface ApiOptions {
   auth?: Partial<AuthSettings>;
   logger?: Logger;
+  publicBaseUrl?: string;
   rateLimitPerMinute?: number;
 }
 
@@ -72,6 +73,7 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
         TASK_QUEUE: taskQueue,
         BODY_LIMIT: '1mb',
         RATE_LIMIT_PER_MINUTE: api.rateLimitPerMinute ?? 100_000,
+        PUBLIC_BASE_URL: api.publicBaseUrl,
       },
       {
         client: env.client,
