@@ -12,6 +12,7 @@ import type { Directory } from './directory/port';
 import { DefinitionService } from './services/definitions';
 import { DirectoryService } from './services/directory';
 import { DirectoryAccess } from './services/directory-access';
+import { DirectoryReferences } from './services/directory-references';
 import { InstanceService } from './services/instances';
 import { TemporalGateway } from './services/temporal-gateway';
 import type { ApplyLedger } from './store/apply-ledger';
@@ -54,7 +55,8 @@ export function createApi(
 ) {
   const gw = new TemporalGateway(deps.client, config.TASK_QUEUE);
   const lookup = async (id: string) => deps.directory.getUser(id);
-  const definitions = new DefinitionService(gw, lookup, { shardSize: config.REVIEW_SHARD_SIZE });
+  const references = new DirectoryReferences(deps.directory);
+  const definitions = new DefinitionService(gw, lookup, references, { shardSize: config.REVIEW_SHARD_SIZE });
   const instances = new InstanceService(gw, definitions);
   const directory = new DirectoryService(deps.directory, gw);
   return createApp({

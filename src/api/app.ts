@@ -100,7 +100,7 @@ export function createApp(deps: AppDeps) {
   v1.use(requireKnownUser(deps.auth, (id) => deps.directory.isKnownUser(id)));
   const reviews = express.Router();
   reviews.use(definitionRoutes(deps.definitions, deps.instances));
-  reviews.use(instanceRoutes(deps.instances));
+  reviews.use(instanceRoutes(deps.instances, deps.definitions));
   reviews.use(decisionRoutes(deps.instances));
   v1.use('/identityGovernance/accessReviews', reviews);
   v1.use(directoryRoutes(deps.directory, deps.access));

@@ -68,8 +68,8 @@ const ERRORS = {
   400: [
     'BadRequest',
     'Invalid path, query or body (request.invalid_params, request.invalid_query, request.invalid_body, ' +
-      'request.malformed_json, request.unsupported_filter) or a rule of the review (definition.invalid, ' +
-      'review.justification_required)',
+      'request.malformed_json, request.unsupported_filter), a rule of the review (definition.invalid, ' +
+      'review.justification_required) or a directory object that does not exist (definition.unknown_object)',
   ],
   401: ['Unauthorized', 'Missing, expired or invalid bearer token (auth.invalid_token)'],
   403: [

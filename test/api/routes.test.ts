@@ -165,6 +165,61 @@ describe('definitions', () => {
     expectError(await put(unknown, admin, review()), 404, 'definition.not_found');
   });
 
+  it('rejects a definition naming a group, service principal or user the directory does not have with 400', async () => {
+    const [stage1, stage2] = review().stageSettings as [object, object];
+    const users = (id: string) => [{ query: `/users/${id}`, queryType: 'MicrosoftGraph' }];
+    const cases: [Record<string, unknown>, string, string][] = [
+      [
+        { ...review(), scope: { query: '/groups/no-such-group/transitiveMembers' } },
+        'scope.query',
+        'no-such-group',
+      ],
+      [
+        { ...review(), scope: { query: '/servicePrincipals/no-such-app/appRoleAssignedTo' } },
+        'scope.query',
+        'no-such-app',
+      ],
+      [
+        { ...review(), stageSettings: [{ ...stage1, reviewers: users('nobody') }, stage2] },
+        'stageSettings[0].reviewers[0]',
+        'nobody',
+      ],
+      [
+        {
+          ...review(),
+          stageSettings: [
+            stage1,
+            { ...stage2, fallbackReviewers: [{ query: '/groups/gone/transitiveMembers' }] },
+          ],
+        },
+        'stageSettings[1].fallbackReviewers[0]',
+        'gone',
+      ],
+      [
+        {
+          displayName: 'One stage',
+          scope: { query: `/groups/${DEMO.FINANCE}/members` },
+          reviewers: [{ query: `/users/${DEMO.DEBRA}` }, { query: '/servicePrincipals/none/owners' }],
+          settings: { instanceDurationInDays: 3 },
+        },
+        'reviewers[1]',
+        'none',
+      ],
+    ];
+    for (const [body, field, id] of cases) {
+      const res = await post(`${REVIEWS}/definitions`, admin, { ...body, displayName: 'Unknown object' });
+      expectError(res, 400, 'definition.unknown_object');
+      expect(res.body.error.message).toMatch(new RegExp(`^${field.replace(/[[\].]/g, '\\$&')}: .*'${id}'`));
+    }
+    const replaced = await put(one, admin, cases[2]![0]);
+    expectError(replaced, 400, 'definition.unknown_object');
+    expect((await get(one, admin)).body.stageSettings[0].reviewers).toEqual(users(DEMO.DEBRA));
+    const listed = await get(`${REVIEWS}/definitions`, admin, { $top: 1000 });
+    expect(
+      listed.body.value.filter((d: { displayName: string }) => d.displayName === 'Unknown object'),
+    ).toEqual([]);
+  });
+
   it('deletes a definition with 204: GET, PUT and DELETE then answer 404 and its instance is stopped', async () => {
     const doomed = await api.startReview(review());
     const path = `${REVIEWS}/definitions/${doomed.definitionId}`;

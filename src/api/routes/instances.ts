@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import { Router } from 'express';
+import type { DefinitionService } from '../../services/definitions';
 import type { InstanceService } from '../../services/instances';
 import { guard } from '../guard';
 import { collection, odataQuerySchema, requestBase } from '../odata';
@@ -10,7 +11,7 @@ const base = (p: { definitionId: string }) =>
 const entity = (req: Request, context: string) => `${requestBase(req)}/v1.0/$metadata#${context}/$entity`;
 
 /** /instances and /stages: read review instances and stages, and the admin actions on them. */
-export function instanceRoutes(instances: InstanceService): Router {
+export function instanceRoutes(instances: InstanceService, definitions: DefinitionService): Router {
   const r = Router();
   const I = '/definitions/:definitionId/instances/:instanceId';
 
@@ -43,6 +44,7 @@ export function instanceRoutes(instances: InstanceService): Router {
     guard(
       { params: instanceParams, body: reviewersUpdateSchema },
       async ({ params, body, caller }, _req, res) => {
+        await definitions.checkReviewerScopes(caller, body);
         await instances.updateReviewers(params.definitionId, params.instanceId, caller, body);
         res.status(204).end();
       },
@@ -54,6 +56,7 @@ export function instanceRoutes(instances: InstanceService): Router {
     guard(
       { params: stageParams, body: reviewersUpdateSchema },
       async ({ params, body, caller }, _req, res) => {
+        await definitions.checkReviewerScopes(caller, body);
         await instances.updateReviewers(params.definitionId, params.instanceId, caller, body, params.stageId);
         res.status(204).end();
       },
