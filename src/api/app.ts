@@ -9,6 +9,7 @@ import type { DirectoryAccess } from '../services/directory-access';
 import type { InstanceService } from '../services/instances';
 import type { AuthSettings, LocalIssuer } from './auth';
 import { authenticate, requireKnownUser } from './auth';
+import { jsonBody } from './body';
 import { apiDocs } from './docs';
 import { errorHandler, unknownRoute } from './errors';
 import { guard } from './guard';
@@ -61,8 +62,6 @@ export function createApp(deps: AppDeps) {
     next();
   });
 
-  app.use(express.json({ limit: deps.bodyLimit, type: ['application/json', 'application/*+json'] }));
-
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -72,6 +71,7 @@ export function createApp(deps: AppDeps) {
     const issuer = deps.localIssuer;
     app.post(
       '/auth/local/token',
+      jsonBody(deps.bodyLimit),
       guard({ body: localTokenRequestSchema }, async ({ body }, _req, res) => {
         await deps.directory.user(body.userId);
         const roles = body.admin ? [deps.auth.adminRole] : [];
@@ -81,6 +81,8 @@ export function createApp(deps: AppDeps) {
     );
   }
 
+  // Authentication comes before the body is read: nobody without a valid token gets the server to
+  // inflate and parse a body.
   const v1 = express.Router();
   v1.use(authenticate(deps.auth, deps.logger));
   v1.use(
@@ -98,6 +100,7 @@ export function createApp(deps: AppDeps) {
     }),
   );
   v1.use(requireKnownUser(deps.auth, (id) => deps.directory.isKnownUser(id)));
+  v1.use(jsonBody(deps.bodyLimit));
   const reviews = express.Router();
   reviews.use(definitionRoutes(deps.definitions, deps.instances));
   reviews.use(instanceRoutes(deps.instances, deps.definitions));

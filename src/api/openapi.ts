@@ -67,9 +67,10 @@ const REQUESTS: [string, z.ZodType][] = [
 const ERRORS = {
   400: [
     'BadRequest',
-    'Invalid path, query or body (request.invalid_params, request.invalid_query, request.invalid_body, ' +
-      'request.malformed_json, request.unsupported_filter), a rule of the review (definition.invalid, ' +
-      'review.justification_required) or a directory object that does not exist (definition.unknown_object)',
+    'Invalid path, query or body (request.invalid_params, request.invalid_query, request.invalid_body — also ' +
+      'for a body that does not decode or nests too deep —, request.malformed_json, request.unsupported_filter), ' +
+      'a rule of the review (definition.invalid, review.justification_required) or a directory object that ' +
+      'does not exist (definition.unknown_object)',
   ],
   401: ['Unauthorized', 'Missing, expired or invalid bearer token (auth.invalid_token)'],
   403: [

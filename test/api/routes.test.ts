@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import type { StartedReview } from '../helpers/api-fixtures';
 import {
@@ -981,6 +982,70 @@ describe('the HTTP envelope', () => {
   it('answers a body over the size limit with 413 request.too_large', async () => {
     const huge = { ...review(), descriptionForAdmins: 'x'.repeat(1_100_000) };
     expectError(await post(`${REVIEWS}/definitions`, admin, huge), 413, 'request.too_large');
+  });
+
+  it('answers a gzip body that does not inflate with 400 request.invalid_body, and reads one that does', async () => {
+    // fetch, not supertest: superagent would serialise a Buffer as JSON instead of sending its bytes.
+    const gzipped = async (body: string | Buffer, encoding = 'gzip') => {
+      const res = await fetch(`${stack.baseUrl}${REVIEWS}/definitions`, {
+        method: 'POST',
+        headers: { ...admin, 'content-type': 'application/json', 'content-encoding': encoding },
+        body,
+      });
+      type Body = { id: string; displayName: string; error: { code: string; message: string } };
+      return { status: res.status, body: (await res.json()) as Body };
+    };
+    const definition = JSON.stringify({ ...review(), displayName: 'Sent gzipped' });
+    for (const [body, encoding] of [
+      ['not gzip at all', 'gzip'],
+      [gzipSync(definition).subarray(0, 40), 'gzip'],
+      ['not deflate either', 'deflate'],
+      ['nor brotli', 'br'],
+    ] as const) {
+      const res = await gzipped(body, encoding);
+      expectError(res, 400, 'request.invalid_body');
+      expect(res.body.error.message).toContain('Content-Encoding');
+    }
+    const created = await gzipped(gzipSync(definition));
+    expect(created.status).toBe(201);
+    expect(created.body.displayName).toBe('Sent gzipped');
+    expect((await del(`${REVIEWS}/definitions/${created.body.id}`, admin)).status).toBe(204);
+  });
+
+  it('answers a body nested deeper than 32 levels with 400 request.invalid_body, even 5,000 deep', async () => {
+    const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+    const send = (recipients: string) =>
+      api
+        .http()
+        .post(`${REVIEWS}/definitions`)
+        .set(admin)
+        .set('content-type', 'application/json')
+        .send(
+          JSON.stringify({ ...review(), displayName: 'Deep' }).replace(
+            /}$/,
+            `,"additionalNotificationRecipients":${recipients}}`,
+          ),
+        );
+    for (const depth of [5_000, 32]) {
+      const res = await send(nested(depth));
+      expectError(res, 400, 'request.invalid_body');
+      expect(res.body.error.message).toContain('nests deeper than 32 levels');
+    }
+    const graphShaped = JSON.stringify([
+      {
+        notificationTemplateType: 'CompletedAdditionalRecipients',
+        notificationRecipientScope: {
+          '@odata.type': '#microsoft.graph.accessReviewNotificationRecipientQueryScope',
+          query: `/groups/${DEMO.AUDITORS}/transitiveMembers/microsoft.graph.user`,
+          queryRoot: null,
+          queryType: 'MicrosoftGraph',
+        },
+      },
+    ]);
+    const created = await send(graphShaped);
+    expect(created.status).toBe(201);
+    expect(created.body.additionalNotificationRecipients).toEqual(JSON.parse(graphShaped));
+    expect((await del(`${REVIEWS}/definitions/${created.body.id as string}`, admin)).status).toBe(204);
   });
 
   it('builds @odata.context, @odata.nextLink and Location on PUBLIC_BASE_URL when it is set', async () => {
