@@ -5,6 +5,9 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** Requests per client IP and minute that do not authenticate, unless RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE says. */
+export const DEFAULT_UNAUTHENTICATED_PER_MINUTE = 60;
+
 /** Every setting Stagecoach reads, with its default. Entry points parse `process.env` through it once. */
 export const configSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
@@ -38,6 +41,11 @@ export const configSchema = z.object({
   AUTH_LOCAL_KEY_FILE: z.string().min(1).default('.stagecoach/local-signing-key.json'),
   AUTH_LOCAL_ALLOW_REMOTE: bool.default(false),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_UNAUTHENTICATED_PER_MINUTE),
   BODY_LIMIT: z.string().min(1).default('1mb'),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_DB_FILE: z.string().min(1).default('.stagecoach/temporal.sqlite'),

@@ -7,7 +7,7 @@ import type { AuthSettings } from './api/auth';
 import { LocalIssuer, remoteJwksVerifier } from './api/auth';
 import { createApp } from './api/app';
 import type { Config } from './config';
-import { localIssuerHost } from './config';
+import { DEFAULT_UNAUTHENTICATED_PER_MINUTE, localIssuerHost } from './config';
 import type { Directory } from './directory/port';
 import { DefinitionService } from './services/definitions';
 import { DirectoryService } from './services/directory';
@@ -44,7 +44,7 @@ export async function createClient(config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TE
 /** Wires services and the Express app around a Temporal client and a directory. */
 export function createApi(
   config: Pick<Config, 'TASK_QUEUE' | 'BODY_LIMIT' | 'RATE_LIMIT_PER_MINUTE'> &
-    Partial<Pick<Config, 'REVIEW_SHARD_SIZE' | 'PUBLIC_BASE_URL'>>,
+    Partial<Pick<Config, 'REVIEW_SHARD_SIZE' | 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE' | 'PUBLIC_BASE_URL'>>,
   deps: {
     client: Client;
     directory: Directory;
@@ -69,6 +69,8 @@ export function createApi(
     logger: deps.logger,
     bodyLimit: config.BODY_LIMIT,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    rateLimitUnauthenticatedPerMinute:
+      config.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE ?? DEFAULT_UNAUTHENTICATED_PER_MINUTE,
     publicBaseUrl: config.PUBLIC_BASE_URL,
   });
 }

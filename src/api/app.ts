@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import express from 'express';
-import rateLimit from 'express-rate-limit';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { DefinitionService } from '../services/definitions';
@@ -14,6 +13,7 @@ import { apiDocs } from './docs';
 import { errorHandler, unknownRoute } from './errors';
 import { guard } from './guard';
 import { PUBLIC_BASE_URL } from './odata';
+import { callerRateLimit, unauthenticatedRateLimit } from './rate-limits';
 import { decisionRoutes } from './routes/decisions';
 import { definitionRoutes } from './routes/definitions';
 import { directoryRoutes } from './routes/directory';
@@ -32,6 +32,8 @@ export interface AppDeps {
   logger: Logger;
   bodyLimit: string;
   rateLimitPerMinute: number;
+  /** Requests per client IP and minute that do not authenticate (no or bad token, local token endpoint). */
+  rateLimitUnauthenticatedPerMinute: number;
   /** Where clients reach the API (PUBLIC_BASE_URL), for absolute links; default: each request's own host. */
   publicBaseUrl?: string;
 }
@@ -62,6 +64,8 @@ export function createApp(deps: AppDeps) {
     next();
   });
 
+  const unauthenticated = unauthenticatedRateLimit(deps.rateLimitUnauthenticatedPerMinute);
+
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -71,6 +75,7 @@ export function createApp(deps: AppDeps) {
     const issuer = deps.localIssuer;
     app.post(
       '/auth/local/token',
+      unauthenticated.limit,
       jsonBody(deps.bodyLimit),
       guard({ body: localTokenRequestSchema }, async ({ body }, _req, res) => {
         await deps.directory.user(body.userId);
@@ -81,24 +86,13 @@ export function createApp(deps: AppDeps) {
     );
   }
 
-  // Authentication comes before the body is read: nobody without a valid token gets the server to
-  // inflate and parse a body.
+  // Limits and authentication come before the body is read: nobody without a valid token gets the server
+  // to inflate and parse a body, and a flood of bad tokens is cut off by address before it costs more.
   const v1 = express.Router();
+  v1.use(unauthenticated.limit);
   v1.use(authenticate(deps.auth, deps.logger));
-  v1.use(
-    rateLimit({
-      windowMs: 60_000,
-      limit: deps.rateLimitPerMinute,
-      standardHeaders: 'draft-8',
-      legacyHeaders: false,
-      keyGenerator: (_req, res) => (res.locals.caller as { userId: string }).userId,
-      handler: (_req, res) => {
-        res
-          .status(429)
-          .json({ error: { code: 'request.rate_limited', message: 'Too many requests; retry later' } });
-      },
-    }),
-  );
+  v1.use(unauthenticated.forgive);
+  v1.use(callerRateLimit(deps.rateLimitPerMinute));
   v1.use(requireKnownUser(deps.auth, (id) => deps.directory.isKnownUser(id)));
   v1.use(jsonBody(deps.bodyLimit));
   const reviews = express.Router();

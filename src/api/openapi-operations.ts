@@ -25,7 +25,7 @@ export interface ApiOperation {
   body?: { schema: z.ZodType; example: unknown };
   success: Success;
   /** Statuses beyond the ones every operation of its kind has (see `errorStatuses` in openapi.ts). */
-  errors?: (403 | 404 | 409)[];
+  errors?: (403 | 404 | 409 | 429)[];
   /** Served without a bearer token. */
   public?: true;
   description?: string;
@@ -82,7 +82,7 @@ export const operations: readonly ApiOperation[] = [
     description: 'Only with AUTH_MODE=local (the demo tenant); otherwise the route does not exist (404).',
     body: { schema: localTokenRequestSchema, example: { userId: '7c32e15c-d4d0-49aa-9eb3-0793e032aa70' } },
     success: { status: 200, body: localTokenSchema },
-    errors: [404],
+    errors: [404, 429],
     public: true,
   },
   ...reviewOperations,

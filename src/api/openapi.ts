@@ -90,7 +90,11 @@ const ERRORS = {
   ],
   413: ['PayloadTooLarge', 'The request body is larger than the configured limit (request.too_large)'],
   415: ['UnsupportedMediaType', 'Unsupported body encoding or charset (request.unsupported_encoding)'],
-  429: ['TooManyRequests', 'Too many requests by this caller in the last minute (request.rate_limited)'],
+  429: [
+    'TooManyRequests',
+    'Too many requests by this caller, or without a valid token from this address, in the last minute ' +
+      '(request.rate_limited); Retry-After says when to retry',
+  ],
   500: ['InternalError', 'Unexpected failure (internal_error); the details are logged, never returned'],
   503: [
     'ServiceUnavailable',

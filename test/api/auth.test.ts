@@ -284,6 +284,60 @@ describe('callers the directory does not know', () => {
   });
 });
 
+describe('rate limits', () => {
+  /** Graph's 429: request.rate_limited with a Retry-After in seconds. */
+  const expectLimited = (res: { status: number; body: unknown; headers: Record<string, string> }) => {
+    expectError(res, 429, 'request.rate_limited');
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+  };
+
+  it('limits requests without a valid token per address, counting neither valid tokens nor public routes', async () => {
+    const baseUrl = await stack.serveApi({ rateLimitUnauthenticatedPerMinute: 3 });
+    const lee = `Bearer ${await sign({ oid: DEMO.LEE })}`;
+    for (let i = 0; i < 10; i++) {
+      expect((await request(baseUrl).get(USER).set('authorization', lee)).status).toBe(200);
+      expect((await request(baseUrl).get('/health')).status).toBe(200);
+    }
+    expectError(await request(baseUrl).get(USER), 401, 'auth.invalid_token');
+    expectError(
+      await request(baseUrl).get(USER).set('authorization', 'Bearer not-a-jwt'),
+      401,
+      'auth.invalid_token',
+    );
+    const other = await LocalIssuer.open(
+      path.join(mkdtempSync(path.join(os.tmpdir(), 'stagecoach-other-')), 'key.json'),
+    );
+    const forged = `Bearer ${await other.issue(DEMO.LEE)}`;
+    expectError(await request(baseUrl).get(USER).set('authorization', forged), 401, 'auth.invalid_token');
+    expectLimited(await request(baseUrl).get(USER));
+    expectLimited(await request(baseUrl).get(USER).set('authorization', forged));
+    // Once over the limit the address is refused before its token is looked at, valid or not.
+    expectLimited(await request(baseUrl).get(USER).set('authorization', lee));
+    // The limit is per API instance here; the stack's main API is untouched.
+    expect((await api.http().get(USER).set('authorization', lee)).status).toBe(200);
+  });
+
+  it('limits the local token endpoint per address', async () => {
+    const baseUrl = await stack.serveApi({ rateLimitUnauthenticatedPerMinute: 2 });
+    const ask = () => request(baseUrl).post('/auth/local/token').send({ userId: DEMO.LEE });
+    expect((await ask()).status).toBe(200);
+    expect((await ask()).status).toBe(200);
+    expectLimited(await ask());
+  });
+
+  it('limits authenticated requests per caller with the same Graph error', async () => {
+    const baseUrl = await stack.serveApi({ rateLimitPerMinute: 2 });
+    const lee = `Bearer ${await sign({ oid: DEMO.LEE })}`;
+    const diego = `Bearer ${await sign({ oid: DEMO.DIEGO })}`;
+    expect((await request(baseUrl).get(USER).set('authorization', lee)).status).toBe(200);
+    expect((await request(baseUrl).get(USER).set('authorization', lee)).status).toBe(200);
+    expectLimited(await request(baseUrl).get(USER).set('authorization', lee));
+    // Diego reads himself: another caller, another budget.
+    const own = await request(baseUrl).get(`/v1.0/users/${DEMO.DIEGO}`).set('authorization', diego);
+    expect(own.status).toBe(200);
+  });
+});
+
 describe('callerFromClaims', () => {
   const settings = (overrides: Partial<AuthSettings> = {}): AuthSettings => ({
     verifier: { verify: () => Promise.reject(new Error('unused')) },

@@ -68,6 +68,7 @@ const deps: AppDeps = {
   logger: pino({ level: 'silent' }),
   bodyLimit: '1mb',
   rateLimitPerMinute: 100_000,
+  rateLimitUnauthenticatedPerMinute: 100_000,
 };
 const app = createApp(deps);
 const doc = openApiDocument({ version: packageVersion() });

@@ -39,6 +39,7 @@ export interface ApiOptions {
   logger?: Logger;
   publicBaseUrl?: string;
   rateLimitPerMinute?: number;
+  rateLimitUnauthenticatedPerMinute?: number;
 }
 
 /** Options of a test stack. */
@@ -73,6 +74,7 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
         TASK_QUEUE: taskQueue,
         BODY_LIMIT: '1mb',
         RATE_LIMIT_PER_MINUTE: api.rateLimitPerMinute ?? 100_000,
+        RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: api.rateLimitUnauthenticatedPerMinute ?? 100_000,
         PUBLIC_BASE_URL: api.publicBaseUrl,
       },
       {
