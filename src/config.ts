@@ -1,8 +1,12 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Requests per client IP and minute that do not authenticate, unless RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE says. */
+export const DEFAULT_UNAUTHENTICATED_PER_MINUTE = 60;
 
 /** Every setting Stagecoach reads, with its default. Entry points parse `process.env` through it once. */
 export const configSchema = z.object({
@@ -18,7 +22,8 @@ export const configSchema = z.object({
   TEMPORAL_API_KEY_FILE: z.string().min(1).optional(),
   TASK_QUEUE: z.string().min(1).default('stagecoach'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Default: 127.0.0.1 with AUTH_MODE=local (see localIssuerHost), 0.0.0.0 otherwise. */
+  HOST: z.string().min(1).optional(),
   WORKER_HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   PUBLIC_BASE_URL: z.url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -43,7 +48,13 @@ export const configSchema = z.object({
         .filter(Boolean),
     ),
   AUTH_LOCAL_KEY_FILE: z.string().min(1).default('.stagecoach/local-signing-key.json'),
+  AUTH_LOCAL_ALLOW_REMOTE: bool.default(false),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_UNAUTHENTICATED_PER_MINUTE),
   BODY_LIMIT: z.string().min(1).default('1mb'),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_DB_FILE: z.string().min(1).default('.stagecoach/temporal.sqlite'),
@@ -53,8 +64,14 @@ export const configSchema = z.object({
   REVIEW_SHARD_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
 });
 
-/** The parsed settings; TEMPORAL_TLS is resolved (explicit, or implied by TLS files and API keys). */
-export type Config = Omit<z.infer<typeof configSchema>, 'TEMPORAL_TLS'> & { TEMPORAL_TLS: boolean };
+/**
+ * The parsed settings; TEMPORAL_TLS is resolved (explicit, or implied by TLS files and API keys), and so
+ * is HOST (its default depends on AUTH_MODE).
+ */
+export type Config = Omit<z.infer<typeof configSchema>, 'TEMPORAL_TLS' | 'HOST'> & {
+  TEMPORAL_TLS: boolean;
+  HOST: string;
+};
 
 /** The settings of a connection to the Temporal frontend. */
 export type TemporalConnectionSettings = Pick<Config, 'TEMPORAL_ADDRESS'> &
@@ -104,9 +121,39 @@ function temporalConnectionIssues(config: z.infer<typeof configSchema>): string[
   return issues;
 }
 
+/** Whether HOST names a loopback address only: 127.0.0.0/8, ::1 or localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost') return true;
+  const v4 = h.replace(/^::ffff:/, ''); // IPv4-mapped IPv6 is the IPv4 address
+  if (isIP(v4) === 4) return v4.startsWith('127.');
+  return isIP(h) === 6 && new URL(`http://[${h}]/`).hostname === '[::1]';
+}
+
+/**
+ * The local issuer hands out admin tokens to anyone who asks, so AUTH_MODE=local may only listen on
+ * loopback unless AUTH_LOCAL_ALLOW_REMOTE=true says otherwise. Returns 'remote' when that opt-in is
+ * what lets it start (the caller warns), 'loopback' when it needs none, undefined for jwt mode.
+ */
+export function localIssuerHost(
+  config: Pick<Config, 'AUTH_MODE' | 'HOST' | 'AUTH_LOCAL_ALLOW_REMOTE'>,
+): 'loopback' | 'remote' | undefined {
+  if (config.AUTH_MODE !== 'local') return undefined;
+  if (isLoopbackHost(config.HOST)) return 'loopback';
+  if (config.AUTH_LOCAL_ALLOW_REMOTE) return 'remote';
+  throw new Error(
+    `Invalid configuration:\n  HOST=${config.HOST} is not a loopback address, and AUTH_MODE=local issues admin tokens ` +
+      'to anyone who can reach the API. Use HOST=127.0.0.1 (the default with AUTH_MODE=local), AUTH_MODE=jwt, ' +
+      'or set AUTH_LOCAL_ALLOW_REMOTE=true to serve the local issuer on the network anyway',
+  );
+}
+
 /**
  * Parses the environment; throws an Error whose message lists every bad setting by name. The worker
- * does not authenticate callers, so only the API roles require the AUTH_* settings.
+ * neither listens nor authenticates callers, so only the API roles check HOST and the AUTH_* settings.
  */
 export function parseConfig(
   env: Record<string, string | undefined>,
@@ -121,7 +168,11 @@ export function parseConfig(
   const parsed = result.data;
   const issues = temporalConnectionIssues(parsed);
   if (issues.length) throw new Error(`Invalid configuration:\n${issues.map((i) => `  ${i}`).join('\n')}`);
-  const config: Config = { ...parsed, TEMPORAL_TLS: temporalTlsEnabled(parsed) };
+  const config: Config = {
+    ...parsed,
+    TEMPORAL_TLS: temporalTlsEnabled(parsed),
+    HOST: parsed.HOST ?? (parsed.AUTH_MODE === 'local' ? '127.0.0.1' : '0.0.0.0'),
+  };
   if (
     role !== 'worker' &&
     config.AUTH_MODE === 'jwt' &&
@@ -131,5 +182,6 @@ export function parseConfig(
       'Invalid configuration:\n  AUTH_MODE=jwt needs AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL (or set AUTH_MODE=local for a demo tenant)',
     );
   }
+  if (role !== 'worker') localIssuerHost(config);
   return config;
 }

@@ -68,7 +68,7 @@ async function main() {
     });
     const client = await createClient(temporal);
     started.push(() => client.connection.close());
-    const { auth, localIssuer } = await createAuth(config);
+    const { auth, localIssuer } = await createAuth(config, logger);
     const app = createApi(config, { client, directory, auth, localIssuer, logger });
     const server = await listen(app, config.PORT, config.HOST);
     started.push(() => new Promise((r) => server.close(r)));

@@ -8,9 +8,12 @@ import type { AuthSettings } from './api/auth';
 import { LocalIssuer, remoteJwksVerifier } from './api/auth';
 import { createApp } from './api/app';
 import type { Config, TemporalConnectionSettings } from './config';
+import { DEFAULT_UNAUTHENTICATED_PER_MINUTE, localIssuerHost } from './config';
 import type { Directory } from './directory/port';
 import { DefinitionService } from './services/definitions';
 import { DirectoryService } from './services/directory';
+import { DirectoryAccess } from './services/directory-access';
+import { DirectoryReferences } from './services/directory-references';
 import { InstanceService } from './services/instances';
 import { TemporalGateway } from './services/temporal-gateway';
 import type { ApplyLedger } from './store/apply-ledger';
@@ -60,7 +63,7 @@ export async function createClient(
 /** Wires services and the Express app around a Temporal client and a directory. */
 export function createApi(
   config: Pick<Config, 'TASK_QUEUE' | 'BODY_LIMIT' | 'RATE_LIMIT_PER_MINUTE'> &
-    Partial<Pick<Config, 'REVIEW_SHARD_SIZE'>>,
+    Partial<Pick<Config, 'REVIEW_SHARD_SIZE' | 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE' | 'PUBLIC_BASE_URL'>>,
   deps: {
     client: Client;
     directory: Directory;
@@ -71,7 +74,8 @@ export function createApi(
 ) {
   const gw = new TemporalGateway(deps.client, config.TASK_QUEUE);
   const lookup = async (id: string) => deps.directory.getUser(id);
-  const definitions = new DefinitionService(gw, lookup, { shardSize: config.REVIEW_SHARD_SIZE });
+  const references = new DirectoryReferences(deps.directory);
+  const definitions = new DefinitionService(gw, lookup, references, { shardSize: config.REVIEW_SHARD_SIZE });
   const instances = new InstanceService(gw, definitions);
   const directory = new DirectoryService(deps.directory, gw);
   // The probe workflow /health and the 503 guard query; started now so the first probe finds it.
@@ -83,11 +87,15 @@ export function createApi(
     instances,
     directory,
     health: () => gw.liveness.health(),
+    access: new DirectoryAccess(definitions, instances),
     auth: deps.auth,
     localIssuer: deps.localIssuer,
     logger: deps.logger,
     bodyLimit: config.BODY_LIMIT,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    rateLimitUnauthenticatedPerMinute:
+      config.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE ?? DEFAULT_UNAUTHENTICATED_PER_MINUTE,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
   });
 }
 
@@ -114,8 +122,15 @@ export function listen(
   });
 }
 
-/** Auth settings from the configuration: a remote JWKS (jwt) or the demo tenant's local issuer (local). */
-export async function createAuth(config: Config): Promise<{ auth: AuthSettings; localIssuer?: LocalIssuer }> {
+/**
+ * Auth settings from the configuration: a remote JWKS (jwt) or the demo tenant's local issuer (local).
+ * Checks the local issuer's loopback rule again (a Config need not come from parseConfig) and warns on
+ * every start that AUTH_LOCAL_ALLOW_REMOTE=true serves it beyond this machine.
+ */
+export async function createAuth(
+  config: Config,
+  logger: Logger,
+): Promise<{ auth: AuthSettings; localIssuer?: LocalIssuer }> {
   const common = {
     userClaim: config.AUTH_USER_CLAIM,
     rolesClaim: config.AUTH_ROLES_CLAIM,
@@ -123,6 +138,13 @@ export async function createAuth(config: Config): Promise<{ auth: AuthSettings; 
     admins: config.AUTH_ADMINS,
   };
   if (config.AUTH_MODE === 'local') {
+    if (localIssuerHost(config) === 'remote') {
+      logger.warn(
+        { HOST: config.HOST, AUTH_MODE: config.AUTH_MODE, AUTH_LOCAL_ALLOW_REMOTE: true },
+        `SECURITY WARNING: AUTH_MODE=local on HOST=${config.HOST}, beyond loopback (AUTH_LOCAL_ALLOW_REMOTE=true): ` +
+          'anyone who can reach this API can get an administrator token from POST /auth/local/token',
+      );
+    }
     const localIssuer = await LocalIssuer.open(config.AUTH_LOCAL_KEY_FILE);
     return { auth: { ...common, verifier: localIssuer }, localIssuer };
   }

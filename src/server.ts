@@ -12,7 +12,7 @@ async function main() {
     seedFile: config.DIRECTORY_SEED,
   });
   const client = await createClient(config);
-  const { auth, localIssuer } = await createAuth(config);
+  const { auth, localIssuer } = await createAuth(config, logger);
   const app = createApi(config, { client, directory, auth, localIssuer, logger });
   const server = await listen(app, config.PORT, config.HOST);
   logger.info({ port: config.PORT, authMode: config.AUTH_MODE }, 'API listening');

@@ -1,4 +1,23 @@
-import { parseConfig } from '../src/config';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { isLoopbackHost, parseConfig } from '../src/config';
+import { createAuth } from '../src/runtime';
+
+/** A pino logger that keeps what it writes, parsed. */
+function capturingLogger() {
+  const lines: { level: number; msg: string }[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, stream), lines };
+}
 
 describe('configuration', () => {
   it('starts from embedded defaults when nothing is set', () => {
@@ -78,5 +97,87 @@ describe('configuration', () => {
     }
     expect(message).toMatch(/Invalid configuration/);
     expect(message).not.toContain('secret-api-key');
+  });
+
+  it('listens on 127.0.0.1 by default with AUTH_MODE=local (as npm start runs), on 0.0.0.0 with jwt', () => {
+    expect(parseConfig({ AUTH_MODE: 'local' }, 'all').HOST).toBe('127.0.0.1');
+    expect(parseConfig({ AUTH_MODE: 'local' }, 'api').HOST).toBe('127.0.0.1');
+    const jwt = {
+      AUTH_ISSUER: 'https://login.example.com/',
+      AUTH_AUDIENCE: 'api://stagecoach',
+      AUTH_JWKS_URL: 'https://login.example.com/keys',
+    };
+    expect(parseConfig(jwt).HOST).toBe('0.0.0.0');
+    expect(parseConfig({ ...jwt, HOST: '10.1.2.3' }).HOST).toBe('10.1.2.3');
+  });
+
+  it('refuses AUTH_MODE=local on a non-loopback HOST, naming HOST and AUTH_MODE', () => {
+    for (const HOST of ['0.0.0.0', '::', '192.168.1.20', '10.0.0.5', 'stagecoach.example.com', 'fe80::1']) {
+      for (const role of ['api', 'all'] as const) {
+        expect(() => parseConfig({ AUTH_MODE: 'local', HOST }, role)).toThrow(
+          new RegExp(`HOST=${HOST.replace(/[.]/g, '\\.')} is not a loopback address.*AUTH_MODE=local`),
+        );
+      }
+    }
+    // The worker listens on nothing, so HOST does not concern it.
+    expect(parseConfig({ AUTH_MODE: 'local', HOST: '0.0.0.0' }, 'worker').HOST).toBe('0.0.0.0');
+    for (const HOST of ['127.0.0.1', '127.0.1.1', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1']) {
+      expect(parseConfig({ AUTH_MODE: 'local', HOST }, 'all').HOST).toBe(HOST);
+    }
+  });
+
+  it('starts AUTH_MODE=local on a non-loopback HOST only with AUTH_LOCAL_ALLOW_REMOTE=true', () => {
+    const config = parseConfig({ AUTH_MODE: 'local', HOST: '0.0.0.0', AUTH_LOCAL_ALLOW_REMOTE: 'true' });
+    expect(config).toMatchObject({ HOST: '0.0.0.0', AUTH_LOCAL_ALLOW_REMOTE: true });
+    expect(() =>
+      parseConfig({ AUTH_MODE: 'local', HOST: '0.0.0.0', AUTH_LOCAL_ALLOW_REMOTE: 'false' }),
+    ).toThrow(/AUTH_LOCAL_ALLOW_REMOTE=true/);
+    expect(() => parseConfig({ AUTH_MODE: 'local', AUTH_LOCAL_ALLOW_REMOTE: 'maybe' })).toThrow(
+      /AUTH_LOCAL_ALLOW_REMOTE/,
+    );
+  });
+
+  it('tells loopback addresses from the others', () => {
+    const loopback = ['127.0.0.1', '127.255.0.9', '::1', '0:0:0:0:0:0:0:1', '[::1]', 'LOCALHOST'];
+    const remote = ['0.0.0.0', '::', '::2', '128.0.0.1', '192.168.0.1', '::ffff:10.0.0.1', 'host.local'];
+    expect(loopback.filter((h) => !isLoopbackHost(h))).toEqual([]);
+    expect(remote.filter((h) => isLoopbackHost(h))).toEqual([]);
+  });
+
+  it('stops the API entry point with that message before it connects anywhere', () => {
+    const root = path.resolve(__dirname, '..');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      cwd: root,
+      env: { PATH: process.env.PATH, AUTH_MODE: 'local', HOST: '0.0.0.0', LOG_LEVEL: 'silent' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/HOST=0\.0\.0\.0 is not a loopback address.*AUTH_MODE=local/);
+  });
+
+  it('warns on every start that AUTH_LOCAL_ALLOW_REMOTE=true serves the local issuer beyond loopback', async () => {
+    const keyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'stagecoach-config-')), 'key.json');
+    const remote = parseConfig({
+      AUTH_MODE: 'local',
+      HOST: '0.0.0.0',
+      AUTH_LOCAL_ALLOW_REMOTE: 'true',
+      AUTH_LOCAL_KEY_FILE: keyFile,
+    });
+    for (let start = 0; start < 2; start++) {
+      const { logger, lines } = capturingLogger();
+      const { localIssuer } = await createAuth(remote, logger);
+      expect(localIssuer).toBeDefined();
+      const warnings = lines.filter((l) => l.level >= 40);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]!.msg).toMatch(/AUTH_MODE=local on HOST=0\.0\.0\.0.*administrator token/);
+    }
+    const { logger, lines } = capturingLogger();
+    await createAuth(parseConfig({ AUTH_MODE: 'local', AUTH_LOCAL_KEY_FILE: keyFile }), logger);
+    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
+    // A configuration that did not come through parseConfig meets the same rule.
+    await expect(createAuth({ ...remote, AUTH_LOCAL_ALLOW_REMOTE: false }, logger)).rejects.toThrow(
+      /HOST=0\.0\.0\.0 is not a loopback address/,
+    );
   });
 });

@@ -158,14 +158,9 @@ export async function startBenchStack(
 
   const client = await createClient(config);
   closer.add('client connection', () => client.connection.close());
-  const { auth, localIssuer } = await createAuth(config);
-  const app = createApi(config, {
-    client,
-    directory,
-    auth,
-    localIssuer,
-    logger: apiLog.logger(config.LOG_LEVEL),
-  });
+  const logger = apiLog.logger(config.LOG_LEVEL);
+  const { auth, localIssuer } = await createAuth(config, logger);
+  const app = createApi(config, { client, directory, auth, localIssuer, logger });
   const server: Server = await listen(app, 0, '127.0.0.1');
   closer.add(
     'API server',

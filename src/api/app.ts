@@ -1,17 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import express from 'express';
-import rateLimit from 'express-rate-limit';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { DefinitionService } from '../services/definitions';
 import type { DirectoryService } from '../services/directory';
+import type { DirectoryAccess } from '../services/directory-access';
 import type { InstanceService } from '../services/instances';
 import type { WorkerHealth } from '../services/worker-liveness';
 import type { AuthSettings, LocalIssuer } from './auth';
-import { authenticate } from './auth';
+import { authenticate, requireKnownUser } from './auth';
+import { jsonBody } from './body';
 import { apiDocs } from './docs';
 import { errorHandler, unknownRoute } from './errors';
 import { guard } from './guard';
+import { PUBLIC_BASE_URL } from './odata';
+import { callerRateLimit, unauthenticatedRateLimit } from './rate-limits';
 import { decisionRoutes } from './routes/decisions';
 import { definitionRoutes } from './routes/definitions';
 import { directoryRoutes } from './routes/directory';
@@ -24,12 +27,18 @@ export interface AppDeps {
   directory: DirectoryService;
   /** The Temporal connection and its workers, as `/health` reports them. */
   health: () => Promise<WorkerHealth>;
+  /** Which directory objects a caller may read. */
+  access: DirectoryAccess;
   auth: AuthSettings;
   /** Present only with AUTH_MODE=local: serves demo tokens for any directory user. */
   localIssuer?: LocalIssuer;
   logger: Logger;
   bodyLimit: string;
   rateLimitPerMinute: number;
+  /** Requests per client IP and minute that do not authenticate (no or bad token, local token endpoint). */
+  rateLimitUnauthenticatedPerMinute: number;
+  /** Where clients reach the API (PUBLIC_BASE_URL), for absolute links; default: each request's own host. */
+  publicBaseUrl?: string;
 }
 
 const FILTER_BY_CURRENT_USER = /filterByCurrentUser\(on=(?:'|%27)reviewer(?:'|%27)\)/g;
@@ -39,6 +48,7 @@ export function createApp(deps: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  if (deps.publicBaseUrl) app.locals[PUBLIC_BASE_URL] = deps.publicBaseUrl.replace(/\/+$/, '');
   app.use(helmet());
 
   app.use((req, res, next) => {
@@ -57,7 +67,7 @@ export function createApp(deps: AppDeps) {
     next();
   });
 
-  app.use(express.json({ limit: deps.bodyLimit, type: ['application/json', 'application/*+json'] }));
+  const unauthenticated = unauthenticatedRateLimit(deps.rateLimitUnauthenticatedPerMinute);
 
   // 200 only when reviews can be served: Temporal answers and a worker answers on the task queue.
   app.get('/health', async (_req, res) => {
@@ -77,6 +87,8 @@ export function createApp(deps: AppDeps) {
     const issuer = deps.localIssuer;
     app.post(
       '/auth/local/token',
+      unauthenticated.limit,
+      jsonBody(deps.bodyLimit),
       guard({ body: localTokenRequestSchema }, async ({ body }, _req, res) => {
         await deps.directory.user(body.userId);
         const roles = body.admin ? [deps.auth.adminRole] : [];
@@ -86,28 +98,21 @@ export function createApp(deps: AppDeps) {
     );
   }
 
+  // Limits and authentication come before the body is read: nobody without a valid token gets the server
+  // to inflate and parse a body, and a flood of bad tokens is cut off by address before it costs more.
   const v1 = express.Router();
-  v1.use(authenticate(deps.auth));
-  v1.use(
-    rateLimit({
-      windowMs: 60_000,
-      limit: deps.rateLimitPerMinute,
-      standardHeaders: 'draft-8',
-      legacyHeaders: false,
-      keyGenerator: (_req, res) => (res.locals.caller as { userId: string }).userId,
-      handler: (_req, res) => {
-        res
-          .status(429)
-          .json({ error: { code: 'request.rate_limited', message: 'Too many requests; retry later' } });
-      },
-    }),
-  );
+  v1.use(unauthenticated.limit);
+  v1.use(authenticate(deps.auth, deps.logger));
+  v1.use(unauthenticated.forgive);
+  v1.use(callerRateLimit(deps.rateLimitPerMinute));
+  v1.use(requireKnownUser(deps.auth, (id) => deps.directory.isKnownUser(id)));
+  v1.use(jsonBody(deps.bodyLimit));
   const reviews = express.Router();
   reviews.use(definitionRoutes(deps.definitions, deps.instances));
   reviews.use(instanceRoutes(deps.instances));
   reviews.use(decisionRoutes(deps.instances));
   v1.use('/identityGovernance/accessReviews', reviews);
-  v1.use(directoryRoutes(deps.directory));
+  v1.use(directoryRoutes(deps.directory, deps.access));
   app.use('/v1.0', v1);
 
   app.use(unknownRoute);

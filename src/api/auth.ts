@@ -1,10 +1,13 @@
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { NextFunction, Request, Response } from 'express';
-import type { JWK, JWTPayload, KeyLike } from 'jose';
-import { createRemoteJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT } from 'jose';
-import { AppError } from '../domain/errors';
+import type { JWTPayload } from 'jose';
+import type { Logger } from 'pino';
+import { AppError, forbidden } from '../domain/errors';
 import type { Caller } from '../services/caller';
+import type { TokenVerifier } from './token-verifiers';
+import { KeysUnavailableError } from './token-verifiers';
+
+export type { TokenVerifier } from './token-verifiers';
+export { LOCAL_AUDIENCE, LOCAL_ISSUER, LocalIssuer, remoteJwksVerifier } from './token-verifiers';
 
 /** How callers are authenticated and who counts as an admin. */
 export interface AuthSettings {
@@ -14,77 +17,27 @@ export interface AuthSettings {
   userClaim: string;
   rolesClaim: string;
   adminRole: string;
+  /** AUTH_ADMINS: admins by id, who need not be in the directory (break-glass accounts). */
   admins: readonly string[];
 }
 
-export interface TokenVerifier {
-  verify(token: string): Promise<JWTPayload>;
-}
+/** Seconds a caller should wait before retrying while the issuer's keys cannot be fetched. */
+export const KEYS_RETRY_AFTER_S = 10;
 
 const unauthorized = (message: string) => new AppError('auth.invalid_token', 401, message);
 
-/** Verifies tokens against a remote JWKS (Entra ID, Okta, Keycloak …). */
-export function remoteJwksVerifier(opts: {
-  jwksUrl: string;
-  issuer: string;
-  audience: string;
-}): TokenVerifier {
-  const keys = createRemoteJWKSet(new URL(opts.jwksUrl));
-  return {
-    async verify(token) {
-      const { payload } = await jwtVerify(token, keys, { issuer: opts.issuer, audience: opts.audience });
-      return payload;
-    },
-  };
-}
-
-export const LOCAL_ISSUER = 'urn:stagecoach:local';
-export const LOCAL_AUDIENCE = 'api://stagecoach';
-
-/**
- * The demo tenant's own token issuer: an ES256 key kept in a local file (mode 0600, git-ignored),
- * used only when AUTH_MODE=local is chosen explicitly (the all-in-one start does).
- */
-export class LocalIssuer implements TokenVerifier {
-  private constructor(
-    private readonly privateKey: KeyLike | Uint8Array,
-    private readonly publicKey: KeyLike | Uint8Array,
-  ) {}
-
-  static async open(keyFile: string): Promise<LocalIssuer> {
-    let jwk: JWK;
-    try {
-      jwk = JSON.parse(await readFile(keyFile, 'utf8')) as JWK;
-    } catch {
-      const pair = await generateKeyPair('ES256', { extractable: true });
-      jwk = await exportJWK(pair.privateKey);
-      await mkdir(dirname(keyFile), { recursive: true });
-      await writeFile(keyFile, JSON.stringify(jwk), { mode: 0o600 });
-      await chmod(keyFile, 0o600);
+/** Why jose refused a token, in words a caller can act on; never the token itself. */
+function rejection(err: unknown): string {
+  const { code, claim, reason } = err as { code?: string; claim?: string; reason?: string };
+  if (code === 'ERR_JWT_EXPIRED') return 'the token has expired';
+  if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') {
+    if (claim === 'exp' && reason === 'missing') {
+      return 'the token has no exp (expiration time) claim; exp is required';
     }
-    const { d: _d, ...publicJwk } = jwk;
-    return new LocalIssuer(await importJWK(jwk, 'ES256'), await importJWK(publicJwk, 'ES256'));
+    if (claim === 'iat') return `the token's iat (issued at) claim is not a time in the past`;
+    if (claim === 'nbf') return 'the token is not valid yet (nbf)';
   }
-
-  /** A token for a user; admins get the admin role claim. */
-  async issue(userId: string, opts: { roles?: string[]; expiresIn?: string } = {}): Promise<string> {
-    return new SignJWT({ oid: userId, roles: opts.roles ?? [] })
-      .setProtectedHeader({ alg: 'ES256' })
-      .setSubject(userId)
-      .setIssuer(LOCAL_ISSUER)
-      .setAudience(LOCAL_AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime(opts.expiresIn ?? '8h')
-      .sign(this.privateKey);
-  }
-
-  async verify(token: string): Promise<JWTPayload> {
-    const { payload } = await jwtVerify(token, this.publicKey, {
-      issuer: LOCAL_ISSUER,
-      audience: LOCAL_AUDIENCE,
-    });
-    return payload;
-  }
+  return 'the token is not valid for this API';
 }
 
 /** Turns a verified token into the caller: the user claim and whether they are an admin. */
@@ -98,8 +51,11 @@ export function callerFromClaims(payload: JWTPayload, settings: AuthSettings): C
   return { userId, isAdmin: hasRole || settings.admins.includes(userId) };
 }
 
-/** Middleware: requires `Authorization: Bearer <jwt>` and puts the caller in `res.locals.caller`. */
-export function authenticate(settings: AuthSettings) {
+/**
+ * Middleware: requires `Authorization: Bearer <jwt>` and puts the caller in `res.locals.caller`. When
+ * the issuer's keys cannot be fetched the answer is 503 (retry later), not 401: the token may be fine.
+ */
+export function authenticate(settings: AuthSettings, logger: Logger) {
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
       const header = req.get('authorization') ?? '';
@@ -109,12 +65,40 @@ export function authenticate(settings: AuthSettings) {
       try {
         payload = await settings.verifier.verify(match[1]);
       } catch (err) {
-        const code = (err as { code?: string }).code;
-        const why =
-          code === 'ERR_JWT_EXPIRED' ? 'the token has expired' : 'the token is not valid for this API';
-        throw unauthorized(`Access denied: ${why}`);
+        if (err instanceof KeysUnavailableError) {
+          const log = (res.locals.log as Logger | undefined) ?? logger;
+          log.error({ err: err.cause, jwksUrl: err.jwksUrl }, 'cannot fetch the token signing keys (JWKS)');
+          res.setHeader('Retry-After', String(KEYS_RETRY_AFTER_S));
+          throw new AppError(
+            'auth.unavailable',
+            503,
+            "The token issuer's signing keys cannot be fetched right now, so the token cannot be checked; retry later",
+          );
+        }
+        throw unauthorized(`Access denied: ${rejection(err)}`);
       }
       res.locals.caller = callerFromClaims(payload, settings);
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+/**
+ * Middleware after authenticate: a valid token for a user the directory does not know gets 403
+ * auth.unknown_user (an issuer may serve more users than this tenant), except the AUTH_ADMINS.
+ */
+export function requireKnownUser(settings: AuthSettings, isKnownUser: (id: string) => Promise<boolean>) {
+  return async (_req: Request, res: Response, next: NextFunction) => {
+    try {
+      const { userId } = res.locals.caller as Caller;
+      if (!settings.admins.includes(userId) && !(await isKnownUser(userId))) {
+        throw forbidden(
+          'auth.unknown_user',
+          `The token names user '${userId}', who is not in this directory; ask an administrator to add them`,
+        );
+      }
       next();
     } catch (err) {
       next(err);

@@ -11,8 +11,8 @@ export function unknownRoute(req: Request, res: Response) {
 }
 
 /**
- * The one error middleware: AppErrors keep their code and status; body-parser failures become 400/413;
- * anything else is logged and answered with a generic 500 that echoes nothing.
+ * The one error middleware: AppErrors keep their code and status (body-parser failures become AppErrors
+ * in body.ts); anything else is logged and answered with a generic 500 that echoes nothing.
  */
 export function errorHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -22,24 +22,11 @@ export function errorHandler(logger: Logger) {
       res.status(err.status).json(errorBody(err.code, err.message));
       return;
     }
-    const type = (err as { type?: string }).type;
-    if (type === 'entity.parse.failed') {
-      res.status(400).json(errorBody('request.malformed_json', 'The request body is not valid JSON'));
-      return;
-    }
-    if (type === 'entity.too.large') {
-      res.status(413).json(errorBody('request.too_large', 'The request body is too large'));
-      return;
-    }
     // Express's router fails to decode a path segment such as `%zz` with a URIError marked 400.
     if (err instanceof Error && err.name === 'URIError' && (err as { status?: unknown }).status === 400) {
       res
         .status(400)
         .json(errorBody('request.malformed_url', 'The request URL has malformed percent-encoding'));
-      return;
-    }
-    if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-      res.status(415).json(errorBody('request.unsupported_encoding', 'Unsupported body encoding'));
       return;
     }
     const log = (res.locals.log as Logger | undefined) ?? logger;

@@ -56,9 +56,21 @@ export function select<T extends object>(items: T[], $select: string | undefined
   );
 }
 
-/** Absolute URL of this request, for @odata.context and @odata.nextLink. */
+/** The app setting (`app.locals`) that holds PUBLIC_BASE_URL, without a trailing slash. */
+export const PUBLIC_BASE_URL = 'publicBaseUrl';
+
+/**
+ * Base URL for @odata.context, @odata.nextLink and Location: PUBLIC_BASE_URL when set (behind a proxy
+ * the Host header names the proxy's upstream, not what clients call), else this request's scheme and host.
+ */
 export function requestBase(req: Request): string {
-  return `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+  return publicBaseUrl(req) ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+}
+
+/** PUBLIC_BASE_URL as the app was given it, if it was. */
+export function publicBaseUrl(req: Request): string | undefined {
+  const configured = (req.app.locals as Record<string, unknown>)[PUBLIC_BASE_URL];
+  return typeof configured === 'string' ? configured : undefined;
 }
 
 /** A Graph collection response with @odata.nextLink when more items exist. */
@@ -75,7 +87,8 @@ export function collection<T extends object>(
   if (count !== undefined) body['@odata.count'] = count;
   body.value = select(items, q.$select);
   if (more) {
-    const url = new URL(req.originalUrl, base);
+    // Appended, not resolved: a PUBLIC_BASE_URL may carry a path prefix that an absolute path would drop.
+    const url = new URL(`${base}${req.originalUrl}`);
     url.searchParams.set('$skip', String(q.$skip + q.$top));
     url.searchParams.set('$top', String(q.$top));
     body['@odata.nextLink'] = url.toString();

@@ -25,7 +25,7 @@ export interface ApiOperation {
   body?: { schema: z.ZodType; example: unknown };
   success: Success;
   /** Statuses beyond the ones every operation of its kind has (see `errorStatuses` in openapi.ts). */
-  errors?: (403 | 404 | 409 | 503)[];
+  errors?: (403 | 404 | 409 | 429 | 503)[];
   /** Served without a bearer token. */
   public?: true;
   description?: string;
@@ -40,6 +40,7 @@ const directoryPage = (path: string, operationId: string, summary: string): ApiO
   params: directoryObjectParams,
   query: page,
   success: { status: 200, page: userSchema },
+  description: ADMIN,
   errors: [404],
 });
 
@@ -82,7 +83,7 @@ export const operations: readonly ApiOperation[] = [
     description: 'Only with AUTH_MODE=local (the demo tenant); otherwise the route does not exist (404).',
     body: { schema: localTokenRequestSchema, example: { userId: '7c32e15c-d4d0-49aa-9eb3-0793e032aa70' } },
     success: { status: 200, body: localTokenSchema },
-    errors: [404],
+    errors: [404, 429],
     public: true,
   },
   ...reviewOperations,
@@ -92,6 +93,9 @@ export const operations: readonly ApiOperation[] = [
     operationId: 'users.get',
     tag: 'directory',
     summary: 'Read a user',
+    description:
+      'Administrators read any user; others their own user object and those of the people whose access ' +
+      'they review in a stage in progress (403 directory.not_visible otherwise, whether or not the id exists).',
     params: directoryObjectParams,
     success: { status: 200, entity: userSchema },
     errors: [404],
@@ -101,8 +105,8 @@ export const operations: readonly ApiOperation[] = [
     path: '/v1.0/users/{id}',
     operationId: 'users.update',
     tag: 'directory',
-    summary: 'Enable or disable an account; enabling a guest blocked by a review restores them',
-    description: ADMIN,
+    summary: 'Restore a guest blocked by a review (accountEnabled: true) and cancel their deletion',
+    description: `${ADMIN} Only guests that a review blocked and whose deletion is pending; any other change is 403 directory.change_not_allowed.`,
     params: directoryObjectParams,
     body: { schema: userPatchSchema, example: { accountEnabled: true } },
     success: { status: 204 },
@@ -114,6 +118,7 @@ export const operations: readonly ApiOperation[] = [
     operationId: 'users.manager',
     tag: 'directory',
     summary: "Read a user's manager",
+    description: "Administrators read anyone's manager; others only their own.",
     params: directoryObjectParams,
     success: { status: 200, entity: userSchema },
     errors: [404],

@@ -67,12 +67,17 @@ const REQUESTS: [string, z.ZodType][] = [
 const ERRORS = {
   400: [
     'BadRequest',
-    'Invalid path, query or body (request.invalid_params, request.invalid_query, request.invalid_body, ' +
-      'request.malformed_json, request.unsupported_filter) or a rule of the review (definition.invalid, ' +
-      'review.justification_required)',
+    'Invalid path, query or body (request.invalid_params, request.invalid_query, request.invalid_body — also ' +
+      'for a body that does not decode or nests too deep —, request.malformed_json, request.unsupported_filter), ' +
+      'a rule of the review (definition.invalid, review.justification_required) or a directory object that ' +
+      'does not exist (definition.unknown_object)',
   ],
   401: ['Unauthorized', 'Missing, expired or invalid bearer token (auth.invalid_token)'],
-  403: ['Forbidden', 'Not allowed for this caller (auth.admin_required, review.not_a_reviewer)'],
+  403: [
+    'Forbidden',
+    'Not allowed for this caller (auth.admin_required, auth.unknown_user, review.not_a_reviewer, ' +
+      'directory.not_visible, directory.change_not_allowed)',
+  ],
   404: [
     'NotFound',
     'An id in the path names nothing the caller can see (definition.not_found, instance.not_found, ' +
@@ -85,12 +90,17 @@ const ERRORS = {
   ],
   413: ['PayloadTooLarge', 'The request body is larger than the configured limit (request.too_large)'],
   415: ['UnsupportedMediaType', 'Unsupported body encoding or charset (request.unsupported_encoding)'],
-  429: ['TooManyRequests', 'Too many requests by this caller in the last minute (request.rate_limited)'],
+  429: [
+    'TooManyRequests',
+    'Too many requests by this caller, or without a valid token from this address, in the last minute ' +
+      '(request.rate_limited); Retry-After says when to retry',
+  ],
   500: ['InternalError', 'Unexpected failure (internal_error); the details are logged, never returned'],
   503: [
     'ServiceUnavailable',
-    'No worker answers on the task queue, Temporal is unreachable, or the review did not answer in time ' +
-      '(service.unavailable); nothing was changed. Retry after the Retry-After header seconds',
+    'No worker answers on the task queue, Temporal is unreachable, the review did not answer in time ' +
+      "(service.unavailable; nothing was changed), or the token issuer's signing keys cannot be fetched " +
+      '(auth.unavailable). Retry after the Retry-After header seconds',
   ],
 } as const;
 type ErrorStatus = keyof typeof ERRORS;
@@ -154,7 +164,7 @@ function parameters(schema: z.ZodObject | undefined, where: 'path' | 'query'): J
 /** Statuses every operation of its kind can answer with, plus the operation's own. */
 export function errorStatuses(op: ApiOperation): ErrorStatus[] {
   const statuses = new Set<ErrorStatus>([...(op.errors ?? []), 500]);
-  if (!op.public) [400, 401, 429, 503].forEach((s) => statuses.add(s as ErrorStatus));
+  if (!op.public) [400, 401, 403, 429, 503].forEach((s) => statuses.add(s as ErrorStatus));
   if (op.body) [400, 413, 415].forEach((s) => statuses.add(s as ErrorStatus));
   return [...statuses].sort((a, b) => a - b);
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Definition, DefinitionInput } from '../domain/definition-schema';
+import type { Definition, DefinitionInput, ReviewerScope } from '../domain/definition-schema';
 import { AppError, notFound } from '../domain/errors';
 import { seriesWorkflowId } from '../domain/ids';
 import { compileDefinition } from '../domain/validate-definition';
@@ -8,6 +8,7 @@ import type { SeriesView } from '../workflows';
 import { endSeriesSignal, reviewSeries, seriesQuery, updateDefinitionSignal } from '../workflows';
 import type { Caller } from './caller';
 import { requireAdmin } from './caller';
+import type { DirectoryReferences } from './directory-references';
 import type { TemporalGateway } from './temporal-gateway';
 import { isWorkflowNotFound } from './temporal-gateway';
 
@@ -42,6 +43,7 @@ export class DefinitionService {
   constructor(
     private readonly gw: TemporalGateway,
     private readonly lookup: IdentityLookup,
+    private readonly references: DirectoryReferences,
     private readonly settings: { shardSize?: number } = {},
   ) {}
 
@@ -62,6 +64,7 @@ export class DefinitionService {
     requireAdmin(caller);
     const id = randomUUID();
     const plan = compileDefinition(id, input);
+    await this.references.checkDefinition(input, plan);
     const now = new Date().toISOString();
     const who = await this.lookup(caller.userId);
     const definition: Definition = {
@@ -148,6 +151,7 @@ export class DefinitionService {
     this.recent.delete(id);
     const current = await this.get(id);
     const plan = compileDefinition(id, input);
+    await this.references.checkDefinition(input, plan);
     const definition: Definition = {
       ...input,
       id,
@@ -158,6 +162,18 @@ export class DefinitionService {
     };
     await this.gw.handle(seriesWorkflowId(id)).signal(updateDefinitionSignal, { definition, plan });
     return definition;
+  }
+
+  /**
+   * 400 definition.unknown_object when new reviewer scopes of an instance or stage name a user, group or
+   * service principal the directory does not have; admins only, so nobody else can probe the directory.
+   */
+  async checkReviewerScopes(
+    caller: Caller,
+    scopes: { reviewers?: ReviewerScope[] | undefined; fallbackReviewers?: ReviewerScope[] | undefined },
+  ): Promise<void> {
+    requireAdmin(caller);
+    await this.references.checkReviewers(scopes);
   }
 
   /** Ends the series and stops its running instances (they complete and apply per their settings). */

@@ -1,11 +1,16 @@
+import type { WorkflowHandle } from '@temporalio/client';
 import type { Directory, DirectoryUser } from '../directory/port';
-import { notFound } from '../domain/errors';
+import { forbidden, notFound } from '../domain/errors';
 import { guestDeletionWorkflowId } from '../domain/ids';
 import { restoreGuestSignal } from '../workflows';
 import type { Caller } from './caller';
 import { requireAdmin } from './caller';
 import type { TemporalGateway } from './temporal-gateway';
 import { isWorkflowNotFound } from './temporal-gateway';
+import { TtlCache } from './ttl-cache';
+
+/** How long isKnownUser trusts one directory read, either way. */
+const KNOWN_USER_MS = 30_000;
 
 /** A user in Graph's shape (the subset the directory knows). */
 export function graphUser(u: DirectoryUser) {
@@ -24,10 +29,17 @@ export type GraphUser = ReturnType<typeof graphUser>;
 
 /** Read access to the directory in Graph's shapes, and the admin's restore of a blocked guest (R11). */
 export class DirectoryService {
+  private readonly known = new TtlCache<boolean>(KNOWN_USER_MS);
+
   constructor(
     private readonly directory: Directory,
     private readonly gw: TemporalGateway,
   ) {}
+
+  /** Whether the directory has this user; asked on every request, so one read is kept for 30 s. */
+  isKnownUser(id: string): Promise<boolean> {
+    return this.known.get(id, async () => (await this.directory.getUser(id)) !== undefined);
+  }
 
   async user(id: string): Promise<GraphUser> {
     const u = await this.directory.getUser(id);
@@ -62,19 +74,38 @@ export class DirectoryService {
   }
 
   /**
-   * PATCH /users/{id} { accountEnabled }: re-enabling a guest blocked by a review restores them, which
-   * also cancels their pending deletion.
+   * PATCH /users/{id} { accountEnabled }: only the restore of a guest that a review blocked (R11), which
+   * enables the account and cancels its pending deletion. Stagecoach changes accounts only as reviews
+   * decide; any other enable or disable belongs in the directory itself.
    */
   async setAccountEnabled(id: string, enabled: boolean, caller: Caller): Promise<void> {
     requireAdmin(caller);
-    const result = await this.directory.setAccountEnabled(id, enabled);
+    await this.user(id);
+    const deletion = this.gw.handle(guestDeletionWorkflowId(id));
+    if (!enabled || !(await isRunning(deletion))) {
+      throw forbidden(
+        'directory.change_not_allowed',
+        enabled
+          ? `User '${id}' is not a guest blocked by an access review (no deletion is pending), so Stagecoach does not enable the account; change it in the directory`
+          : 'Stagecoach disables accounts only as an access review decides (disableAndDeleteUserApplyAction); disable it in the directory',
+      );
+    }
+    const result = await this.directory.setAccountEnabled(id, true);
     if (result === 'notFound') throw notFound('directory.user_not_found', `User '${id}' not found`);
-    if (!enabled) return;
     try {
-      await this.gw.handle(guestDeletionWorkflowId(id)).signal(restoreGuestSignal, { by: caller.userId });
+      await deletion.signal(restoreGuestSignal, { by: caller.userId });
     } catch (err) {
-      // No pending deletion (never denied, or already closed): enabling the account is all there is to do.
+      // The deletion closed since it was checked: the account is enabled, there is nothing to cancel.
       if (!isWorkflowNotFound(err)) throw err;
     }
+  }
+}
+
+async function isRunning(handle: WorkflowHandle): Promise<boolean> {
+  try {
+    return (await handle.describe()).status.name === 'RUNNING';
+  } catch (err) {
+    if (isWorkflowNotFound(err)) return false;
+    throw err;
   }
 }

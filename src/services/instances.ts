@@ -195,6 +195,7 @@ export class InstanceService {
     stageId?: string,
   ): Promise<void> {
     requireAdmin(caller);
+    await this.definitions.checkReviewerScopes(caller, scopes);
     const { definition, record } = await this.located(definitionId, instanceId);
     const view = await this.view(record);
     if (view.status !== 'InProgress') {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { JWTPayload, KeyLike } from 'jose';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
+import request from 'supertest';
 import type { AuthSettings } from '../../src/api/auth';
 import { callerFromClaims, LOCAL_AUDIENCE, LOCAL_ISSUER, LocalIssuer } from '../../src/api/auth';
 import { AppError } from '../../src/domain/errors';
@@ -34,8 +35,11 @@ afterAll(async () => {
 interface SignOptions {
   issuer?: string;
   audience?: string;
-  expiresIn?: string;
+  /** null: no exp claim at all. */
+  expiresIn?: string | null;
   notBefore?: string;
+  /** iat in epoch seconds; default now. */
+  issuedAt?: number;
   key?: KeyLike | Uint8Array;
   alg?: string;
 }
@@ -46,11 +50,12 @@ function sign(claims: JWTPayload, opts: SignOptions = {}): Promise<string> {
     .setProtectedHeader({ alg: opts.alg ?? 'ES256' })
     .setIssuer(opts.issuer ?? LOCAL_ISSUER)
     .setAudience(opts.audience ?? LOCAL_AUDIENCE)
-    .setIssuedAt()
-    .setExpirationTime(opts.expiresIn ?? '1h');
+    .setIssuedAt(opts.issuedAt);
+  if (opts.expiresIn !== null) jwt.setExpirationTime(opts.expiresIn ?? '1h');
   if (opts.notBefore) jwt.setNotBefore(opts.notBefore);
   return jwt.sign(opts.key ?? signingKey);
 }
+const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 const USER = `/v1.0/users/${DEMO.LEE}`;
 const withHeader = (authorization: string) => api.http().get(USER).set('authorization', authorization);
@@ -96,6 +101,23 @@ describe('bearer tokens', () => {
       401,
       'auth.invalid_token',
     );
+  });
+
+  it('rejects a token without exp with 401 saying that exp is required', async () => {
+    const res = await withToken(await sign({ oid: DEMO.LEE }, { expiresIn: null }));
+    expectError(res, 401, 'auth.invalid_token');
+    expect(res.body.error.message).toMatch(/exp .*required/);
+    // The same token with exp is fine: the claim is what is missing.
+    expect((await withToken(await sign({ oid: DEMO.LEE }))).status).toBe(200);
+  });
+
+  it('allows 60 s of clock skew for iat, and rejects a token issued further in the future with 401', async () => {
+    expect((await withToken(await sign({ oid: DEMO.LEE }, { issuedAt: nowSeconds() + 30 }))).status).toBe(
+      200,
+    );
+    const future = await withToken(await sign({ oid: DEMO.LEE }, { issuedAt: nowSeconds() + 300 }));
+    expectError(future, 401, 'auth.invalid_token');
+    expect(future.body.error.message).toContain('iat');
   });
 
   it('rejects unsigned, HMAC-signed and malformed tokens with 401', async () => {
@@ -232,6 +254,87 @@ describe('authorization with a valid token', () => {
       400,
       'request.invalid_body',
     );
+  });
+});
+
+describe('callers the directory does not know', () => {
+  it('answers a valid token for a user outside the directory with 403 auth.unknown_user, admin role or not', async () => {
+    for (const roles of [[], [ADMIN_ROLE]]) {
+      const token = await sign({ oid: 'someone-from-another-tenant', roles });
+      for (const route of [USER, `${REVIEWS}/definitions`, `${review.base}/decisions`]) {
+        const res = await api.http().get(route).set('authorization', `Bearer ${token}`);
+        expectError(res, 403, 'auth.unknown_user');
+        expect(res.body.error.message).toContain('someone-from-another-tenant');
+      }
+    }
+  });
+
+  it('lets a user listed in AUTH_ADMINS in without a directory entry', async () => {
+    const baseUrl = await stack.serveApi({ auth: { admins: ['break-glass'] } });
+    const token = `Bearer ${await sign({ oid: 'break-glass' })}`;
+    const list = await request(baseUrl).get(`${REVIEWS}/definitions`).set('authorization', token);
+    expect(list.status).toBe(200);
+    expect(list.body.value.map((d: { id: string }) => d.id)).toContain(review.definitionId);
+    const stranger = `Bearer ${await sign({ oid: 'not-listed', roles: [ADMIN_ROLE] })}`;
+    expectError(
+      await request(baseUrl).get(`${REVIEWS}/definitions`).set('authorization', stranger),
+      403,
+      'auth.unknown_user',
+    );
+  });
+});
+
+describe('rate limits', () => {
+  /** Graph's 429: request.rate_limited with a Retry-After in seconds. */
+  const expectLimited = (res: { status: number; body: unknown; headers: Record<string, string> }) => {
+    expectError(res, 429, 'request.rate_limited');
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+  };
+
+  it('limits requests without a valid token per address, counting neither valid tokens nor public routes', async () => {
+    const baseUrl = await stack.serveApi({ rateLimitUnauthenticatedPerMinute: 3 });
+    const lee = `Bearer ${await sign({ oid: DEMO.LEE })}`;
+    for (let i = 0; i < 10; i++) {
+      expect((await request(baseUrl).get(USER).set('authorization', lee)).status).toBe(200);
+      expect((await request(baseUrl).get('/health')).status).toBe(200);
+    }
+    expectError(await request(baseUrl).get(USER), 401, 'auth.invalid_token');
+    expectError(
+      await request(baseUrl).get(USER).set('authorization', 'Bearer not-a-jwt'),
+      401,
+      'auth.invalid_token',
+    );
+    const other = await LocalIssuer.open(
+      path.join(mkdtempSync(path.join(os.tmpdir(), 'stagecoach-other-')), 'key.json'),
+    );
+    const forged = `Bearer ${await other.issue(DEMO.LEE)}`;
+    expectError(await request(baseUrl).get(USER).set('authorization', forged), 401, 'auth.invalid_token');
+    expectLimited(await request(baseUrl).get(USER));
+    expectLimited(await request(baseUrl).get(USER).set('authorization', forged));
+    // Once over the limit the address is refused before its token is looked at, valid or not.
+    expectLimited(await request(baseUrl).get(USER).set('authorization', lee));
+    // The limit is per API instance here; the stack's main API is untouched.
+    expect((await api.http().get(USER).set('authorization', lee)).status).toBe(200);
+  });
+
+  it('limits the local token endpoint per address', async () => {
+    const baseUrl = await stack.serveApi({ rateLimitUnauthenticatedPerMinute: 2 });
+    const ask = () => request(baseUrl).post('/auth/local/token').send({ userId: DEMO.LEE });
+    expect((await ask()).status).toBe(200);
+    expect((await ask()).status).toBe(200);
+    expectLimited(await ask());
+  });
+
+  it('limits authenticated requests per caller with the same Graph error', async () => {
+    const baseUrl = await stack.serveApi({ rateLimitPerMinute: 2 });
+    const lee = `Bearer ${await sign({ oid: DEMO.LEE })}`;
+    const diego = `Bearer ${await sign({ oid: DEMO.DIEGO })}`;
+    expect((await request(baseUrl).get(USER).set('authorization', lee)).status).toBe(200);
+    expect((await request(baseUrl).get(USER).set('authorization', lee)).status).toBe(200);
+    expectLimited(await request(baseUrl).get(USER).set('authorization', lee));
+    // Diego reads himself: another caller, another budget.
+    const own = await request(baseUrl).get(`/v1.0/users/${DEMO.DIEGO}`).set('authorization', diego);
+    expect(own.status).toBe(200);
   });
 });
 

@@ -457,3 +457,61 @@ describe('decision writes under fuzzing', () => {
     for (const status of [204, 400, 403]) expect(statuses.get(status) ?? 0).toBeGreaterThan(5);
   });
 });
+
+// ---- bodies that do not decode, and deep nesting ---------------------------------------------------------
+
+describe('bodies that do not decode or nest deeply, under fuzzing', () => {
+  const created: string[] = [];
+  afterAll(async () => {
+    await Promise.all(
+      created.map((id) => api.http().delete(`${REVIEWS}/definitions/${id}`).set(tokens[ADMIN]!)),
+    );
+  });
+
+  /** POSTs raw bytes as a definition (fetch: superagent would serialise a Buffer as JSON). */
+  async function postBytes(body: Uint8Array | string, headers: Record<string, string> = {}) {
+    const res = await fetch(`${stack.baseUrl}${REVIEWS}/definitions`, {
+      method: 'POST',
+      headers: { ...tokens[ADMIN], 'content-type': 'application/json', ...headers },
+      body,
+    });
+    return { status: res.status, body: (await res.json()) as { id?: string; error?: { code: string } } };
+  }
+
+  it('answers arbitrary bytes declared as gzip, deflate or br with a 400 error body, never a 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.constantFrom('gzip', 'deflate', 'br'),
+        async (bytes, encoding) => {
+          const res = await postBytes(bytes, { 'content-encoding': encoding });
+          expect({ status: res.status, code: res.body.error?.code }).toEqual({
+            status: 400,
+            code: expect.stringMatching(/^request\.(invalid_body|malformed_json)$/),
+          });
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('answers a valid definition carrying nested arrays with 201 up to the depth limit and 400 beyond', async () => {
+    // The definition object is level 1 and additionalNotificationRecipients level 2.
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 40, max: 6000 })),
+        async (n) => {
+          const recipients = '['.repeat(n + 1) + ']'.repeat(n + 1);
+          const text = JSON.stringify(VALID_DEFINITION).replace(
+            /}$/,
+            `,"additionalNotificationRecipients":${recipients}}`,
+          );
+          const res = await postBytes(text);
+          if (res.body.id) created.push(res.body.id);
+          expect({ n, status: res.status }).toEqual({ n, status: n + 2 > 32 ? 400 : 201 });
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});

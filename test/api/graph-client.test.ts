@@ -249,11 +249,12 @@ describe('the Microsoft Graph JavaScript SDK against Stagecoach', () => {
     const reviewer = await graphClient(DEMO.LEE);
     const forbidden = await graphError(reviewer.api(`${REVIEWS}/definitions`).get());
     expect(forbidden).toMatchObject({ statusCode: 403, code: 'auth.admin_required' });
-    const missing = await graphError(reviewer.api('/users/nobody').get());
+    const hidden = await graphError(reviewer.api(`/users/${DEMO.PATTI}`).get());
+    expect(hidden).toMatchObject({ statusCode: 403, code: 'directory.not_visible' });
+    const admin = await graphClient(DEMO.PATTI, true);
+    const missing = await graphError(admin.api('/users/nobody').get());
     expect(missing).toMatchObject({ statusCode: 404, code: 'directory.user_not_found' });
-    const invalid = await graphError(
-      (await graphClient(DEMO.PATTI, true)).api(`${REVIEWS}/definitions`).post({ displayName: 'no scope' }),
-    );
+    const invalid = await graphError(admin.api(`${REVIEWS}/definitions`).post({ displayName: 'no scope' }));
     expect(invalid.statusCode).toBe(400);
     expect(invalid.code).toBe('request.invalid_body');
     expect(invalid.message).toContain('scope');

@@ -56,17 +56,20 @@ const deps: AppDeps = {
   instances: reachedOnly(),
   directory: reachedOnly(),
   health: async () => ({ reachable: true, answering: true, pollers: 1 }),
+  access: reachedOnly(),
   localIssuer: reachedOnly(),
   auth: {
     verifier: { verify: async () => ({ oid: 'admin-1', roles: ['Admin'] }) },
     userClaim: 'oid',
     rolesClaim: 'roles',
     adminRole: 'Admin',
-    admins: [],
+    // Listed, so the directory (a stub here) is not asked whether the caller exists.
+    admins: ['admin-1'],
   },
   logger: pino({ level: 'silent' }),
   bodyLimit: '1mb',
   rateLimitPerMinute: 100_000,
+  rateLimitUnauthenticatedPerMinute: 100_000,
 };
 const app = createApp(deps);
 const doc = openApiDocument({ version: packageVersion() });

@@ -145,4 +145,45 @@ describe('changing reviewers of a running review', () => {
       .send({ reviewers: [userScope(DEMO.grady)] });
     expect(late.status).toBe(409);
   });
+
+  it('refuses reviewers naming a user, group or service principal the directory does not have with 400', async () => {
+    const { admin, base } = await twoStageReview();
+    const cases: [string, object, string, string][] = [
+      [`${base}/stages/1`, { reviewers: [userScope('nobody')] }, 'reviewers[0]', 'nobody'],
+      [
+        base,
+        { reviewers: [userScope(DEMO.lidia)], fallbackReviewers: [{ query: '/groups/gone/owners' }] },
+        'fallbackReviewers[0]',
+        'gone',
+      ],
+      [
+        `${base}/stages/2`,
+        { reviewers: [{ query: '/servicePrincipals/none/owners' }] },
+        'reviewers[0]',
+        'none',
+      ],
+    ];
+    for (const [path, body, field, id] of cases) {
+      const method = path === base ? 'put' : 'patch';
+      const res = await request(stack.baseUrl)[method](path).set(admin).send(body);
+      expect({ status: res.status, code: res.body.error?.code }).toEqual({
+        status: 400,
+        code: 'definition.unknown_object',
+      });
+      expect(res.body.error.message.slice(0, field.length + 2)).toBe(`${field}: `);
+      expect(res.body.error.message).toContain(`'${id}'`);
+    }
+    const stages = await request(stack.baseUrl).get(`${base}/stages`).set(admin);
+    expect(stages.body.value.map((s: { reviewers: { query: string }[] }) => s.reviewers[0]?.query)).toEqual([
+      `/users/${DEMO.grady}`,
+      `/users/${DEMO.henrietta}`,
+    ]);
+    // Only admins learn whether an id exists.
+    const probe = await request(stack.baseUrl)
+      .patch(`${base}/stages/1`)
+      .set(await bearer(DEMO.grady))
+      .send({ reviewers: [userScope('nobody')] });
+    expect(probe.status).toBe(403);
+    expect(probe.body.error.code).toBe('auth.admin_required');
+  });
 });

@@ -1,3 +1,5 @@
+import { gzipSync } from 'node:zlib';
+import request from 'supertest';
 import type { StartedReview } from '../helpers/api-fixtures';
 import {
   Api,
@@ -162,6 +164,61 @@ describe('definitions', () => {
     expect((await get(one, admin)).body.displayName).toBe('Renamed by PUT');
     const unknown = `${REVIEWS}/definitions/00000000-0000-0000-0000-000000000000`;
     expectError(await put(unknown, admin, review()), 404, 'definition.not_found');
+  });
+
+  it('rejects a definition naming a group, service principal or user the directory does not have with 400', async () => {
+    const [stage1, stage2] = review().stageSettings as [object, object];
+    const users = (id: string) => [{ query: `/users/${id}`, queryType: 'MicrosoftGraph' }];
+    const cases: [Record<string, unknown>, string, string][] = [
+      [
+        { ...review(), scope: { query: '/groups/no-such-group/transitiveMembers' } },
+        'scope.query',
+        'no-such-group',
+      ],
+      [
+        { ...review(), scope: { query: '/servicePrincipals/no-such-app/appRoleAssignedTo' } },
+        'scope.query',
+        'no-such-app',
+      ],
+      [
+        { ...review(), stageSettings: [{ ...stage1, reviewers: users('nobody') }, stage2] },
+        'stageSettings[0].reviewers[0]',
+        'nobody',
+      ],
+      [
+        {
+          ...review(),
+          stageSettings: [
+            stage1,
+            { ...stage2, fallbackReviewers: [{ query: '/groups/gone/transitiveMembers' }] },
+          ],
+        },
+        'stageSettings[1].fallbackReviewers[0]',
+        'gone',
+      ],
+      [
+        {
+          displayName: 'One stage',
+          scope: { query: `/groups/${DEMO.FINANCE}/members` },
+          reviewers: [{ query: `/users/${DEMO.DEBRA}` }, { query: '/servicePrincipals/none/owners' }],
+          settings: { instanceDurationInDays: 3 },
+        },
+        'reviewers[1]',
+        'none',
+      ],
+    ];
+    for (const [body, field, id] of cases) {
+      const res = await post(`${REVIEWS}/definitions`, admin, { ...body, displayName: 'Unknown object' });
+      expectError(res, 400, 'definition.unknown_object');
+      expect(res.body.error.message).toMatch(new RegExp(`^${field.replace(/[[\].]/g, '\\$&')}: .*'${id}'`));
+    }
+    const replaced = await put(one, admin, cases[2]![0]);
+    expectError(replaced, 400, 'definition.unknown_object');
+    expect((await get(one, admin)).body.stageSettings[0].reviewers).toEqual(users(DEMO.DEBRA));
+    const listed = await get(`${REVIEWS}/definitions`, admin, { $top: 1000 });
+    expect(
+      listed.body.value.filter((d: { displayName: string }) => d.displayName === 'Unknown object'),
+    ).toEqual([]);
   });
 
   it('deletes a definition with 204: GET, PUT and DELETE then answer 404 and its instance is stopped', async () => {
@@ -754,35 +811,79 @@ describe('decisions', () => {
 });
 
 describe('directory reads', () => {
-  it('reads a user, their manager, group members and owners and application assignees for any caller', async () => {
-    for (const caller of [admin, reviewer, unrelated]) {
-      const user = await get(`/v1.0/users/${DEMO.LEE}`, caller);
-      expect(user.status).toBe(200);
-      expect(user.body).toMatchObject({
-        id: DEMO.LEE,
-        displayName: 'Lee Gu',
-        userPrincipalName: 'lee.gu@contoso.com',
-        userType: 'Member',
-        accountEnabled: true,
-      });
-      expect(user.body['@odata.context']).toBe(`${stack.baseUrl}/v1.0/$metadata#users/$entity`);
-      const manager = await get(`/v1.0/users/${DEMO.LEE}/manager`, caller);
-      expect(manager.body).toMatchObject({ id: DEMO.DIEGO, displayName: 'Diego Siciliani' });
-    }
-    const members = await get(`/v1.0/groups/${DEMO.FINANCE}/members`, reviewer);
+  beforeAll(async () => {
+    // Debra reviews every Finance Team member in stage 1 of this review; Lidia reviews them in stage 2,
+    // which has not started.
+    const base = review();
+    const [stage1, stage2] = base.stageSettings as [object, object];
+    const lidia = { ...stage2, reviewers: [{ query: `/users/${DEMO.LIDIA}` }], fallbackReviewers: [] };
+    await api.startReview({ ...base, stageSettings: [stage1, lidia] });
+  });
+
+  it('lets admins read any user and manager and list group members, owners and application assignees', async () => {
+    const user = await get(`/v1.0/users/${DEMO.LEE}`, admin);
+    expect(user.status).toBe(200);
+    expect(user.body).toMatchObject({
+      id: DEMO.LEE,
+      displayName: 'Lee Gu',
+      userPrincipalName: 'lee.gu@contoso.com',
+      userType: 'Member',
+      accountEnabled: true,
+    });
+    expect(user.body['@odata.context']).toBe(`${stack.baseUrl}/v1.0/$metadata#users/$entity`);
+    const manager = await get(`/v1.0/users/${DEMO.LEE}/manager`, admin);
+    expect(manager.body).toMatchObject({ id: DEMO.DIEGO, displayName: 'Diego Siciliani' });
+    const members = await get(`/v1.0/groups/${DEMO.FINANCE}/members`, admin);
     expect(members.body.value).toHaveLength(FINANCE_TEAM_SIZE);
     expect(members.body['@odata.context']).toBe(`${stack.baseUrl}/v1.0/$metadata#directoryObjects`);
-    const page = await get(`/v1.0/groups/${DEMO.FINANCE}/members`, reviewer, { $top: 5 });
+    const page = await get(`/v1.0/groups/${DEMO.FINANCE}/members`, admin, { $top: 5 });
     expect(page.body.value).toHaveLength(5);
     expect(new URL(page.body['@odata.nextLink'] as string).searchParams.get('$skip')).toBe('5');
-    const owners = await get(`/v1.0/groups/${DEMO.FINANCE}/owners`, reviewer);
+    const owners = await get(`/v1.0/groups/${DEMO.FINANCE}/owners`, admin);
     expect(ids(owners.body).sort()).toEqual([DEMO.DEBRA, DEMO.DIEGO].sort());
-    const assignees = await get(`/v1.0/servicePrincipals/${DEMO.SALESFORCE}/appRoleAssignedTo`, unrelated);
+    const assignees = await get(`/v1.0/servicePrincipals/${DEMO.SALESFORCE}/appRoleAssignedTo`, admin);
     expect(assignees.body.value).toHaveLength(10);
     expect(ids(assignees.body)).toContain(DEMO.IRVIN);
   });
 
-  it('answers 404 for a user without a manager and for unknown users, groups and applications', async () => {
+  it('lets others read themselves, their own manager and the people they review now; the rest is 403', async () => {
+    const debra = reviewer;
+    expect((await get(`/v1.0/users/${DEMO.DEBRA}`, debra)).body).toMatchObject({ id: DEMO.DEBRA });
+    expect((await get(`/v1.0/users/${DEMO.DEBRA}/manager`, debra)).body).toMatchObject({ id: DEMO.PATTI });
+    const reviewee = await get(`/v1.0/users/${DEMO.LEE}`, debra);
+    expect(reviewee.status).toBe(200);
+    expect(reviewee.body).toMatchObject({ id: DEMO.LEE, displayName: 'Lee Gu' });
+    expect((await get(`/v1.0/users/${DEMO.FATIMA}`, debra)).status).toBe(200);
+
+    const lidia = await api.as(DEMO.LIDIA);
+    const denied: [string, Caller][] = [
+      [`/v1.0/users/${DEMO.MEGAN}`, debra], // in no review Debra reviews in
+      [`/v1.0/users/${DEMO.LEE}/manager`, debra], // a reviewee's manager is not the reviewee
+      [`/v1.0/users/${DEMO.LEE}`, lidia], // Lidia reviews Lee only once stage 2 is in progress
+      [`/v1.0/users/${DEMO.LEE}`, unrelated],
+      [`/v1.0/users/${DEMO.PATTI}/manager`, unrelated],
+    ];
+    for (const [path, caller] of denied) {
+      const res = await get(path, caller);
+      expectError(res, 403, 'directory.not_visible');
+      expect(Object.keys(res.body)).toEqual(['error']);
+    }
+    expect((await get(`/v1.0/users/${DEMO.MEGAN}`, unrelated)).body).toMatchObject({ id: DEMO.MEGAN });
+  });
+
+  it('keeps group and application lists for admins', async () => {
+    for (const caller of [reviewer, unrelated]) {
+      for (const path of [
+        `/v1.0/groups/${DEMO.FINANCE}/members`,
+        `/v1.0/groups/${DEMO.FINANCE}/owners`,
+        `/v1.0/servicePrincipals/${DEMO.SALESFORCE}/appRoleAssignedTo`,
+      ]) {
+        expectError(await get(path, caller), 403, 'directory.not_visible');
+      }
+    }
+  });
+
+  it('answers 404 to admins for unknown objects, and 403 to others alike for unknown and hidden ids', async () => {
     const notFound: [string, string][] = [
       [`/v1.0/users/${DEMO.PATTI}/manager`, 'directory.manager_not_found'],
       ['/v1.0/users/nobody', 'directory.user_not_found'],
@@ -791,22 +892,79 @@ describe('directory reads', () => {
       ['/v1.0/groups/nothing/owners', 'directory.group_not_found'],
       ['/v1.0/servicePrincipals/nothing/appRoleAssignedTo', 'directory.application_not_found'],
     ];
-    for (const [path, code] of notFound) expectError(await get(path, reviewer), 404, code);
+    for (const [path, code] of notFound) expectError(await get(path, admin), 404, code);
+    // To a non-admin an id that does not exist looks like one that exists but is hidden.
+    const unknown = await get('/v1.0/users/nobody', unrelated);
+    const hidden = await get(`/v1.0/users/${DEMO.LEE}`, unrelated);
+    expectError(unknown, 403, 'directory.not_visible');
+    expect(unknown.body.error.message.replace('nobody', DEMO.LEE)).toBe(hidden.body.error.message);
     expectError(await get('/v1.0/users/bad%20id', reviewer), 400, 'request.invalid_params');
     expectError(await get('/v1.0/users/%zz', reviewer), 400, 'request.malformed_url');
   });
+});
 
-  it('lets only admins PATCH accountEnabled of a user', async () => {
-    const irvin = `/v1.0/users/${DEMO.IRVIN}`;
+describe('PATCH of a user: restoring a guest a review blocked', () => {
+  const PARTNERS = '8814bb25-08c2-453a-83b0-3f37340470c0';
+  const ALEX = '5a7b46b1-de4f-481f-bce2-7f4ee40714eb';
+  const CHEN = '33b249f3-cb92-4115-9ebf-3a4b5d9defad';
+  const chen = `/v1.0/users/${CHEN}`;
+  const deletion = () => stack.env.client.workflow.getHandle(`guest-deletion/${CHEN}`);
+
+  beforeAll(async () => {
+    // Alex reviews the Partner Collaboration guests; denied guests are blocked, then deleted after 30 days.
+    const guests = await api.startReview({
+      displayName: 'Partner guests',
+      scope: {
+        query: `/groups/${PARTNERS}/transitiveMembers?$filter=(userType eq 'Guest')`,
+        queryType: 'MicrosoftGraph',
+      },
+      reviewers: [{ query: `/users/${ALEX}`, queryType: 'MicrosoftGraph' }],
+      settings: {
+        instanceDurationInDays: 3,
+        autoApplyDecisionsEnabled: true,
+        applyActions: [{ '@odata.type': '#microsoft.graph.disableAndDeleteUserApplyAction' }],
+      },
+    });
+    const item = (await api.decisionsByPrincipal(guests.base))[CHEN]!;
+    const denied = await patch(`${guests.base}/decisions/${item.id}`, await api.as(ALEX), {
+      decision: 'Deny',
+      justification: 'project over',
+    });
+    expect(denied.status).toBe(204);
+    await api.untilDecisions(guests.base, (d) => d[CHEN]?.decision === 'Deny', 'Chen denied');
+    expect((await post(`${guests.base}/stop`, admin)).status).toBe(204);
+    await api.untilInstance(guests.base, 'Applied');
+    await until(
+      () => deletion().describe(),
+      (d) => d.status.name === 'RUNNING',
+      'guest deletion pending',
+    );
+  });
+
+  it('restores the blocked guest with 204 and cancels the pending deletion', async () => {
+    expect((await get(chen, admin)).body.accountEnabled).toBe(false);
     for (const caller of [reviewer, unrelated]) {
-      expectError(await patch(irvin, caller, { accountEnabled: true }), 403, 'auth.admin_required');
+      expectError(await patch(chen, caller, { accountEnabled: true }), 403, 'auth.admin_required');
     }
-    expect((await get(irvin, admin)).body.accountEnabled).toBe(false);
-    expect((await patch(irvin, admin, { accountEnabled: true })).status).toBe(204);
-    expect((await get(irvin, admin)).body.accountEnabled).toBe(true);
-    expect((await patch(irvin, admin, { accountEnabled: false })).status).toBe(204);
-    expect((await get(irvin, admin)).body.accountEnabled).toBe(false);
+    expect((await patch(chen, admin, { accountEnabled: true })).status).toBe(204);
+    expect((await get(chen, admin)).body.accountEnabled).toBe(true);
+    expect(await deletion().result()).toBe('restored');
+    const again = await patch(chen, admin, { accountEnabled: true });
+    expectError(again, 403, 'directory.change_not_allowed');
+  });
 
+  it('refuses every other change with 403 directory.change_not_allowed, saying why', async () => {
+    const irvin = `/v1.0/users/${DEMO.IRVIN}`;
+    const enable = await patch(irvin, admin, { accountEnabled: true });
+    expectError(enable, 403, 'directory.change_not_allowed');
+    expect(enable.body.error.message).toContain('not a guest blocked by an access review');
+    expect((await get(irvin, admin)).body.accountEnabled).toBe(false);
+    for (const id of [DEMO.LEE, CHEN]) {
+      const disable = await patch(`/v1.0/users/${id}`, admin, { accountEnabled: false });
+      expectError(disable, 403, 'directory.change_not_allowed');
+      expect(disable.body.error.message).toContain('only as an access review decides');
+      expect((await get(`/v1.0/users/${id}`, admin)).body.accountEnabled).toBe(true);
+    }
     expectError(
       await patch(irvin, admin, { accountEnabled: true, displayName: 'x' }),
       400,
@@ -831,6 +989,96 @@ describe('the HTTP envelope', () => {
   it('answers a body over the size limit with 413 request.too_large', async () => {
     const huge = { ...review(), descriptionForAdmins: 'x'.repeat(1_100_000) };
     expectError(await post(`${REVIEWS}/definitions`, admin, huge), 413, 'request.too_large');
+  });
+
+  it('answers a gzip body that does not inflate with 400 request.invalid_body, and reads one that does', async () => {
+    // fetch, not supertest: superagent would serialise a Buffer as JSON instead of sending its bytes.
+    const gzipped = async (body: string | Buffer, encoding = 'gzip') => {
+      const res = await fetch(`${stack.baseUrl}${REVIEWS}/definitions`, {
+        method: 'POST',
+        headers: { ...admin, 'content-type': 'application/json', 'content-encoding': encoding },
+        body,
+      });
+      type Body = { id: string; displayName: string; error: { code: string; message: string } };
+      return { status: res.status, body: (await res.json()) as Body };
+    };
+    const definition = JSON.stringify({ ...review(), displayName: 'Sent gzipped' });
+    for (const [body, encoding] of [
+      ['not gzip at all', 'gzip'],
+      [gzipSync(definition).subarray(0, 40), 'gzip'],
+      ['not deflate either', 'deflate'],
+      ['nor brotli', 'br'],
+    ] as const) {
+      const res = await gzipped(body, encoding);
+      expectError(res, 400, 'request.invalid_body');
+      expect(res.body.error.message).toContain('Content-Encoding');
+    }
+    const created = await gzipped(gzipSync(definition));
+    expect(created.status).toBe(201);
+    expect(created.body.displayName).toBe('Sent gzipped');
+    expect((await del(`${REVIEWS}/definitions/${created.body.id}`, admin)).status).toBe(204);
+  });
+
+  it('answers a body nested deeper than 32 levels with 400 request.invalid_body, even 5,000 deep', async () => {
+    const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+    const send = (recipients: string) =>
+      api
+        .http()
+        .post(`${REVIEWS}/definitions`)
+        .set(admin)
+        .set('content-type', 'application/json')
+        .send(
+          JSON.stringify({ ...review(), displayName: 'Deep' }).replace(
+            /}$/,
+            `,"additionalNotificationRecipients":${recipients}}`,
+          ),
+        );
+    for (const depth of [5_000, 32]) {
+      const res = await send(nested(depth));
+      expectError(res, 400, 'request.invalid_body');
+      expect(res.body.error.message).toContain('nests deeper than 32 levels');
+    }
+    const graphShaped = JSON.stringify([
+      {
+        notificationTemplateType: 'CompletedAdditionalRecipients',
+        notificationRecipientScope: {
+          '@odata.type': '#microsoft.graph.accessReviewNotificationRecipientQueryScope',
+          query: `/groups/${DEMO.AUDITORS}/transitiveMembers/microsoft.graph.user`,
+          queryRoot: null,
+          queryType: 'MicrosoftGraph',
+        },
+      },
+    ]);
+    const created = await send(graphShaped);
+    expect(created.status).toBe(201);
+    expect(created.body.additionalNotificationRecipients).toEqual(JSON.parse(graphShaped));
+    expect((await del(`${REVIEWS}/definitions/${created.body.id as string}`, admin)).status).toBe(204);
+  });
+
+  it('builds @odata.context, @odata.nextLink and Location on PUBLIC_BASE_URL when it is set', async () => {
+    const base = 'https://reviews.example.com/stagecoach';
+    const proxied = request(await stack.serveApi({ publicBaseUrl: `${base}/` }));
+    const user = await proxied.get(`/v1.0/users/${DEMO.LEE}`).set(admin);
+    expect(user.body['@odata.context']).toBe(`${base}/v1.0/$metadata#users/$entity`);
+    const page = await proxied.get(`/v1.0/groups/${DEMO.FINANCE}/members`).query({ $top: 5 }).set(admin);
+    expect(page.body['@odata.context']).toBe(`${base}/v1.0/$metadata#directoryObjects`);
+    const next = new URL(page.body['@odata.nextLink'] as string);
+    expect(`${next.origin}${next.pathname}`).toBe(`${base}/v1.0/groups/${DEMO.FINANCE}/members`);
+    expect(next.searchParams.get('$skip')).toBe('5');
+    const created = await proxied
+      .post(`${REVIEWS}/definitions`)
+      .set(admin)
+      .send({ ...review(), displayName: 'Behind a proxy' });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect(created.headers.location).toBe(`${base}${REVIEWS}/definitions/${id}`);
+    expect(created.body['@odata.context']).toBe(
+      `${base}/v1.0/$metadata#identityGovernance/accessReviews/definitions/$entity`,
+    );
+    expect((await proxied.delete(`${REVIEWS}/definitions/${id}`).set(admin)).status).toBe(204);
+    // Without the setting, links keep naming the host the request came to.
+    const direct = await get(`/v1.0/users/${DEMO.LEE}`, admin);
+    expect(direct.body['@odata.context']).toBe(`${stack.baseUrl}/v1.0/$metadata#users/$entity`);
   });
 
   it('answers /health without a token', async () => {

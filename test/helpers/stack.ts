@@ -5,16 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
 import pino from 'pino';
 import { createActivities } from '../../src/activities';
+import type { AuthSettings } from '../../src/api/auth';
 import { LocalIssuer } from '../../src/api/auth';
-import { createApp } from '../../src/api/app';
 import { EmbeddedDirectory } from '../../src/directory/embedded';
 import type { TenantFileInput } from '../../src/directory/tenant-file';
-import { DefinitionService } from '../../src/services/definitions';
-import { DirectoryService } from '../../src/services/directory';
-import { InstanceService } from '../../src/services/instances';
-import { TemporalGateway } from '../../src/services/temporal-gateway';
+import { createApi, listen } from '../../src/runtime';
 import { InMemoryApplyLedger } from '../../src/store/apply-ledger';
 import { workflowBundle } from './review-harness';
 import { portOf } from './process-stack';
@@ -30,7 +28,18 @@ export interface Stack {
   baseUrl: string;
   /** Bearer token for a user; admins get the admin role claim. */
   token(userId: string, admin?: boolean): Promise<string>;
+  /** Serves one more API over the same worker, directory and Temporal, with other settings; its base URL. */
+  serveApi(options?: ApiOptions): Promise<string>;
   stop(): Promise<void>;
+}
+
+/** Settings of an API server of the stack; the defaults keep limits out of the tests' way. */
+export interface ApiOptions {
+  auth?: Partial<AuthSettings>;
+  logger?: Logger;
+  publicBaseUrl?: string;
+  rateLimitPerMinute?: number;
+  rateLimitUnauthenticatedPerMinute?: number;
 }
 
 /** Options of a test stack. */
@@ -60,34 +69,46 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
   });
   const running = worker.run();
   const issuer = await LocalIssuer.open(options.keyFile ?? path.join(dir, 'key.json'));
-  const gw = new TemporalGateway(env.client, taskQueue);
-  const definitions = new DefinitionService(gw, (id) => directory.getUser(id), {
-    shardSize: options.shardSize,
-  });
-  const instances = new InstanceService(gw, definitions);
-  const app = createApp({
-    definitions,
-    instances,
-    directory: new DirectoryService(directory, gw),
-    health: () => gw.liveness.health(),
-    auth: { verifier: issuer, userClaim: 'oid', rolesClaim: 'roles', adminRole: ADMIN_ROLE, admins: [] },
-    localIssuer: issuer,
-    logger: pino({ level: 'silent' }),
-    bodyLimit: '1mb',
-    rateLimitPerMinute: 100_000,
-  });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const port = portOf(server);
+  const servers: Server[] = [];
+  const serveApi = async (api: ApiOptions = {}) => {
+    const app = createApi(
+      {
+        TASK_QUEUE: taskQueue,
+        BODY_LIMIT: '1mb',
+        RATE_LIMIT_PER_MINUTE: api.rateLimitPerMinute ?? 100_000,
+        RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: api.rateLimitUnauthenticatedPerMinute ?? 100_000,
+        PUBLIC_BASE_URL: api.publicBaseUrl,
+        REVIEW_SHARD_SIZE: options.shardSize,
+      },
+      {
+        client: env.client,
+        directory,
+        auth: {
+          verifier: issuer,
+          userClaim: 'oid',
+          rolesClaim: 'roles',
+          adminRole: ADMIN_ROLE,
+          admins: [],
+          ...api.auth,
+        },
+        localIssuer: issuer,
+        logger: api.logger ?? pino({ level: 'silent' }),
+      },
+    );
+    const server = await listen(app, 0, '127.0.0.1');
+    servers.push(server);
+    return `http://127.0.0.1:${portOf(server)}`;
+  };
+  const baseUrl = await serveApi();
   return {
     env,
     directory,
     issuer,
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl,
     token: (userId, admin = false) => issuer.issue(userId, { roles: admin ? [ADMIN_ROLE] : [] }),
+    serveApi,
     async stop() {
-      await new Promise((r) => server.close(r));
+      await Promise.all(servers.map((server) => new Promise((r) => server.close(r))));
       worker.shutdown();
       await running;
       await env.teardown();

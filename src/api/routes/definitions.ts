@@ -5,7 +5,7 @@ import { requireAdmin } from '../../services/caller';
 import type { DefinitionService } from '../../services/definitions';
 import type { InstanceService } from '../../services/instances';
 import { guard } from '../guard';
-import { collection, odataQuerySchema } from '../odata';
+import { collection, odataQuerySchema, publicBaseUrl, requestBase } from '../odata';
 import { definitionParams } from './params';
 
 const CONTEXT = 'identityGovernance/accessReviews/definitions';
@@ -20,9 +20,10 @@ export function definitionRoutes(definitions: DefinitionService, instances: Inst
       const created = await definitions.create(body, caller);
       res
         .status(201)
-        .location(`/v1.0/${CONTEXT}/${created.id}`)
+        // Relative unless PUBLIC_BASE_URL says where clients reach the API (a proxy may add a path prefix).
+        .location(`${publicBaseUrl(req) ?? ''}/v1.0/${CONTEXT}/${created.id}`)
         .json({
-          '@odata.context': `${req.protocol}://${req.get('host')}/v1.0/$metadata#${CONTEXT}/$entity`,
+          '@odata.context': `${requestBase(req)}/v1.0/$metadata#${CONTEXT}/$entity`,
           ...created,
         });
     }),
@@ -64,7 +65,7 @@ export function definitionRoutes(definitions: DefinitionService, instances: Inst
       requireAdmin(caller, 'Only access review administrators can read definitions');
       const series = await definitions.get(params.definitionId);
       res.json({
-        '@odata.context': `${req.protocol}://${req.get('host')}/v1.0/$metadata#${CONTEXT}/$entity`,
+        '@odata.context': `${requestBase(req)}/v1.0/$metadata#${CONTEXT}/$entity`,
         ...series.definition,
       });
     }),
