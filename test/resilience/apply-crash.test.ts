@@ -115,8 +115,13 @@ async function applyWithCrash(members: number) {
   }
 
   await stack.startWorker();
-  // Still Applying: the killed attempt is only retried once its heartbeat times out.
-  const afterRestart = await api.status(base);
+  // Still Applying: the killed attempt is only retried once its heartbeat times out. The API may answer
+  // 503 for a moment after the restart (it remembers for a second that no worker answered).
+  const afterRestart = await pollUntil(
+    () => api.status(base),
+    () => true,
+    'the instance after the restart',
+  );
   await api.untilStatus(base, 'Applied', 240_000);
   note(`Applied ${Math.round((Date.now() - killedAt) / 1000)} s after the kill`);
   await statusWatch;
