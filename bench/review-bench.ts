@@ -4,7 +4,7 @@
  * Temporal's per-run limits. Everything but the dev server runs in this process. See USAGE in lib/args.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { instanceWorkflowId, seriesWorkflowId } from '../src/domain/ids';
@@ -53,24 +53,45 @@ function sdkVersion(): string {
   }
 }
 
-/** The checked-out commit, read from .git without running git (the tree may hold uncommitted changes). */
+/**
+ * The checked-out commit, read from .git without running git (the tree may hold uncommitted changes). In a
+ * linked worktree `.git` is a file naming the worktree's git directory, whose `commondir` holds the refs.
+ */
 function gitCommit(): string {
   try {
-    const head = readFileSync(path.join(projectRoot, '.git', 'HEAD'), 'utf8').trim();
-    if (!head.startsWith('ref: ')) return head.slice(0, 12);
-    const ref = head.slice(5);
-    try {
-      return readFileSync(path.join(projectRoot, '.git', ref), 'utf8')
-        .trim()
-        .slice(0, 12);
-    } catch {
-      const packed = readFileSync(path.join(projectRoot, '.git', 'packed-refs'), 'utf8');
-      const line = packed.split('\n').find((l) => l.endsWith(` ${ref}`));
-      return line ? line.slice(0, 12) : 'unknown';
+    let gitDir = path.join(projectRoot, '.git');
+    if (statSync(gitDir).isFile()) {
+      const pointer = readFileSync(gitDir, 'utf8').trim();
+      if (!pointer.startsWith('gitdir: ')) return 'unknown';
+      gitDir = path.resolve(projectRoot, pointer.slice('gitdir: '.length));
     }
+    return commitIn(gitDir);
   } catch {
     return 'unknown';
   }
+}
+
+/** The commit HEAD names in a git directory: detached, a loose ref (here or in the common dir) or packed. */
+function commitIn(gitDir: string): string {
+  const head = readFileSync(path.join(gitDir, 'HEAD'), 'utf8').trim();
+  if (!head.startsWith('ref: ')) return head.slice(0, 12);
+  const ref = head.slice(5);
+  let commonDir = gitDir;
+  try {
+    commonDir = path.resolve(gitDir, readFileSync(path.join(gitDir, 'commondir'), 'utf8').trim());
+  } catch {
+    // not a linked worktree
+  }
+  for (const dir of new Set([gitDir, commonDir])) {
+    try {
+      return readFileSync(path.join(dir, ref), 'utf8').trim().slice(0, 12);
+    } catch {
+      // not a loose ref here
+    }
+  }
+  const packed = readFileSync(path.join(commonDir, 'packed-refs'), 'utf8');
+  const line = packed.split('\n').find((l) => l.endsWith(` ${ref}`));
+  return line ? line.slice(0, 12) : 'unknown';
 }
 
 function initialResults(options: BenchOptions): BenchResults {
