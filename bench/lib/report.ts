@@ -172,6 +172,19 @@ function probeRow(label: string, p: ProbeResult): string[] {
   return [label, '', '', '', '', '', [calls, errors].filter(Boolean).join('; ')];
 }
 
+/**
+ * How many decisions one recordDecisions Update carried on average: the decisions the API acknowledged
+ * over the recordDecisions Updates the review's workflows accepted (read from their histories).
+ */
+function recordDecisionsBatching(r: BenchResults): string | null {
+  const updates = r.workflows
+    .filter((w) => w.type !== 'benchBaseline' && w.type !== 'benchUpdateBaseline')
+    .reduce((sum, w) => sum + (w.updatesByName.recordDecisions ?? 0), 0);
+  const decisions = r.review.stages.reduce((sum, s) => sum + (s.decisions?.ok ?? 0), 0);
+  if (updates === 0) return decisions ? "No recordDecisions Update found in the review's histories." : null;
+  return `recordDecisions Updates accepted by the review's workflows: ${n(updates)} for ${n(decisions)} acknowledged decisions (${dec.format(decisions / updates)} per Update).`;
+}
+
 /** The human-readable results: throughput table, engine usage per workflow run, failures. */
 export function renderReport(r: BenchResults): string {
   const out: string[] = [];
@@ -337,7 +350,17 @@ export function renderReport(r: BenchResults): string {
   out.push('');
 
   const wf: string[][] = [
-    ['workflow run', 'type', 'status', 'events', 'history', 'signals', 'largest payload', 'thresholds'],
+    [
+      'workflow run',
+      'type',
+      'status',
+      'events',
+      'history',
+      'signals',
+      'Updates',
+      'largest payload',
+      'thresholds',
+    ],
   ];
   for (const w of r.workflows) {
     const lp = w.largestPayload;
@@ -348,16 +371,19 @@ export function renderReport(r: BenchResults): string {
       n(w.historyLength),
       kb(w.historySizeBytes),
       n(w.signals),
+      n(w.updates),
       lp ? `${kb(lp.bytes)} (${lp.eventType}#${lp.eventId})` : '—',
       w.error ? `error: ${w.error}` : w.crossed.length ? w.crossed.join('; ') : 'none',
     ]);
   }
-  out.push(table(wf, new Set([3, 4, 5])));
+  out.push(table(wf, new Set([3, 4, 5, 6])));
+  const batching = recordDecisionsBatching(r);
+  if (batching) out.push(batching);
   out.push('');
   out.push(
     r.thresholdsCrossed.length
       ? `Temporal thresholds crossed:\n${r.thresholdsCrossed.map((t) => `  ${t}`).join('\n')}`
-      : 'No workflow run crossed a Temporal warning threshold (10,240 events, 10 MB history, 512 KB payload) or limit (51,200 events, 50 MB, 2 MB, 10,000 signals).',
+      : 'No workflow run crossed a Temporal warning threshold (10,240 events, 10 MB history, 512 KB payload) or limit (51,200 events, 50 MB, 2 MB, 10,000 signals, 2,000 Updates).',
   );
   const big = Object.entries(r.largestApiResponses).filter(
     ([route]) => !route.startsWith('PATCH') && !route.startsWith('POST'),
