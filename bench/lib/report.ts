@@ -18,6 +18,8 @@ export interface StageResult {
   decisions: BurstResult | null;
   /** API decisions/s ÷ raw signals/s. */
   ratioToRaw: number | null;
+  /** API decisions/s ÷ raw Updates/s. */
+  ratioToRawUpdates: number | null;
   /**
    * The stage's items by decision, read back (admin, stage decisions) once the stage completed. Every
    * 204 should be here: NotReviewed items after all-204 sends mean decisions were lost.
@@ -41,6 +43,31 @@ export interface BaselineResult {
   counted: number | null;
   /** A query of the baseline workflow, timed once a second while the signals were sent. */
   queryDuringSignals: ProbeResult | null;
+  error: string | null;
+}
+
+/**
+ * The raw Update baseline: as many Updates as the signal baseline sends signals, with the same
+ * concurrency, spread over `workflowIds.length` trivial workflows (request i to workflow i % k) so that
+ * none has more than Temporal's 10 Updates in flight or more than about 1,000 in its run.
+ */
+export interface UpdateBaselineResult {
+  workflowIds: string[];
+  updates: number;
+  /** How the number of workflows was chosen, e.g. `k = max(ceil(5,000 / 1,000), ceil(32 / 8)) = 5`. */
+  spread: string;
+  /** Each Update is answered once its handler ran, so this is send and processing in one. */
+  send: BurstResult | null;
+  /** Most Updates the bench had in flight to one workflow at any time (it keeps this ≤ 10). */
+  maxInFlightPerWorkflow: number;
+  /** Updates that waited because their workflow already had 10 in flight. */
+  waitedForSlot: number;
+  acknowledgedPerWorkflow: number[];
+  /** The workflows' own counts (their results), in workflowIds order. */
+  countedPerWorkflow: number[] | null;
+  counted: number | null;
+  /** A query of the first baseline workflow, timed once a second while the Updates were sent. */
+  queryDuringUpdates: ProbeResult | null;
   error: string | null;
 }
 
@@ -87,6 +114,7 @@ export interface BenchResults {
   environment: Record<string, string | number>;
   setupMs: Record<string, number>;
   baseline: BaselineResult | null;
+  updateBaseline: UpdateBaselineResult | null;
   review: {
     definitionId: string | null;
     instanceId: string | null;
@@ -162,6 +190,9 @@ const lat = (b: BurstResult | null) =>
     ? `${dec.format(b.latencyMs.p50)} / ${dec.format(b.latencyMs.p95)} / ${dec.format(b.latencyMs.p99)}`
     : '—';
 
+const times = (x: number | null | undefined) => (x == null ? '—' : `${x.toFixed(2)}×`);
+const ratio = (a: number | null | undefined, b: number | null | undefined) => (a && b ? a / b : null);
+
 function probeRow(label: string, p: ProbeResult): string[] {
   const calls = Object.entries(p.latencyMs)
     .map(([op, l]) => (l ? `${op} ${dec.format(l.p50)}/${dec.format(l.max)}` : `${op} —`))
@@ -169,7 +200,7 @@ function probeRow(label: string, p: ProbeResult): string[] {
   const errors = Object.entries(p.errors)
     .map(([op, c]) => `${op} failed ${c}×`)
     .join(', ');
-  return [label, '', '', '', '', '', [calls, errors].filter(Boolean).join('; ')];
+  return [label, '', '', '', '', '', '', [calls, errors].filter(Boolean).join('; ')];
 }
 
 /**
@@ -198,17 +229,21 @@ export function renderReport(r: BenchResults): string {
   );
   out.push('');
   const rows: string[][] = [
-    ['measure', 'count', 'time', 'throughput', 'p50 / p95 / p99 ms', 'vs raw', 'errors'],
+    ['measure', 'count', 'time', 'throughput', 'p50 / p95 / p99 ms', 'vs signals', 'vs Updates', 'errors'],
   ];
   const b = r.baseline;
+  const u = r.updateBaseline;
+  const signalRate = b?.send?.perSecond;
+  const updateRate = u?.send?.perSecond;
   if (b) {
     rows.push([
       'raw signals (trivial workflow, client.signal)',
       n(b.send?.ok ?? null),
       secs(b.send?.ms),
-      rate(b.send?.perSecond),
+      rate(signalRate),
       lat(b.send),
-      '1.00×',
+      times(1),
+      times(ratio(signalRate, updateRate)),
       b.error ?? errorsOf(b.send),
     ]);
     if (b.queryDuringSignals)
@@ -221,12 +256,38 @@ export function renderReport(r: BenchResults): string {
       '',
       '',
       '',
+      '',
+    ]);
+  }
+  if (u) {
+    rows.push([
+      `raw Updates (${u.workflowIds.length} trivial workflows, executeUpdate)`,
+      n(u.send?.ok ?? null),
+      secs(u.send?.ms),
+      rate(updateRate),
+      lat(u.send),
+      times(ratio(updateRate, signalRate)),
+      times(1),
+      u.error ?? errorsOf(u.send),
+    ]);
+    if (u.queryDuringUpdates)
+      rows.push(probeRow('  baseline Temporal calls meanwhile (p50/max ms)', u.queryDuringUpdates));
+    rows.push([
+      '  raw Updates counted by the workflows',
+      n(u.counted),
+      '',
+      '',
+      `≤ ${n(u.maxInFlightPerWorkflow)} in flight per workflow, ${n(u.waitedForSlot)} waited`,
+      '',
+      '',
+      u.spread,
     ]);
   }
   rows.push([
     'create definition → stage 1 InProgress',
     '',
     secs(r.review.toStage1InProgressMs),
+    '',
     '',
     '',
     '',
@@ -239,7 +300,8 @@ export function renderReport(r: BenchResults): string {
       secs(s.decisions?.ms),
       rate(s.decisions?.perSecond),
       lat(s.decisions),
-      s.ratioToRaw == null ? '—' : `${s.ratioToRaw.toFixed(2)}×`,
+      times(s.ratioToRaw),
+      times(s.ratioToRawUpdates),
       s.decisions?.aborted
         ? `${errorsOf(s.decisions)} — ABORTED: ${s.decisions.aborted}`
         : errorsOf(s.decisions),
@@ -248,6 +310,7 @@ export function renderReport(r: BenchResults): string {
       `  stage ${s.stageId} item listing ($top=1000 pages)`,
       n(s.items),
       secs(s.listMs),
+      '',
       '',
       '',
       '',
@@ -266,6 +329,7 @@ export function renderReport(r: BenchResults): string {
         Object.entries(s.recorded)
           .map(([k, c]) => `${k} ${n(c)}`)
           .join(', '),
+        '',
         '',
         lost > 0 ? `${n(lost)} acknowledged decisions LOST` : 'every 204 recorded',
       ]);
@@ -286,6 +350,7 @@ export function renderReport(r: BenchResults): string {
       '',
       s.stopRequestMs == null ? '' : `stop request ${secs(s.stopRequestMs)}`,
       '',
+      '',
       s.stopRequestMs == null
         ? 'not stopped'
         : s.transitionMs == null
@@ -302,6 +367,7 @@ export function renderReport(r: BenchResults): string {
       rate(a.itemsPerSecond),
       '',
       '',
+      '',
       a.error ?? '',
     ]);
     rows.push([
@@ -311,11 +377,12 @@ export function renderReport(r: BenchResults): string {
       '',
       a.appliedGetMs == null ? '' : `that GET ${secs(a.appliedGetMs)}`,
       '',
+      '',
       a.statusesSeen.join(' → '),
     ]);
   }
-  rows.push(['end-to-end (POST definition → Applied)', '', secs(r.review.endToEndMs), '', '', '', '']);
-  out.push(table(rows, new Set([1, 2, 3, 5])));
+  rows.push(['end-to-end (POST definition → Applied)', '', secs(r.review.endToEndMs), '', '', '', '', '']);
+  out.push(table(rows, new Set([1, 2, 3, 5, 6])));
   out.push('');
 
   const d = r.directory;
