@@ -28,7 +28,7 @@ import type {
   StageResult,
   UpdateBaselineResult,
 } from './lib/report';
-import { renderReport } from './lib/report';
+import { cpuMsPerOperation, renderReport } from './lib/report';
 import { findPid, ResourceMonitor } from './lib/resources';
 import type { BenchStack } from './lib/stack';
 import { BASELINE_TASK_QUEUE, Closer, startBenchStack } from './lib/stack';
@@ -145,6 +145,7 @@ function initialResults(options: BenchOptions): BenchResults {
       devServerPeakRssBytes: null,
     },
     resources: [],
+    cpuMsPerOperation: {},
     workflows: [],
     thresholdsCrossed: [],
     failures: [],
@@ -784,6 +785,7 @@ async function main(): Promise<number> {
     }
     monitor.stop();
     results.resources = monitor.phases;
+    results.cpuMsPerOperation = cpuMsPerOperation(results);
     results.memory.peakRssBytes = monitor.peakRssBytes;
     results.memory.devServerPeakRssBytes = monitor.devServerPeakRssBytes;
     results.thresholdsCrossed = summarizeThresholds(results);

@@ -134,6 +134,11 @@ export interface BenchResults {
     devServerPeakRssBytes: number | null;
   };
   resources: PhaseResources[];
+  /**
+   * CPU milliseconds (bench process + dev server) per raw signal, raw Update and API decision, from the
+   * phases' CPU time: less sensitive than the rates to whatever else runs on the machine.
+   */
+  cpuMsPerOperation: Record<string, number>;
   workflows: RunReport[];
   thresholdsCrossed: string[];
   failures: { phase: string; error: string }[];
@@ -201,6 +206,23 @@ function probeRow(label: string, p: ProbeResult): string[] {
     .map(([op, c]) => `${op} failed ${c}×`)
     .join(', ');
   return [label, '', '', '', '', '', '', [calls, errors].filter(Boolean).join('; ')];
+}
+
+/** See BenchResults.cpuMsPerOperation. */
+export function cpuMsPerOperation(
+  r: Pick<BenchResults, 'resources' | 'baseline' | 'updateBaseline' | 'review'>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  const add = (label: string, phase: string, count: number | undefined) => {
+    const p = r.resources.find((x) => x.phase === phase);
+    if (!p || !count || p.devServerCpuS === null) return;
+    out[label] = Math.round(((p.benchCpuS + p.devServerCpuS) / count) * 1000 * 100) / 100;
+  };
+  add('raw signal', 'raw baseline', r.baseline?.send?.ok);
+  add('raw Update', 'raw Update baseline', r.updateBaseline?.send?.ok);
+  for (const s of r.review.stages)
+    add(`stage ${s.stageId} decision`, `stage ${s.stageId} decisions`, s.decisions?.ok);
+  return out;
 }
 
 /**
@@ -414,6 +436,14 @@ export function renderReport(r: BenchResults): string {
     ]);
   }
   out.push(table(res, new Set([1, 2, 3, 4, 5])));
+  const cpu = Object.entries(r.cpuMsPerOperation);
+  if (cpu.length) {
+    out.push(
+      `CPU per operation (bench process + dev server, less sensitive to other load than the rates): ${cpu
+        .map(([op, ms]) => `${op} ${dec.format(ms)} ms`)
+        .join(', ')}`,
+    );
+  }
   out.push('');
 
   const wf: string[][] = [
