@@ -163,7 +163,7 @@ const secs = (ms: number | null | undefined) =>
       ? `${int.format(ms)} ms`
       : ms < 120_000
         ? `${dec.format(ms / 1000)} s`
-        : `${Math.floor(ms / 60_000)} m ${Math.round((ms % 60_000) / 1000)} s`;
+        : `${Math.floor(Math.round(ms / 1000) / 60)} m ${Math.round(ms / 1000) % 60} s`;
 const rate = (x: number | null | undefined) => (x == null ? '—' : `${dec.format(x)}/s`);
 const mb = (b: number | null | undefined) => (b == null ? '—' : `${int.format(b / 1024 / 1024)} MB`);
 const kb = (b: number | null | undefined) =>
