@@ -1,14 +1,16 @@
 /**
  * `npm run bench`: how fast Stagecoach moves a large 3-stage access review through its public API, next
- * to what the same Temporal dev server does with raw signals, and how close the workflows come to
- * Temporal's per-run limits. Everything but the dev server runs in this process. See USAGE in lib/args.ts.
+ * to what the same Temporal dev server does with raw signals and raw Updates, and how close the workflows
+ * come to Temporal's per-run limits. Everything but the dev server runs in this process. See USAGE in
+ * lib/args.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { instanceWorkflowId, seriesWorkflowId } from '../src/domain/ids';
 import type { accessReviewInstance } from '../src/workflows';
+import { benchUpdateBaseline, pingUpdate } from './baseline-update-workflow';
 import { benchBaseline, doneSignal, pingCountQuery, pingSignal } from './baseline-workflow';
 import { ApiClient, errorOf, REVIEWS } from './lib/api';
 import type { BenchOptions } from './lib/args';
@@ -16,11 +18,17 @@ import { parseArgs } from './lib/args';
 import { LogCollector } from './lib/log-collector';
 import { diagnoseWorkflow, temporalErrorKey } from './lib/diagnose';
 import { inspectRuns, TEMPORAL_THRESHOLDS } from './lib/history';
-import { burst } from './lib/pool';
+import { burst, PerKeyLimit } from './lib/pool';
 import { TemporalProbe } from './lib/probe';
 import { n0 } from './lib/progress';
-import type { ApplyResultSummary, BaselineResult, BenchResults, StageResult } from './lib/report';
-import { renderReport } from './lib/report';
+import type {
+  ApplyResultSummary,
+  BaselineResult,
+  BenchResults,
+  StageResult,
+  UpdateBaselineResult,
+} from './lib/report';
+import { cpuMsPerOperation, renderReport } from './lib/report';
 import { findPid, ResourceMonitor } from './lib/resources';
 import type { BenchStack } from './lib/stack';
 import { BASELINE_TASK_QUEUE, Closer, startBenchStack } from './lib/stack';
@@ -33,6 +41,8 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
 const since = (t0: number) => Math.round(performance.now() - t0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MAX_FAILURE_FRACTION = 0.05;
+/** Temporal's limit of Updates in flight per workflow execution (DESIGN.md §3). */
+const MAX_UPDATES_IN_FLIGHT = 10;
 
 /** Shared state of one run: what is cancelled, which phase runs (for failure reports). */
 interface RunContext {
@@ -53,24 +63,45 @@ function sdkVersion(): string {
   }
 }
 
-/** The checked-out commit, read from .git without running git (the tree may hold uncommitted changes). */
+/**
+ * The checked-out commit, read from .git without running git (the tree may hold uncommitted changes). In a
+ * linked worktree `.git` is a file naming the worktree's git directory, whose `commondir` holds the refs.
+ */
 function gitCommit(): string {
   try {
-    const head = readFileSync(path.join(projectRoot, '.git', 'HEAD'), 'utf8').trim();
-    if (!head.startsWith('ref: ')) return head.slice(0, 12);
-    const ref = head.slice(5);
-    try {
-      return readFileSync(path.join(projectRoot, '.git', ref), 'utf8')
-        .trim()
-        .slice(0, 12);
-    } catch {
-      const packed = readFileSync(path.join(projectRoot, '.git', 'packed-refs'), 'utf8');
-      const line = packed.split('\n').find((l) => l.endsWith(` ${ref}`));
-      return line ? line.slice(0, 12) : 'unknown';
+    let gitDir = path.join(projectRoot, '.git');
+    if (statSync(gitDir).isFile()) {
+      const pointer = readFileSync(gitDir, 'utf8').trim();
+      if (!pointer.startsWith('gitdir: ')) return 'unknown';
+      gitDir = path.resolve(projectRoot, pointer.slice('gitdir: '.length));
     }
+    return commitIn(gitDir);
   } catch {
     return 'unknown';
   }
+}
+
+/** The commit HEAD names in a git directory: detached, a loose ref (here or in the common dir) or packed. */
+function commitIn(gitDir: string): string {
+  const head = readFileSync(path.join(gitDir, 'HEAD'), 'utf8').trim();
+  if (!head.startsWith('ref: ')) return head.slice(0, 12);
+  const ref = head.slice(5);
+  let commonDir = gitDir;
+  try {
+    commonDir = path.resolve(gitDir, readFileSync(path.join(gitDir, 'commondir'), 'utf8').trim());
+  } catch {
+    // not a linked worktree
+  }
+  for (const dir of new Set([gitDir, commonDir])) {
+    try {
+      return readFileSync(path.join(dir, ref), 'utf8').trim().slice(0, 12);
+    } catch {
+      // not a loose ref here
+    }
+  }
+  const packed = readFileSync(path.join(commonDir, 'packed-refs'), 'utf8');
+  const line = packed.split('\n').find((l) => l.endsWith(` ${ref}`));
+  return line ? line.slice(0, 12) : 'unknown';
 }
 
 function initialResults(options: BenchOptions): BenchResults {
@@ -96,6 +127,7 @@ function initialResults(options: BenchOptions): BenchResults {
     },
     setupMs: {},
     baseline: null,
+    updateBaseline: null,
     review: {
       definitionId: null,
       instanceId: null,
@@ -113,6 +145,7 @@ function initialResults(options: BenchOptions): BenchResults {
       devServerPeakRssBytes: null,
     },
     resources: [],
+    cpuMsPerOperation: {},
     workflows: [],
     thresholdsCrossed: [],
     failures: [],
@@ -218,6 +251,98 @@ async function runBaseline(ctx: RunContext, stack: BenchStack): Promise<Baseline
     result.error = message(err);
   }
   if (result.error) ctx.results.failures.push({ phase: 'raw baseline', error: result.error });
+  return result;
+}
+
+/**
+ * Step 2b: as many Updates as step 2 sent signals, with the same concurrency, one per request, to
+ * trivial workflows. Temporal allows 10 Updates in flight per workflow execution and 2,000 in one run's
+ * history, so they are spread over k = max(ceil(n / 1000), ceil(concurrency / 8)) workflows, request i
+ * to workflow i % k: at most about 1,000 per run and, on average, at most 8 in flight per workflow. A
+ * workflow that falls behind gathers more of the senders, so a request whose workflow already has 10
+ * in flight waits for one of them (the wait counts in its latency) rather than be refused by Temporal.
+ */
+async function runUpdateBaseline(ctx: RunContext, stack: BenchStack): Promise<UpdateBaselineResult> {
+  const updates = Math.min(ctx.options.reviewees, 5000);
+  const { concurrency } = ctx.options;
+  const k = Math.max(Math.ceil(updates / 1000), Math.ceil(concurrency / 8));
+  const workflowIds = Array.from({ length: k }, (_, j) => `bench-update-baseline/${j}/${randomUUID()}`);
+  const result: UpdateBaselineResult = {
+    workflowIds,
+    updates,
+    spread: `k = max(ceil(${n0(updates)} / 1,000), ceil(${concurrency} / 8)) = ${k} workflows, request i to workflow i % k`,
+    send: null,
+    maxInFlightPerWorkflow: 0,
+    waitedForSlot: 0,
+    acknowledgedPerWorkflow: workflowIds.map(() => 0),
+    countedPerWorkflow: null,
+    counted: null,
+    queryDuringUpdates: null,
+    error: null,
+  };
+  try {
+    const handles = await Promise.all(
+      workflowIds.map((workflowId) =>
+        stack.client.workflow.start(benchUpdateBaseline, { taskQueue: BASELINE_TASK_QUEUE, workflowId }),
+      ),
+    );
+    for (const h of handles) {
+      await waitFor(ctx, 'a baseline workflow to answer a query', () => h.query(pingCountQuery));
+    }
+    log(`Raw Update baseline: ${n0(updates)} Updates to ${k} workflows (request i to workflow i % ${k})`);
+    const probe = new TemporalProbe({ 'baseline query': () => handles[0]!.query(pingCountQuery) });
+    const limit = new PerKeyLimit(MAX_UPDATES_IN_FLIGHT);
+    probe.start();
+    result.send = await burst(
+      Array.from({ length: updates }, (_, i) => i),
+      async (i) => {
+        const j = i % k;
+        try {
+          await limit.run(j, () =>
+            stack.client.workflow.getHandle(workflowIds[j]!).executeUpdate(pingUpdate, {
+              args: [
+                {
+                  requests: [
+                    {
+                      reviewerId: `u${String(i + 1).padStart(6, '0')}`,
+                      stageId: '1',
+                      decisions: [{ itemId: randomUUID(), decision: 'Approve', justification: 'bench' }],
+                    },
+                  ],
+                  notAfter: new Date(Date.now() + 10_000).toISOString(),
+                },
+              ],
+            }),
+          );
+          result.acknowledgedPerWorkflow[j]!++;
+          return { ok: true };
+        } catch (err) {
+          return { ok: false, key: temporalErrorKey(err), message: message(err) };
+        }
+      },
+      {
+        label: 'raw Updates',
+        concurrency,
+        maxFailureFraction: MAX_FAILURE_FRACTION,
+        minSample: Math.min(100, updates),
+        cancelled: () => ctx.cancelled,
+      },
+    );
+    result.queryDuringUpdates = await probe.stop();
+    result.maxInFlightPerWorkflow = limit.maxInFlight;
+    result.waitedForSlot = limit.waited;
+    await Promise.all(handles.map((h) => h.signal(doneSignal)));
+    result.countedPerWorkflow = await Promise.all(handles.map((h) => h.result()));
+    result.counted = result.countedPerWorkflow.reduce((a, b) => a + b, 0);
+    const mismatch = result.countedPerWorkflow.findIndex((c, j) => c !== result.acknowledgedPerWorkflow[j]);
+    if (result.send.aborted) result.error = result.send.aborted;
+    else if (mismatch >= 0) {
+      result.error = `workflow ${workflowIds[mismatch]} counted ${result.countedPerWorkflow[mismatch]} Updates, ${result.acknowledgedPerWorkflow[mismatch]} were acknowledged`;
+    }
+  } catch (err) {
+    result.error = message(err);
+  }
+  if (result.error) ctx.results.failures.push({ phase: 'raw Update baseline', error: result.error });
   return result;
 }
 
@@ -367,6 +492,7 @@ async function runReview(ctx: RunContext, stack: BenchStack, bt: BenchTenant): P
   log(`Stage 1 InProgress after ${review.toStage1InProgressMs} ms (definition ${definition.id})`);
 
   const rawRate = results.baseline?.send?.perSecond ?? null;
+  const rawUpdateRate = results.updateBaseline?.send?.perSecond ?? null;
   for (const { stageId, rule } of STAGES) {
     const stage: StageResult = {
       stageId,
@@ -379,6 +505,7 @@ async function runReview(ctx: RunContext, stack: BenchStack, bt: BenchTenant): P
       denies: 0,
       decisions: null,
       ratioToRaw: null,
+      ratioToRawUpdates: null,
       recorded: null,
       temporalCallsDuringDecisions: null,
       stopRequestMs: null,
@@ -454,7 +581,10 @@ async function runReview(ctx: RunContext, stack: BenchStack, bt: BenchTenant): P
     } finally {
       stage.temporalCallsDuringDecisions = await probe.stop();
     }
-    if (rawRate) stage.ratioToRaw = Math.round((stage.decisions.perSecond / rawRate) * 1000) / 1000;
+    const { perSecond } = stage.decisions;
+    const ratio = (raw: number | null) => (raw ? Math.round((perSecond / raw) * 1000) / 1000 : null);
+    stage.ratioToRaw = ratio(rawRate);
+    stage.ratioToRawUpdates = ratio(rawUpdateRate);
     if (stage.decisions.failed > 0) {
       const kinds = Object.entries(stage.decisions.errors)
         .map(([k, e]) => `${e.count}× ${k} (e.g. ${e.example})`)
@@ -464,8 +594,8 @@ async function runReview(ctx: RunContext, stack: BenchStack, bt: BenchTenant): P
       ctx.results.failures.push({ phase: ctx.phase, error });
     }
     if (ctx.cancelled) throw new Error(ctx.cancelled);
-    // Read back while the stage runs (queries see every acknowledged signal; the workflow is cached, so
-    // no replay), before the stop.
+    // Read back while the stage runs (a 204 means the workflow accepted and ran the recordDecisions Update,
+    // so queries see it; the workflow is cached, so no replay), before the stop.
     ctx.phase = `stage ${stageId} read-back`;
     monitor.phase(`stage ${stageId} read back decisions`);
     await checkRecorded(ctx, api, admin, base, stage);
@@ -631,6 +761,9 @@ async function main(): Promise<number> {
     ctx.phase = 'raw baseline';
     monitor.phase('raw baseline');
     results.baseline = await runBaseline(ctx, stack);
+    ctx.phase = 'raw Update baseline';
+    monitor.phase('raw Update baseline');
+    results.updateBaseline = await runUpdateBaseline(ctx, stack);
 
     await runReview(ctx, stack, bt);
   } catch (err) {
@@ -652,6 +785,7 @@ async function main(): Promise<number> {
     }
     monitor.stop();
     results.resources = monitor.phases;
+    results.cpuMsPerOperation = cpuMsPerOperation(results);
     results.memory.peakRssBytes = monitor.peakRssBytes;
     results.memory.devServerPeakRssBytes = monitor.devServerPeakRssBytes;
     results.thresholdsCrossed = summarizeThresholds(results);

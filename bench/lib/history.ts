@@ -1,11 +1,13 @@
 import type { Client } from '@temporalio/client';
 
-/** Temporal's per-run warnings and hard limits (DESIGN.md §3), in events, bytes and signals. */
+/** Temporal's per-run warnings and hard limits (DESIGN.md §3), in events, bytes, signals and Updates. */
 export const TEMPORAL_THRESHOLDS = {
   events: { warn: 10_240, limit: 51_200 },
   historyBytes: { warn: 10 * 1024 * 1024, limit: 50 * 1024 * 1024 },
   payloadBytes: { warn: 512 * 1024, limit: 2 * 1024 * 1024 },
   signals: { warn: null, limit: 10_000 },
+  /** Updates in one run's history (accepted ones; a refused Update leaves no event). */
+  updates: { warn: null, limit: 2_000 },
   /** Where workflowInfo().continueAsNewSuggested turns true (not a limit). */
   continueAsNewSuggested: { events: 4_096, historyBytes: 4 * 1024 * 1024 },
 } as const;
@@ -29,6 +31,10 @@ export interface RunReport {
   /** Counted from the fetched history. */
   events: number;
   signals: number;
+  /** Accepted Updates (WorkflowExecutionUpdateAccepted events), counted from the fetched history. */
+  updates: number;
+  /** Accepted Updates by name (`recordDecisions`, `stopStage`, …). */
+  updatesByName: Record<string, number>;
   /** Events by type (attributes name without `EventAttributes`). */
   eventTypes: Record<string, number>;
   largestPayload: LargestPayload | null;
@@ -110,20 +116,36 @@ const num = (x: unknown): number =>
       ? Number((x as { toString(): string }).toString())
       : 0;
 
-/** Scans a fetched history: events, signals and the largest payload group. */
+/** The name of an accepted Update (`acceptedRequest.input.name`). */
+function updateNameOf(event: HistoryEvent): string {
+  const attrs = event.workflowExecutionUpdateAcceptedEventAttributes as
+    { acceptedRequest?: { input?: { name?: string | null } | null } | null } | null | undefined;
+  return attrs?.acceptedRequest?.input?.name ?? 'unknown';
+}
+
+/** Scans a fetched history: events, signals, accepted Updates and the largest payload group. */
 export function scanHistory(events: readonly HistoryEvent[]): {
   events: number;
   signals: number;
+  updates: number;
+  updatesByName: Record<string, number>;
   eventTypes: Record<string, number>;
   largest: LargestPayload | null;
 } {
   let signals = 0;
+  let updates = 0;
+  const updatesByName: Record<string, number> = {};
   let largest: LargestPayload | null = null;
   const eventTypes: Record<string, number> = {};
   for (const event of events) {
     const type = eventTypeOf(event);
     eventTypes[type] = (eventTypes[type] ?? 0) + 1;
     if (type === 'workflowExecutionSignaled') signals++;
+    if (type === 'workflowExecutionUpdateAccepted') {
+      updates++;
+      const name = updateNameOf(event);
+      updatesByName[name] = (updatesByName[name] ?? 0) + 1;
+    }
     const groups: { field: string; bytes: number }[] = [];
     payloadGroups(event, '', groups);
     for (const g of groups) {
@@ -132,14 +154,14 @@ export function scanHistory(events: readonly HistoryEvent[]): {
       }
     }
   }
-  return { events: events.length, signals, eventTypes, largest };
+  return { events: events.length, signals, updates, updatesByName, eventTypes, largest };
 }
 
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(2)} MB`;
 
 /** The thresholds a run crossed, worst first. */
 export function thresholdsCrossed(
-  r: Pick<RunReport, 'historyLength' | 'historySizeBytes' | 'signals' | 'largestPayload'>,
+  r: Pick<RunReport, 'historyLength' | 'historySizeBytes' | 'signals' | 'updates' | 'largestPayload'>,
 ): string[] {
   const t = TEMPORAL_THRESHOLDS;
   const out: string[] = [];
@@ -164,6 +186,7 @@ export function thresholdsCrossed(
     (x) => `${(x / 1024).toFixed(0)} KB`,
   );
   check('signals', r.signals, t.signals.warn, t.signals.limit, count);
+  check('Updates', r.updates, t.updates.warn, t.updates.limit, count);
   return out.sort((a, b) => Number(b.startsWith('LIMIT')) - Number(a.startsWith('LIMIT')));
 }
 
@@ -180,6 +203,8 @@ export async function inspectRuns(client: Client): Promise<RunReport[]> {
       historySizeBytes: wf.historySize ?? 0,
       events: 0,
       signals: 0,
+      updates: 0,
+      updatesByName: {},
       eventTypes: {},
       largestPayload: null,
       crossed: [],
@@ -195,6 +220,8 @@ export async function inspectRuns(client: Client): Promise<RunReport[]> {
       const scan = scanHistory((history.events ?? []) as unknown as HistoryEvent[]);
       report.events = scan.events;
       report.signals = scan.signals;
+      report.updates = scan.updates;
+      report.updatesByName = scan.updatesByName;
       report.eventTypes = scan.eventTypes;
       report.largestPayload = scan.largest;
     } catch (err) {

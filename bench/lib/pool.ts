@@ -120,3 +120,42 @@ export async function burst<T>(
     aborted,
   };
 }
+
+/**
+ * At most `limit` calls in flight per key (a workflow), the rest wait in order. Temporal refuses an
+ * Update beyond 10 in flight per workflow execution with RESOURCE_EXHAUSTED, which the client retries
+ * after a second, so a sender that would exceed it waits here instead.
+ */
+export class PerKeyLimit {
+  /** Most calls in flight for one key at any time. */
+  maxInFlight = 0;
+  /** Calls that had to wait for a slot. */
+  waited = 0;
+  private readonly inFlight = new Map<number, number>();
+  private readonly queues = new Map<number, (() => void)[]>();
+
+  constructor(readonly limit: number) {}
+
+  async run<T>(key: number, fn: () => Promise<T>): Promise<T> {
+    const inFlight = this.inFlight.get(key) ?? 0;
+    if (inFlight >= this.limit) {
+      // The slot is handed over by the call that ends (see below), so nobody can take it meanwhile.
+      this.waited++;
+      await new Promise<void>((resolve) => {
+        const queue = this.queues.get(key) ?? [];
+        queue.push(resolve);
+        this.queues.set(key, queue);
+      });
+    } else {
+      this.inFlight.set(key, inFlight + 1);
+      this.maxInFlight = Math.max(this.maxInFlight, inFlight + 1);
+    }
+    try {
+      return await fn();
+    } finally {
+      const next = this.queues.get(key)?.shift();
+      if (next) next();
+      else this.inFlight.set(key, (this.inFlight.get(key) ?? 1) - 1);
+    }
+  }
+}

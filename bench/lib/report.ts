@@ -18,6 +18,8 @@ export interface StageResult {
   decisions: BurstResult | null;
   /** API decisions/s ÷ raw signals/s. */
   ratioToRaw: number | null;
+  /** API decisions/s ÷ raw Updates/s. */
+  ratioToRawUpdates: number | null;
   /**
    * The stage's items by decision, read back (admin, stage decisions) once the stage completed. Every
    * 204 should be here: NotReviewed items after all-204 sends mean decisions were lost.
@@ -41,6 +43,31 @@ export interface BaselineResult {
   counted: number | null;
   /** A query of the baseline workflow, timed once a second while the signals were sent. */
   queryDuringSignals: ProbeResult | null;
+  error: string | null;
+}
+
+/**
+ * The raw Update baseline: as many Updates as the signal baseline sends signals, with the same
+ * concurrency, spread over `workflowIds.length` trivial workflows (request i to workflow i % k) so that
+ * none has more than Temporal's 10 Updates in flight or more than about 1,000 in its run.
+ */
+export interface UpdateBaselineResult {
+  workflowIds: string[];
+  updates: number;
+  /** How the number of workflows was chosen, e.g. `k = max(ceil(5,000 / 1,000), ceil(32 / 8)) = 5`. */
+  spread: string;
+  /** Each Update is answered once its handler ran, so this is send and processing in one. */
+  send: BurstResult | null;
+  /** Most Updates the bench had in flight to one workflow at any time (it keeps this ≤ 10). */
+  maxInFlightPerWorkflow: number;
+  /** Updates that waited because their workflow already had 10 in flight. */
+  waitedForSlot: number;
+  acknowledgedPerWorkflow: number[];
+  /** The workflows' own counts (their results), in workflowIds order. */
+  countedPerWorkflow: number[] | null;
+  counted: number | null;
+  /** A query of the first baseline workflow, timed once a second while the Updates were sent. */
+  queryDuringUpdates: ProbeResult | null;
   error: string | null;
 }
 
@@ -87,6 +114,7 @@ export interface BenchResults {
   environment: Record<string, string | number>;
   setupMs: Record<string, number>;
   baseline: BaselineResult | null;
+  updateBaseline: UpdateBaselineResult | null;
   review: {
     definitionId: string | null;
     instanceId: string | null;
@@ -106,6 +134,11 @@ export interface BenchResults {
     devServerPeakRssBytes: number | null;
   };
   resources: PhaseResources[];
+  /**
+   * CPU milliseconds (bench process + dev server) per raw signal, raw Update and API decision, from the
+   * phases' CPU time: less sensitive than the rates to whatever else runs on the machine.
+   */
+  cpuMsPerOperation: Record<string, number>;
   workflows: RunReport[];
   thresholdsCrossed: string[];
   failures: { phase: string; error: string }[];
@@ -130,7 +163,7 @@ const secs = (ms: number | null | undefined) =>
       ? `${int.format(ms)} ms`
       : ms < 120_000
         ? `${dec.format(ms / 1000)} s`
-        : `${Math.floor(ms / 60_000)} m ${Math.round((ms % 60_000) / 1000)} s`;
+        : `${Math.floor(Math.round(ms / 1000) / 60)} m ${Math.round(ms / 1000) % 60} s`;
 const rate = (x: number | null | undefined) => (x == null ? '—' : `${dec.format(x)}/s`);
 const mb = (b: number | null | undefined) => (b == null ? '—' : `${int.format(b / 1024 / 1024)} MB`);
 const kb = (b: number | null | undefined) =>
@@ -162,6 +195,9 @@ const lat = (b: BurstResult | null) =>
     ? `${dec.format(b.latencyMs.p50)} / ${dec.format(b.latencyMs.p95)} / ${dec.format(b.latencyMs.p99)}`
     : '—';
 
+const times = (x: number | null | undefined) => (x == null ? '—' : `${x.toFixed(2)}×`);
+const ratio = (a: number | null | undefined, b: number | null | undefined) => (a && b ? a / b : null);
+
 function probeRow(label: string, p: ProbeResult): string[] {
   const calls = Object.entries(p.latencyMs)
     .map(([op, l]) => (l ? `${op} ${dec.format(l.p50)}/${dec.format(l.max)}` : `${op} —`))
@@ -169,7 +205,37 @@ function probeRow(label: string, p: ProbeResult): string[] {
   const errors = Object.entries(p.errors)
     .map(([op, c]) => `${op} failed ${c}×`)
     .join(', ');
-  return [label, '', '', '', '', '', [calls, errors].filter(Boolean).join('; ')];
+  return [label, '', '', '', '', '', '', [calls, errors].filter(Boolean).join('; ')];
+}
+
+/** See BenchResults.cpuMsPerOperation. */
+export function cpuMsPerOperation(
+  r: Pick<BenchResults, 'resources' | 'baseline' | 'updateBaseline' | 'review'>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  const add = (label: string, phase: string, count: number | undefined) => {
+    const p = r.resources.find((x) => x.phase === phase);
+    if (!p || !count || p.devServerCpuS === null) return;
+    out[label] = Math.round(((p.benchCpuS + p.devServerCpuS) / count) * 1000 * 100) / 100;
+  };
+  add('raw signal', 'raw baseline', r.baseline?.send?.ok);
+  add('raw Update', 'raw Update baseline', r.updateBaseline?.send?.ok);
+  for (const s of r.review.stages)
+    add(`stage ${s.stageId} decision`, `stage ${s.stageId} decisions`, s.decisions?.ok);
+  return out;
+}
+
+/**
+ * How many decisions one recordDecisions Update carried on average: the decisions the API acknowledged
+ * over the recordDecisions Updates the review's workflows accepted (read from their histories).
+ */
+function recordDecisionsBatching(r: BenchResults): string | null {
+  const updates = r.workflows
+    .filter((w) => w.type !== 'benchBaseline' && w.type !== 'benchUpdateBaseline')
+    .reduce((sum, w) => sum + (w.updatesByName.recordDecisions ?? 0), 0);
+  const decisions = r.review.stages.reduce((sum, s) => sum + (s.decisions?.ok ?? 0), 0);
+  if (updates === 0) return decisions ? "No recordDecisions Update found in the review's histories." : null;
+  return `recordDecisions Updates accepted by the review's workflows: ${n(updates)} for ${n(decisions)} acknowledged decisions (${dec.format(decisions / updates)} per Update).`;
 }
 
 /** The human-readable results: throughput table, engine usage per workflow run, failures. */
@@ -185,17 +251,21 @@ export function renderReport(r: BenchResults): string {
   );
   out.push('');
   const rows: string[][] = [
-    ['measure', 'count', 'time', 'throughput', 'p50 / p95 / p99 ms', 'vs raw', 'errors'],
+    ['measure', 'count', 'time', 'throughput', 'p50 / p95 / p99 ms', 'vs signals', 'vs Updates', 'errors'],
   ];
   const b = r.baseline;
+  const u = r.updateBaseline;
+  const signalRate = b?.send?.perSecond;
+  const updateRate = u?.send?.perSecond;
   if (b) {
     rows.push([
       'raw signals (trivial workflow, client.signal)',
       n(b.send?.ok ?? null),
       secs(b.send?.ms),
-      rate(b.send?.perSecond),
+      rate(signalRate),
       lat(b.send),
-      '1.00×',
+      times(1),
+      times(ratio(signalRate, updateRate)),
       b.error ?? errorsOf(b.send),
     ]);
     if (b.queryDuringSignals)
@@ -208,12 +278,38 @@ export function renderReport(r: BenchResults): string {
       '',
       '',
       '',
+      '',
+    ]);
+  }
+  if (u) {
+    rows.push([
+      `raw Updates (${u.workflowIds.length} trivial workflows, executeUpdate)`,
+      n(u.send?.ok ?? null),
+      secs(u.send?.ms),
+      rate(updateRate),
+      lat(u.send),
+      times(ratio(updateRate, signalRate)),
+      times(1),
+      u.error ?? errorsOf(u.send),
+    ]);
+    if (u.queryDuringUpdates)
+      rows.push(probeRow('  baseline Temporal calls meanwhile (p50/max ms)', u.queryDuringUpdates));
+    rows.push([
+      '  raw Updates counted by the workflows',
+      n(u.counted),
+      '',
+      '',
+      `≤ ${n(u.maxInFlightPerWorkflow)} in flight per workflow, ${n(u.waitedForSlot)} waited`,
+      '',
+      '',
+      u.spread,
     ]);
   }
   rows.push([
     'create definition → stage 1 InProgress',
     '',
     secs(r.review.toStage1InProgressMs),
+    '',
     '',
     '',
     '',
@@ -226,7 +322,8 @@ export function renderReport(r: BenchResults): string {
       secs(s.decisions?.ms),
       rate(s.decisions?.perSecond),
       lat(s.decisions),
-      s.ratioToRaw == null ? '—' : `${s.ratioToRaw.toFixed(2)}×`,
+      times(s.ratioToRaw),
+      times(s.ratioToRawUpdates),
       s.decisions?.aborted
         ? `${errorsOf(s.decisions)} — ABORTED: ${s.decisions.aborted}`
         : errorsOf(s.decisions),
@@ -235,6 +332,7 @@ export function renderReport(r: BenchResults): string {
       `  stage ${s.stageId} item listing ($top=1000 pages)`,
       n(s.items),
       secs(s.listMs),
+      '',
       '',
       '',
       '',
@@ -253,6 +351,7 @@ export function renderReport(r: BenchResults): string {
         Object.entries(s.recorded)
           .map(([k, c]) => `${k} ${n(c)}`)
           .join(', '),
+        '',
         '',
         lost > 0 ? `${n(lost)} acknowledged decisions LOST` : 'every 204 recorded',
       ]);
@@ -273,6 +372,7 @@ export function renderReport(r: BenchResults): string {
       '',
       s.stopRequestMs == null ? '' : `stop request ${secs(s.stopRequestMs)}`,
       '',
+      '',
       s.stopRequestMs == null
         ? 'not stopped'
         : s.transitionMs == null
@@ -289,6 +389,7 @@ export function renderReport(r: BenchResults): string {
       rate(a.itemsPerSecond),
       '',
       '',
+      '',
       a.error ?? '',
     ]);
     rows.push([
@@ -298,11 +399,12 @@ export function renderReport(r: BenchResults): string {
       '',
       a.appliedGetMs == null ? '' : `that GET ${secs(a.appliedGetMs)}`,
       '',
+      '',
       a.statusesSeen.join(' → '),
     ]);
   }
-  rows.push(['end-to-end (POST definition → Applied)', '', secs(r.review.endToEndMs), '', '', '', '']);
-  out.push(table(rows, new Set([1, 2, 3, 5])));
+  rows.push(['end-to-end (POST definition → Applied)', '', secs(r.review.endToEndMs), '', '', '', '', '']);
+  out.push(table(rows, new Set([1, 2, 3, 5, 6])));
   out.push('');
 
   const d = r.directory;
@@ -334,10 +436,28 @@ export function renderReport(r: BenchResults): string {
     ]);
   }
   out.push(table(res, new Set([1, 2, 3, 4, 5])));
+  const cpu = Object.entries(r.cpuMsPerOperation);
+  if (cpu.length) {
+    out.push(
+      `CPU per operation (bench process + dev server, less sensitive to other load than the rates): ${cpu
+        .map(([op, ms]) => `${op} ${dec.format(ms)} ms`)
+        .join(', ')}`,
+    );
+  }
   out.push('');
 
   const wf: string[][] = [
-    ['workflow run', 'type', 'status', 'events', 'history', 'signals', 'largest payload', 'thresholds'],
+    [
+      'workflow run',
+      'type',
+      'status',
+      'events',
+      'history',
+      'signals',
+      'Updates',
+      'largest payload',
+      'thresholds',
+    ],
   ];
   for (const w of r.workflows) {
     const lp = w.largestPayload;
@@ -348,16 +468,19 @@ export function renderReport(r: BenchResults): string {
       n(w.historyLength),
       kb(w.historySizeBytes),
       n(w.signals),
+      n(w.updates),
       lp ? `${kb(lp.bytes)} (${lp.eventType}#${lp.eventId})` : '—',
       w.error ? `error: ${w.error}` : w.crossed.length ? w.crossed.join('; ') : 'none',
     ]);
   }
-  out.push(table(wf, new Set([3, 4, 5])));
+  out.push(table(wf, new Set([3, 4, 5, 6])));
+  const batching = recordDecisionsBatching(r);
+  if (batching) out.push(batching);
   out.push('');
   out.push(
     r.thresholdsCrossed.length
       ? `Temporal thresholds crossed:\n${r.thresholdsCrossed.map((t) => `  ${t}`).join('\n')}`
-      : 'No workflow run crossed a Temporal warning threshold (10,240 events, 10 MB history, 512 KB payload) or limit (51,200 events, 50 MB, 2 MB, 10,000 signals).',
+      : 'No workflow run crossed a Temporal warning threshold (10,240 events, 10 MB history, 512 KB payload) or limit (51,200 events, 50 MB, 2 MB, 10,000 signals, 2,000 Updates).',
   );
   const big = Object.entries(r.largestApiResponses).filter(
     ([route]) => !route.startsWith('PATCH') && !route.startsWith('POST'),

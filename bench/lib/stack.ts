@@ -145,7 +145,7 @@ export async function startBenchStack(
       connection: baselineConnection,
       namespace: NAMESPACE,
       taskQueue: BASELINE_TASK_QUEUE,
-      workflowsPath: require.resolve('../baseline-workflow'),
+      workflowsPath: require.resolve('../baseline-workflows'),
     }),
   );
   const baselineRunning = baselineWorker.run().catch((err: unknown) => {
