@@ -41,8 +41,7 @@ import {
   updateReviewersSignal,
   updateReviewersUpdate,
 } from './review-messages';
-import { checkDeadline, refuse } from './review-updates';
-import { targetStage } from '../domain/review-rules';
+import { requireStage } from './review-updates';
 
 /**
  * At most this many shards: the instance records about 22 history events per shard for three stages (35 in
@@ -153,20 +152,16 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
     if (currentStage(state))
       await toShards((id) => getExternalWorkflowHandle(id).signal(acceptRecommendationsSignal, payload));
   });
+  /** The instance records a reviewers change (its shards resolve the reviewers of their items). */
+  const reviewersChanged = (update: UpdateReviewersPayload) => {
+    const { by, stageId, reviewers, fallbackReviewers, scopes } = update;
+    const stageIndex = state.stages.findIndex((s) => s.stageId === stageId);
+    emit({ type: 'StageReviewersChanged', at: now(), by, stageIndex, reviewers, fallbackReviewers, scopes });
+  };
   setHandler(updateReviewersSignal, async (update) => {
-    const index = state.stages.findIndex((s) => s.stageId === update.stageId);
-    const stage = state.stages[index];
+    const stage = state.stages.find((s) => s.stageId === update.stageId);
     if (!stage || stage.status === 'Completed') return;
-    const { by, reviewers, fallbackReviewers, scopes } = update;
-    emit({
-      type: 'StageReviewersChanged',
-      at: now(),
-      by,
-      stageIndex: index,
-      reviewers,
-      fallbackReviewers,
-      scopes,
-    });
+    reviewersChanged(update);
     await toShards((id) => getExternalWorkflowHandle(id).signal(updateReviewersSignal, update));
   });
 
@@ -179,13 +174,7 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
         record?.(by);
         await forward((id) => getExternalWorkflowHandle(id).signal(signal, { by, stageId }));
       },
-      {
-        validator: (input: AdminUpdateInput) => {
-          checkDeadline(input);
-          const target = targetStage(state, input.stageId);
-          if (!target.ok) refuse(target.violation);
-        },
-      },
+      { validator: (input: AdminUpdateInput) => requireStage(state, input) },
     ] as const;
   setHandler(resetDecisionsUpdate, ...stageAction(resetDecisionsSignal));
   // Each shard records whom it reminded; the instance keeps when and by whom.
@@ -200,17 +189,7 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
     async (update) => {
       engine.updates.accepted++;
       const { notAfter: _notAfter, ...payload } = update;
-      const index = state.stages.findIndex((s) => s.stageId === update.stageId);
-      const { by, reviewers, fallbackReviewers, scopes } = payload;
-      emit({
-        type: 'StageReviewersChanged',
-        at: now(),
-        by,
-        stageIndex: index,
-        reviewers,
-        fallbackReviewers,
-        scopes,
-      });
+      reviewersChanged(payload);
       await forward((id) => getExternalWorkflowHandle(id).signal(updateReviewersSignal, payload));
     },
     { validator: (update: UpdateReviewersPayload & Deadline) => checkReviewersChange(state, update) },

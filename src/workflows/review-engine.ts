@@ -29,7 +29,6 @@ import {
   recommendationDecisions,
   reviewersOf,
   reviewersWithPendingItems,
-  targetStage,
 } from '../domain/review-rules';
 import type { ReviewSnapshot } from '../domain/review-snapshot';
 import { restoreState, snapshotState } from '../domain/review-snapshot';
@@ -69,7 +68,7 @@ import {
   updateReviewersSignal,
   updateReviewersUpdate,
 } from './review-messages';
-import { checkDeadline, MAX_UPDATES_PER_RUN, outcomeOf, refuse } from './review-updates';
+import { checkDeadline, MAX_UPDATES_PER_RUN, outcomeOf, refuse, requireStage } from './review-updates';
 
 const { resolveReviewees, resolveStageReviewers } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
@@ -239,13 +238,7 @@ export function createReviewEngine(opts: EngineOptions) {
           updates.accepted++;
           act(by);
         },
-        {
-          validator: (input: { stageId?: string; notAfter?: string }) => {
-            checkDeadline(input);
-            const target = targetStage(state, input.stageId);
-            if (!target.ok) refuse(target.violation);
-          },
-        },
+        { validator: (input: AdminUpdateInput) => requireStage(state, input) },
       ] as const;
     setHandler(resetDecisionsUpdate, ...stageAction(reset));
     setHandler(sendReminderUpdate, ...stageAction(remind));
@@ -473,13 +466,7 @@ export function handleAdminRequests(
       requests.stopStageRequested = true;
       requests.stopStageId = stageId;
     },
-    {
-      validator: (input: AdminUpdateInput) => {
-        checkDeadline(input);
-        const target = targetStage(state, input.stageId);
-        if (!target.ok) refuse(target.violation);
-      },
-    },
+    { validator: (input: AdminUpdateInput) => requireStage(state, input) },
   );
   setHandler(
     stopReviewUpdate,

@@ -1,6 +1,8 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { DecisionsPlan, RuleViolation } from '../domain/review-rules';
-import type { Deadline, DecisionsOutcome } from './review-messages';
+import { targetStage } from '../domain/review-rules';
+import type { ReviewState } from '../domain/review-state';
+import type { AdminUpdateInput, Deadline, DecisionsOutcome } from './review-messages';
 
 /**
  * Updates one run accepts before it continues as new: Temporal keeps at most 2,000 in one run's history
@@ -36,3 +38,13 @@ export function checkDeadline(input: Deadline): void {
 /** The outcome the API sees for a planned request (the decisions themselves stay in the workflow). */
 export const outcomeOf = (plan: DecisionsPlan): DecisionsOutcome =>
   plan.ok ? { ok: true, stageId: plan.stageId, recorded: plan.decisions.length } : plan;
+
+/** Validator of an admin action on a stage: in time, and the stage it names (if any) is in progress. */
+export function requireStage(
+  state: ReviewState,
+  input: Pick<AdminUpdateInput, 'stageId' | 'notAfter'>,
+): void {
+  checkDeadline(input);
+  const target = targetStage(state, input.stageId);
+  if (!target.ok) refuse(target.violation);
+}
