@@ -8,9 +8,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { StageCompletionReason } from '../domain/review-events';
-import type { ReviewPlan } from '../domain/review-plan';
 import { currentStage } from '../domain/review-rules';
-import type { ReviewSnapshot } from '../domain/review-snapshot';
 import type { ReviewState } from '../domain/review-state';
 import type { InstanceView } from '../domain/review-views';
 import { instanceView } from '../domain/review-views';
@@ -20,7 +18,6 @@ import {
   stageSearchAttribute,
 } from '../search-attributes';
 import { runCoordinator } from './review-coordinator';
-import type { AdminRequests } from './review-engine';
 import {
   continueAsNewDue,
   createReviewEngine,
@@ -32,33 +29,11 @@ import {
 } from './review-engine';
 
 export * from './review-messages';
+import type { AccessReviewInstanceInput } from './contract';
+export type { AccessReviewInstanceInput, InstanceResume } from './contract';
 
 /** Reviewees one workflow holds at most; larger instances are split into shards of about this size. */
 export const DEFAULT_SHARD_SIZE = 500;
-
-/** Input of one review instance workflow. */
-export interface AccessReviewInstanceInput {
-  instanceId: string;
-  plan: ReviewPlan;
-  /**
-   * Index Stagecoach's custom search attributes (definition, stage, status) for the Web UI. Off only
-   * where the server has none registered (the time-skipping test server cannot register them).
-   */
-  searchAttributes?: boolean;
-  /** Reviewees above which the instance is split into shard workflows (default DEFAULT_SHARD_SIZE). */
-  shardSize?: number;
-  /** Continue as new after this many history events even before Temporal suggests it (tests). */
-  continueAsNewAfterEvents?: number;
-  /** Continue as new after this many accepted Updates (default MAX_UPDATES_PER_RUN; tests set fewer). */
-  continueAsNewAfterUpdates?: number;
-  /** Carried over continue-as-new: the state and the admin requests not yet acted on. */
-  resume?: InstanceResume;
-}
-
-/** What an instance that holds its items carries into its next run. */
-export interface InstanceResume extends AdminRequests {
-  snapshot: ReviewSnapshot;
-}
 
 /** Search attributes of the instance: status and current stage, so the Web UI can filter by them. */
 export function statusAttributes(enabled: boolean) {

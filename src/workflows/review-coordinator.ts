@@ -17,7 +17,7 @@ import type { ReviewState } from '../domain/review-state';
 import type { InstanceView } from '../domain/review-views';
 import { instanceView } from '../domain/review-views';
 import { definitionIdSearchAttribute } from '../search-attributes';
-import type { AccessReviewInstanceInput } from './access-review-instance';
+import type { AccessReviewInstanceInput } from './contract';
 import { accessReviewShard } from './access-review-shard';
 import type { AdminRequests, ReviewEngine } from './review-engine';
 import { checkReviewersChange, now, stageOpened, stopRequestedFor } from './review-engine';
