@@ -234,7 +234,7 @@ describe('temporal-docker compose stack', () => {
     const api = service('stagecoach-api');
     const worker = service('stagecoach-worker');
     expect(String(envOf('stagecoach-api').PORT)).toBe('3000');
-    expect(api.ports).toContain('3000:3000');
+    expect((api.ports ?? []).map((p: unknown) => interpolate(String(p), {}))).toContain('3000:3000');
     expect(envOf('stagecoach-worker')).not.toHaveProperty('PORT');
     expect(worker.image).toBe(api.image);
     expect(api.build).toEqual({ context: '..', dockerfile: 'Dockerfile' });
@@ -250,10 +250,13 @@ describe('temporal-docker compose stack', () => {
         /AUTH_MODE=jwt needs AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL/,
       );
     }
-    const local = parseConfig(
-      resolvedEnv('stagecoach-api', { ...parseDotenv(envExampleText), AUTH_MODE: 'local' }),
+    // The demo issuer on the container's network only with the explicit opt-in.
+    const demo = { ...parseDotenv(envExampleText), AUTH_MODE: 'local' };
+    expect(() => parseConfig(resolvedEnv('stagecoach-api', demo))).toThrow(
+      /HOST=0\.0\.0\.0 is not a loopback address.*AUTH_MODE=local/,
     );
-    expect(local.AUTH_MODE).toBe('local');
+    const local = parseConfig(resolvedEnv('stagecoach-api', { ...demo, AUTH_LOCAL_ALLOW_REMOTE: 'true' }));
+    expect(local).toMatchObject({ AUTH_MODE: 'local', HOST: '0.0.0.0', AUTH_LOCAL_ALLOW_REMOTE: true });
   });
 
   it.each([
