@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { decisionValueSchema, definitionSchema, userIdentitySchema } from '../domain/definition-schema';
 import type { ContactedReviewerView, DecisionItemView } from '../domain/review-views';
+import { GROUP_RESOURCE, SERVICE_PRINCIPAL_RESOURCE } from '../domain/review-views';
 import type { GraphUser } from '../services/directory';
 import type { GraphInstance, GraphStage } from '../services/instances';
 import type { errorBody } from './errors';
@@ -63,7 +64,12 @@ export const decisionItemSchema = z
       userPrincipalName: z.string(),
     }),
     resource: z
-      .object({ id: z.string(), displayName: z.string(), type: z.enum(['group', 'application']) })
+      .object({
+        '@odata.type': z.enum([GROUP_RESOURCE, SERVICE_PRINCIPAL_RESOURCE]),
+        id: z.string(),
+        displayName: z.string(),
+        type: z.enum(['group', 'application']),
+      })
       .nullable(),
   })
   .meta({

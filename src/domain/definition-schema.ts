@@ -33,6 +33,18 @@ export const reviewScopeSchema = z.object({
   inactiveDuration: isoDuration.optional(),
 });
 
+/** accessReviewRecommendationInsightSetting: which insight backs the recommendations, and over what window. */
+export const recommendationInsightSettingSchema = z.object({
+  '@odata.type': z.enum([
+    '#microsoft.graph.userLastSignInRecommendationInsightSetting',
+    '#microsoft.graph.groupPeerOutlierRecommendationInsightSettings',
+  ]),
+  /** userLastSignIn: inactivity before the instance start that makes the recommendation Deny. */
+  recommendationLookBackDuration: isoDuration.nullish(),
+  signInScope: z.enum(['tenant', 'application']).nullish(),
+});
+export type RecommendationInsightSetting = z.infer<typeof recommendationInsightSettingSchema>;
+
 /** accessReviewStageSettings. */
 export const stageSettingsSchema = z.object({
   '@odata.type': z.string().optional(),
@@ -41,7 +53,9 @@ export const stageSettingsSchema = z.object({
   durationInDays: z.number().int().min(1).max(3650),
   recommendationsEnabled: z.boolean().default(false),
   recommendationLookBackDuration: isoDuration.nullish(),
-  recommendationInsightsSettings: z.array(z.record(z.string(), z.unknown())).optional(),
+  recommendationInsightSettings: z.array(recommendationInsightSettingSchema).optional(),
+  /** An earlier spelling, accepted and answered as recommendationInsightSettings. */
+  recommendationInsightsSettings: z.array(recommendationInsightSettingSchema).optional(),
   decisionsThatWillMoveToNextStage: z.array(moveToNextStageSchema).nullish(),
   reviewers: z.array(reviewerScopeSchema).default([]),
   fallbackReviewers: z.array(reviewerScopeSchema).default([]),
@@ -90,6 +104,7 @@ export const scheduleSettingsSchema = z.object({
   autoApplyDecisionsEnabled: z.boolean().default(false),
   recommendationsEnabled: z.boolean().default(false),
   recommendationLookBackDuration: isoDuration.nullish(),
+  recommendationInsightSettings: z.array(recommendationInsightSettingSchema).optional(),
   decisionHistoriesForReviewersEnabled: z.boolean().default(false),
   recurrence: recurrenceSchema.nullish(),
   applyActions: z.array(applyActionSchema).default([]),

@@ -4,6 +4,11 @@ import { currentStage, reviewersOf, stageHasItem } from './review-rules';
 import type { ItemState, ReviewState, StageState } from './review-state';
 import { lastRecordedDecision } from './review-state';
 
+/** `@odata.type` of a decision item's resource: a group, or an application (its service principal). */
+export const GROUP_RESOURCE = '#microsoft.graph.accessReviewInstanceDecisionItemResource';
+export const SERVICE_PRINCIPAL_RESOURCE =
+  '#microsoft.graph.accessReviewInstanceDecisionItemServicePrincipalResource';
+
 /** Graph's userIdentity as it appears in reviewedBy / appliedBy. */
 export interface IdentityView {
   id: string;
@@ -31,7 +36,12 @@ export interface DecisionItemView {
     displayName: string;
     userPrincipalName: string;
   };
-  resource: { id: string; displayName: string; type: string } | null;
+  resource: {
+    '@odata.type': typeof GROUP_RESOURCE | typeof SERVICE_PRINCIPAL_RESOURCE;
+    id: string;
+    displayName: string;
+    type: string;
+  } | null;
 }
 
 /** accessReviewStage as Graph returns it (reviewer scopes are added by the API from the definition). */
@@ -141,7 +151,10 @@ export function decisionItemView(
       displayName: item.principal.displayName,
       userPrincipalName: item.principal.userPrincipalName,
     },
-    resource,
+    resource: resource && {
+      '@odata.type': resource.type === 'group' ? GROUP_RESOURCE : SERVICE_PRINCIPAL_RESOURCE,
+      ...resource,
+    },
   };
 }
 

@@ -1,4 +1,9 @@
-import type { DefinitionInput, Recurrence, ReviewerScope } from './definition-schema';
+import type {
+  DefinitionInput,
+  RecommendationInsightSetting,
+  Recurrence,
+  ReviewerScope,
+} from './definition-schema';
 import { badRequest } from './errors';
 import { parseReviewerQuery, parseScopeQuery, QueryError } from './queries';
 import type { ReviewPlan, ReviewerSpec, StagePlan } from './review-plan';
@@ -48,7 +53,7 @@ function stagePlans(input: DefinitionInput, appScope: boolean): StagePlan[] {
         fallbackReviewers: reviewers(input.fallbackReviewers, 'fallbackReviewers'),
         recommendationsEnabled: s.recommendationsEnabled,
         recommendationLookBackDays: lookBack(
-          s.recommendationLookBackDuration,
+          lastSignInLookBack(s.recommendationInsightSettings) ?? s.recommendationLookBackDuration,
           'settings.recommendationLookBackDuration',
         ),
         decisionsThatWillMoveToNextStage: null,
@@ -83,7 +88,10 @@ function stagePlans(input: DefinitionInput, appScope: boolean): StagePlan[] {
       fallbackReviewers: reviewers(stage.fallbackReviewers, `${field}.fallbackReviewers`),
       recommendationsEnabled: stage.recommendationsEnabled,
       recommendationLookBackDays: lookBack(
-        stage.recommendationLookBackDuration ?? s.recommendationLookBackDuration,
+        lastSignInLookBack(stage.recommendationInsightSettings ?? stage.recommendationInsightsSettings) ??
+          stage.recommendationLookBackDuration ??
+          lastSignInLookBack(s.recommendationInsightSettings) ??
+          s.recommendationLookBackDuration,
         `${field}.recommendationLookBackDuration`,
       ),
       decisionsThatWillMoveToNextStage: stage.decisionsThatWillMoveToNextStage
@@ -91,6 +99,17 @@ function stagePlans(input: DefinitionInput, appScope: boolean): StagePlan[] {
         : null,
     };
   });
+}
+
+/**
+ * The look-back window a userLastSignIn insight setting gives, if any: Graph's way of setting what
+ * recommendationLookBackDuration sets (the insight wins where both are given).
+ */
+function lastSignInLookBack(settings: RecommendationInsightSetting[] | undefined): string | undefined {
+  const lastSignIn = settings?.find(
+    (x) => x['@odata.type'] === '#microsoft.graph.userLastSignInRecommendationInsightSetting',
+  );
+  return lastSignIn?.recommendationLookBackDuration ?? undefined;
 }
 
 /**

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Definition, DefinitionInput, ReviewerScope } from '../domain/definition-schema';
 import { AppError, notFound } from '../domain/errors';
 import { seriesWorkflowId } from '../domain/ids';
+import { withGraphTypes } from '../domain/graph-types';
 import { compileDefinition } from '../domain/validate-definition';
 import { definitionIdSearchAttribute } from '../search-attributes';
 import type { SeriesView } from '../workflows';
@@ -67,7 +68,7 @@ export class DefinitionService {
     await this.references.checkDefinition(input, plan);
     const now = new Date().toISOString();
     const who = await this.lookup(caller.userId);
-    const definition: Definition = {
+    const definition: Definition = withGraphTypes({
       ...input,
       id,
       status: 'NotStarted',
@@ -78,7 +79,7 @@ export class DefinitionService {
       },
       createdDateTime: now,
       lastModifiedDateTime: now,
-    };
+    });
     await this.gw.client.workflow.start(reviewSeries, {
       workflowId: seriesWorkflowId(id),
       taskQueue: this.gw.taskQueue,
@@ -118,7 +119,9 @@ export class DefinitionService {
       .with(seriesWorkflowId(id), 'definition.not_found', `Definition '${id}'`, async (h) => {
         const description = await h.describe();
         if (description.status.name !== 'RUNNING') throw new NotFoundMarker();
-        return h.query(seriesQuery);
+        const view = await h.query(seriesQuery);
+        // Definitions stored before every polymorphic object got its type are answered typed too.
+        return { ...view, definition: withGraphTypes(view.definition) };
       })
       .catch((err) => {
         if (err instanceof NotFoundMarker) throw this.notFound(id);
@@ -138,7 +141,7 @@ export class DefinitionService {
         break;
       }
       try {
-        value.push((await this.gw.handle(wf.workflowId).query(seriesQuery)).definition);
+        value.push(withGraphTypes((await this.gw.handle(wf.workflowId).query(seriesQuery)).definition));
       } catch (err) {
         if (!isWorkflowNotFound(err)) throw err;
       }
@@ -152,14 +155,14 @@ export class DefinitionService {
     const current = await this.get(id);
     const plan = compileDefinition(id, input);
     await this.references.checkDefinition(input, plan);
-    const definition: Definition = {
+    const definition: Definition = withGraphTypes({
       ...input,
       id,
       status: current.definition.status,
       createdBy: current.definition.createdBy,
       createdDateTime: current.definition.createdDateTime,
       lastModifiedDateTime: new Date().toISOString(),
-    };
+    });
     await this.gw.handle(seriesWorkflowId(id)).signal(updateDefinitionSignal, { definition, plan });
     return definition;
   }

@@ -214,7 +214,9 @@ describe('definitions', () => {
     }
     const replaced = await put(one, admin, cases[2]![0]);
     expectError(replaced, 400, 'definition.unknown_object');
-    expect((await get(one, admin)).body.stageSettings[0].reviewers).toEqual(users(DEMO.DEBRA));
+    expect((await get(one, admin)).body.stageSettings[0].reviewers).toEqual(
+      users(DEMO.DEBRA).map((r) => ({ '@odata.type': '#microsoft.graph.accessReviewReviewerScope', ...r })),
+    );
     const listed = await get(`${REVIEWS}/definitions`, admin, { $top: 1000 });
     expect(
       listed.body.value.filter((d: { displayName: string }) => d.displayName === 'Unknown object'),

@@ -165,6 +165,42 @@ describe('compileDefinition accepts valid definitions', () => {
       (plan) => expect(plan.stages.map((s) => s.recommendationLookBackDays)).toEqual([14, 90]),
     ],
     [
+      'a look-back from userLastSignIn insight settings, which win over recommendationLookBackDuration',
+      body((b) => {
+        const lastSignIn = (d: string) => [
+          {
+            '@odata.type': '#microsoft.graph.userLastSignInRecommendationInsightSetting',
+            recommendationLookBackDuration: d,
+          },
+        ];
+        b.settings.recommendationLookBackDuration = 'P90D';
+        b.settings.recommendationInsightSettings = lastSignIn('P60D');
+        b.stageSettings = [
+          stage(1, {
+            recommendationLookBackDuration: 'P2W',
+            recommendationInsightSettings: lastSignIn('P7D'),
+          }),
+          stage(2, { recommendationInsightsSettings: lastSignIn('P5D') }),
+          stage(3, { recommendationLookBackDuration: 'P3D' }),
+        ];
+      }),
+      (plan) => expect(plan.stages.map((s) => s.recommendationLookBackDays)).toEqual([7, 5, 3]),
+    ],
+    [
+      'the definition-wide insight look-back for stages that set none',
+      body((b) => {
+        b.settings.recommendationInsightSettings = [
+          {
+            '@odata.type': '#microsoft.graph.userLastSignInRecommendationInsightSetting',
+            recommendationLookBackDuration: 'P45D',
+          },
+          { '@odata.type': '#microsoft.graph.groupPeerOutlierRecommendationInsightSettings' },
+        ];
+        b.stageSettings = [stage(1), stage(2)];
+      }),
+      (plan) => expect(plan.stages.map((s) => s.recommendationLookBackDays)).toEqual([45, 45]),
+    ],
+    [
       'a default look-back of 30 days when none is given',
       body(),
       (plan) => expect(plan.stages.map((s) => s.recommendationLookBackDays)).toEqual([30, 30]),
