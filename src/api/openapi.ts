@@ -246,7 +246,8 @@ export function openApiDocument(opts: { version: string }): OpenApiDocument {
         'Multi-stage access reviews behind a Microsoft Graph-shaped API (v1.0 accessReviews). ' +
         "Functions are called as Graph calls them, e.g. filterByCurrentUser(on='reviewer'). " +
         'With $select, items carry only the selected properties and id. ' +
-        'Errors are { "error": { "code", "message" } } with a stable dotted code.',
+        'Errors are { "error": { "code", "message", "innerError": { "request-id", "client-request-id", "date" } } } ' +
+        'with a stable dotted code.',
     },
     servers: [{ url: '/', description: 'The Stagecoach deployment serving this document' }],
     security: [{ bearer: [] }],

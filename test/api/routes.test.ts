@@ -1092,6 +1092,39 @@ describe('the HTTP envelope', () => {
     expect(res.body.workers.pollers).toBeGreaterThanOrEqual(1);
   });
 
+  it("answers every error with Graph's innerError: the request-id header, client-request-id and the date", async () => {
+    const limited = request(await stack.serveApi({ rateLimitPerMinute: 1 }));
+    await limited.get(`/v1.0/users/${DEMO.LEE}`).set(admin);
+    const failures = [
+      [await get(`${REVIEWS}/definitions`, reviewer), 403],
+      [await get(`${REVIEWS}/policy`, admin), 404],
+      [await get(`${REVIEWS}/definitions`, admin, { $top: 0 }), 400],
+      [await api.http().get(`${REVIEWS}/definitions`), 401],
+      [await api.http().get(`${REVIEWS}/definitions/%zz`).set(admin), 400],
+      [await limited.get(`/v1.0/users/${DEMO.LEE}`).set(admin), 429],
+    ] as const;
+    for (const [res, status] of failures) {
+      expect(res.status).toBe(status);
+      const requestId = res.headers['request-id'] as string;
+      expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(res.body).toEqual({
+        error: {
+          code: expect.any(String),
+          message: expect.any(String),
+          innerError: { 'request-id': requestId, 'client-request-id': requestId, date: expect.any(String) },
+        },
+      });
+      const date = res.body.error.innerError.date as string;
+      expect(date).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      expect(Math.abs(Date.parse(date) - Date.now())).toBeLessThan(60_000);
+    }
+    const traced = await get(`${REVIEWS}/definitions`, reviewer).set('client-request-id', 'trace-456');
+    expect(traced.body.error.innerError).toMatchObject({
+      'request-id': 'trace-456',
+      'client-request-id': 'trace-456',
+    });
+  });
+
   it('echoes client-request-id as request-id', async () => {
     const res = await get(`/v1.0/users/${DEMO.LEE}`, reviewer).set('client-request-id', 'trace-123');
     expect(res.headers['request-id']).toBe('trace-123');
