@@ -135,6 +135,24 @@ describe('definitions', () => {
     expect(ids(skipped.body)).toEqual([paged[1]]);
   });
 
+  it('counts definitions with GET definitions/$count as text/plain, for admins only', async () => {
+    const count = `${REVIEWS}/definitions/$count`;
+    const counted = await until(
+      async () => {
+        const res = await get(count, admin);
+        const listed = await get(`${REVIEWS}/definitions`, admin, { $top: 1000 });
+        return { res, listed: listed.body.value.length as number };
+      },
+      ({ res, listed }) => res.status === 200 && res.text === String(listed),
+      'count as listed',
+    );
+    expect(counted.res.type).toBe('text/plain');
+    expect(Number(counted.res.text)).toBeGreaterThanOrEqual(1);
+    expect((await get(`${REVIEWS}/definitions/%24count`, admin)).text).toMatch(/^\d+$/);
+    for (const caller of [reviewer, unrelated])
+      expectError(await get(count, caller), 403, 'auth.admin_required');
+  });
+
   it('replaces a definition with PUT 204, after which GET shows the change', async () => {
     const before = await get(one, admin);
     const renamed = {
@@ -298,6 +316,27 @@ describe('instances', () => {
     const denied = await get(r.base, unrelated);
     expectError(denied, 403, 'review.not_a_reviewer');
     expect(Object.keys(denied.body)).toEqual(['error']);
+  });
+
+  it('counts instances with instances/$count as text/plain: the ones each caller may list', async () => {
+    const count = `${REVIEWS}/definitions/${r.definitionId}/instances/$count`;
+    for (const [caller, expected] of [
+      [admin, '1'],
+      [reviewer, '1'],
+      [unrelated, '0'],
+    ] as const) {
+      const res = await get(count, caller);
+      expect({ status: res.status, type: res.type, text: res.text }).toEqual({
+        status: 200,
+        type: 'text/plain',
+        text: expected,
+      });
+    }
+    expectError(
+      await get(`${REVIEWS}/definitions/00000000-0000-0000-0000-000000000000/instances/$count`, admin),
+      404,
+      'definition.not_found',
+    );
   });
 
   it('answers 404 for an unknown instance or definition', async () => {
@@ -509,6 +548,29 @@ describe('decisions', () => {
     expect(beyond.body.value).toEqual([]);
     expect(beyond.body['@odata.nextLink']).toBeUndefined();
     expect((await get(`${r.base}/decisions`, admin)).body).not.toHaveProperty('@odata.count');
+  });
+
+  it('counts decision items with decisions/$count as text/plain, per instance and stage, honouring $filter', async () => {
+    const text = async (path: string, caller: Caller, query: Record<string, unknown> = {}) => {
+      const res = await get(path, caller, query);
+      expect({ path, status: res.status, type: res.type }).toEqual({ path, status: 200, type: 'text/plain' });
+      return res.text;
+    };
+    for (const path of [`${r.base}/decisions/$count`, `${r.base}/stages/1/decisions/$count`]) {
+      expect(await text(path, admin)).toBe(String(FINANCE_TEAM_SIZE));
+      expect(await text(path, reviewer)).toBe(String(FINANCE_TEAM_SIZE));
+      expect(await text(path, unrelated)).toBe('0');
+      expect(await text(path, admin, { $filter: `principal/id eq '${DEMO.LEE}'` })).toBe('1');
+      const $filter = "decision eq 'NotReviewed'";
+      const listed = await get(path.replace('/$count', ''), admin, { $filter, $count: 'true' });
+      expect(await text(path, admin, { $filter })).toBe(String(listed.body['@odata.count']));
+      expectError(
+        await get(path, admin, { $filter: "decision ne 'Deny'" }),
+        400,
+        'request.unsupported_filter',
+      );
+    }
+    expect(await text(`${r.base}/decisions/%24count`, admin)).toBe(String(FINANCE_TEAM_SIZE));
   });
 
   it('returns only the $select-ed properties plus id', async () => {

@@ -5,12 +5,12 @@ import { requireAdmin } from '../../services/caller';
 import type { DefinitionService } from '../../services/definitions';
 import type { InstanceService } from '../../services/instances';
 import { guard } from '../guard';
-import { collection, odataQuerySchema, publicBaseUrl, requestBase } from '../odata';
+import { collection, odataQuerySchema, publicBaseUrl, requestBase, sendCount } from '../odata';
 import { definitionParams } from './params';
 
 const CONTEXT = 'identityGovernance/accessReviews/definitions';
 
-/** /definitions: create, list, read, replace and delete access review schedule definitions. */
+/** /definitions: create, list, count, read, replace and delete access review schedule definitions. */
 export function definitionRoutes(definitions: DefinitionService, instances: InstanceService): Router {
   const r = Router();
 
@@ -56,6 +56,14 @@ export function definitionRoutes(definitions: DefinitionService, instances: Inst
       }
       const page = mine.slice(query.$skip, query.$skip + query.$top);
       res.json(collection(req, CONTEXT, page, query, mine.length > query.$skip + query.$top));
+    }),
+  );
+
+  r.get(
+    '/definitions/$count',
+    guard({}, async ({ caller }, _req, res) => {
+      requireAdmin(caller, 'Only access review administrators can count definitions');
+      sendCount(res, await definitions.count());
     }),
   );
 

@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import { Router } from 'express';
 import type { InstanceService } from '../../services/instances';
 import { guard } from '../guard';
-import { collection, odataQuerySchema, requestBase } from '../odata';
+import { collection, odataQuerySchema, requestBase, sendCount } from '../odata';
 import { definitionParams, instanceParams, reviewersUpdateSchema, stageParams } from './params';
 
 const base = (p: { definitionId: string }) =>
@@ -29,6 +29,13 @@ export function instanceRoutes(instances: InstanceService): Router {
       ),
     );
   }
+
+  r.get(
+    '/definitions/:definitionId/instances/$count',
+    guard({ params: definitionParams }, async ({ params, caller }, _req, res) => {
+      sendCount(res, (await instances.list(params.definitionId, caller)).length);
+    }),
+  );
 
   r.get(
     I,
