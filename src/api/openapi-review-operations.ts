@@ -266,18 +266,21 @@ export const reviewOperations: ApiOperation[] = [
     success: { status: 200, entity: instanceSchema },
     errors: [403, 404],
   },
-  {
-    method: 'put',
+  ...(['put', 'patch'] as const).map((method): ApiOperation => ({
+    method,
     path: INSTANCE,
-    operationId: 'instances.update',
+    operationId: method === 'put' ? 'instances.update' : 'instances.patch',
     tag: 'accessReviewInstance',
     summary: "Change the reviewers of a running instance's stages that have not completed",
-    description: REVIEWERS_UPDATE,
+    description:
+      method === 'put'
+        ? REVIEWERS_UPDATE
+        : `${REVIEWERS_UPDATE} The same as PUT; the Graph SDKs' update() sends PATCH.`,
     params: instanceParams,
     body: { schema: reviewersUpdateSchema, example: reviewersExample },
     success: { status: 204 },
     errors: [403, 404, 409],
-  },
+  })),
   {
     method: 'get',
     path: `${INSTANCE}/contactedReviewers`,

@@ -45,16 +45,16 @@ export function instanceRoutes(instances: InstanceService): Router {
     }),
   );
 
-  r.put(
-    I,
-    guard(
-      { params: instanceParams, body: reviewersUpdateSchema },
-      async ({ params, body, caller }, _req, res) => {
-        await instances.updateReviewers(params.definitionId, params.instanceId, caller, body);
-        res.status(204).end();
-      },
-    ),
+  // PUT as Graph documents it; PATCH because the Graph SDKs' update() sends it. Both change the reviewers.
+  const updateReviewers = guard(
+    { params: instanceParams, body: reviewersUpdateSchema },
+    async ({ params, body, caller }, _req, res) => {
+      await instances.updateReviewers(params.definitionId, params.instanceId, caller, body);
+      res.status(204).end();
+    },
   );
+  r.put(I, updateReviewers);
+  r.patch(I, updateReviewers);
 
   r.patch(
     `${I}/stages/:stageId`,
