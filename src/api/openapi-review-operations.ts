@@ -206,7 +206,9 @@ export const reviewOperations: ApiOperation[] = [
     operationId: 'definitions.get',
     tag: 'accessReviewScheduleDefinition',
     summary: 'Read an access review definition',
-    description: ADMIN,
+    description:
+      'Administrators, and the reviewers of a stage in progress of one of its instances; anyone else ' +
+      'gets 403 auth.admin_required, whether or not the id exists.',
     params: definitionParams,
     success: { status: 200, entity: definitionSchema },
     errors: [403, 404],

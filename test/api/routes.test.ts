@@ -83,19 +83,45 @@ describe('definitions', () => {
     expect(read.body).toMatchObject({ id, displayName: 'Created by POST' });
   });
 
-  it('refuses creating, listing, reading, replacing and deleting definitions to non-admins with 403', async () => {
+  it('refuses creating, listing, replacing and deleting definitions to non-admins, and reading to non-reviewers, with 403', async () => {
     for (const caller of [reviewer, unrelated]) {
       expectError(await post(`${REVIEWS}/definitions`, caller, review()), 403, 'auth.admin_required');
       expectError(await get(`${REVIEWS}/definitions`, caller), 403, 'auth.admin_required');
-      const read = await get(one, caller);
-      expectError(read, 403, 'auth.admin_required');
-      expect(read.body).not.toHaveProperty('displayName');
+      if (caller === unrelated) {
+        const read = await get(one, caller);
+        expectError(read, 403, 'auth.admin_required');
+        expect(read.body).not.toHaveProperty('displayName');
+      }
       expectError(await put(one, caller, review()), 403, 'auth.admin_required');
       expectError(await del(one, caller), 403, 'auth.admin_required');
     }
     const still = await get(one, admin);
     expect(still.status).toBe(200);
     expect(still.body.displayName).toBe('Finance Team two-stage review');
+  });
+
+  it('lets the reviewers of a stage in progress read the definition; others get 403, also for unknown ids', async () => {
+    // Adele Vance reviews stage 1 only; Diego reviews his reports in stage 2, which has not started.
+    const ADELE = '6857f768-3c38-45ce-a1ea-023cb024f1f6';
+    const own = await api.startReview(twoStageReview(ADELE));
+    const path = `${REVIEWS}/definitions/${own.definitionId}`;
+    const [adele, diego] = [await api.as(ADELE), await api.as(DEMO.DIEGO)];
+    const read = await get(path, adele);
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ id: own.definitionId, displayName: 'Finance Team two-stage review' });
+    expect(read.body['@odata.context']).toMatch(entityContext('definitions'));
+    for (const caller of [unrelated, diego, reviewer]) {
+      expectError(await get(path, caller), 403, 'auth.admin_required');
+    }
+    const unknown = `${REVIEWS}/definitions/00000000-0000-0000-0000-000000000000`;
+    expectError(await get(unknown, adele), 403, 'auth.admin_required');
+    expectError(await get(unknown, admin), 404, 'definition.not_found');
+
+    expect((await post(`${own.base}/stages/1/stop`, admin)).status).toBe(204);
+    await api.untilStage(own.base, '2', 'InProgress');
+    expect((await get(path, diego)).status).toBe(200);
+    expectError(await get(path, adele), 403, 'auth.admin_required');
+    expect((await del(path, admin)).status).toBe(204);
   });
 
   it('pages the definition list with $top/$skip and @odata.nextLink', async () => {
