@@ -42,6 +42,8 @@ export interface AppDeps {
 }
 
 const FILTER_BY_CURRENT_USER = /filterByCurrentUser\(on=(?:'|%27)reviewer(?:'|%27)\)/g;
+/** A `$count` segment some clients percent-encode. */
+const COUNT_SEGMENT = /\/%24count(?=[/?]|$)/gi;
 
 /** The Express app: Graph v1.0 access reviews surface, directory reads, demo token endpoint. */
 export function createApp(deps: AppDeps) {
@@ -63,7 +65,9 @@ export function createApp(deps: AppDeps) {
       log.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms) }, 'request');
     });
     // Graph's function-call segment maps onto a plain path segment; the route decides what it means.
-    req.url = req.url.replace(FILTER_BY_CURRENT_USER, 'filterByCurrentUser');
+    req.url = req.url
+      .replace(FILTER_BY_CURRENT_USER, 'filterByCurrentUser')
+      .replace(COUNT_SEGMENT, '/$count');
     next();
   });
 

@@ -1,13 +1,42 @@
+import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { AppError } from '../domain/errors';
 
-/** Graph-style error body. */
-export const errorBody = (code: string, message: string) => ({ error: { code, message } });
+/** Graph's innerError: which request failed and when, so a caller can quote it to an operator. */
+export interface InnerError {
+  'request-id': string;
+  'client-request-id': string;
+  /** When the error was answered: ISO 8601 UTC, whole seconds. */
+  date: string;
+}
 
-/** 404 for routes that do not exist. */
-export function unknownRoute(req: Request, res: Response) {
-  res.status(404).json(errorBody('request.unknown_route', `No route for ${req.method} ${req.path}`));
+/** Graph-style error body. */
+export const errorBody = (code: string, message: string, innerError: InnerError) => ({
+  error: { code, message, innerError },
+});
+
+/** The innerError of this response: the request ids the app answers with as headers, and now. */
+function innerErrorOf(res: Response): InnerError {
+  const header = (name: string) => {
+    const value = res.getHeader(name);
+    return typeof value === 'string' ? value : undefined;
+  };
+  const requestId = header('request-id') ?? randomUUID();
+  return {
+    'request-id': requestId,
+    'client-request-id': header('client-request-id') ?? requestId,
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+  };
+}
+
+function sendError(res: Response, status: number, code: string, message: string) {
+  res.status(status).json(errorBody(code, message, innerErrorOf(res)));
+}
+
+/** 404 for routes that do not exist, answered by the error middleware like every other error. */
+export function unknownRoute(req: Request, _res: Response, next: NextFunction) {
+  next(new AppError('request.unknown_route', 404, `No route for ${req.method} ${req.path}`));
 }
 
 /**
@@ -15,22 +44,20 @@ export function unknownRoute(req: Request, res: Response) {
  * in body.ts); anything else is logged and answered with a generic 500 that echoes nothing.
  */
 export function errorHandler(logger: Logger) {
-  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+  return (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) return;
     if (err instanceof AppError) {
       if (err.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(err.retryAfterSeconds));
-      res.status(err.status).json(errorBody(err.code, err.message));
+      sendError(res, err.status, err.code, err.message);
       return;
     }
     // Express's router fails to decode a path segment such as `%zz` with a URIError marked 400.
     if (err instanceof Error && err.name === 'URIError' && (err as { status?: unknown }).status === 400) {
-      res
-        .status(400)
-        .json(errorBody('request.malformed_url', 'The request URL has malformed percent-encoding'));
+      sendError(res, 400, 'request.malformed_url', 'The request URL has malformed percent-encoding');
       return;
     }
     const log = (res.locals.log as Logger | undefined) ?? logger;
     log.error({ err }, 'unhandled error');
-    res.status(500).json(errorBody('internal_error', 'An unexpected error occurred'));
+    sendError(res, 500, 'internal_error', 'An unexpected error occurred');
   };
 }

@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { badRequest } from '../domain/errors';
 
@@ -71,6 +71,11 @@ export function requestBase(req: Request): string {
 export function publicBaseUrl(req: Request): string | undefined {
   const configured = (req.app.locals as Record<string, unknown>)[PUBLIC_BASE_URL];
   return typeof configured === 'string' ? configured : undefined;
+}
+
+/** Answers a `$count` path segment as Graph does: the number as plain text. */
+export function sendCount(res: Response, count: number): void {
+  res.type('text/plain').send(String(count));
 }
 
 /** A Graph collection response with @odata.nextLink when more items exist. */

@@ -10,7 +10,9 @@ export type Success =
   | { status: 204 }
   | { status: 200 | 201; entity: z.ZodType }
   | { status: 200; page: z.ZodType }
-  | { status: 200; body: z.ZodType | 'document' | 'html' };
+  | { status: 200; body: z.ZodType | 'document' | 'html' }
+  /** A `$count` segment: the number as text/plain. */
+  | { status: 200; body: 'count' };
 
 /** One operation of the route table: the document is built from it and a test compares it with the router. */
 export interface ApiOperation {

@@ -23,6 +23,7 @@ export const MINE = "filterByCurrentUser(on='reviewer')";
 /** The paging and selection options a collection honours. */
 export const page = odataQuerySchema.pick({ $top: true, $skip: true, $select: true });
 const decisionPage = page.extend(odataQuerySchema.pick({ $filter: true, $count: true }).shape);
+const decisionCount = odataQuerySchema.pick({ $filter: true });
 /** Said of operations only access review administrators may call. */
 export const ADMIN = 'Access review administrators only.';
 const FOR_REVIEWER =
@@ -87,6 +88,18 @@ function decisionOperations(prefix: string, level: 'instances' | 'stages'): ApiO
       params,
       query: decisionPage,
       success: { status: 200, page: decisionItemSchema },
+      errors: [404],
+    },
+    {
+      method: 'get',
+      path: `${prefix}/decisions/$count`,
+      operationId: `${level}.decisions.count`,
+      tag,
+      summary: `Count the decision items of ${of} (text/plain), honouring $filter`,
+      description: 'Admins count every item; reviewers the items they review.',
+      params,
+      query: decisionCount,
+      success: { status: 200, body: 'count' },
       errors: [404],
     },
     {
@@ -179,11 +192,23 @@ export const reviewOperations: ApiOperation[] = [
   },
   {
     method: 'get',
+    path: `${REVIEWS}/definitions/$count`,
+    operationId: 'definitions.count',
+    tag: 'accessReviewScheduleDefinition',
+    summary: 'Count the access review definitions (text/plain)',
+    description: ADMIN,
+    success: { status: 200, body: 'count' },
+    errors: [403],
+  },
+  {
+    method: 'get',
     path: DEFINITION,
     operationId: 'definitions.get',
     tag: 'accessReviewScheduleDefinition',
     summary: 'Read an access review definition',
-    description: ADMIN,
+    description:
+      'Administrators, and the reviewers of a stage in progress of one of its instances; anyone else ' +
+      'gets 403 auth.admin_required, whether or not the id exists.',
     params: definitionParams,
     success: { status: 200, entity: definitionSchema },
     errors: [403, 404],
@@ -225,6 +250,16 @@ export const reviewOperations: ApiOperation[] = [
   })),
   {
     method: 'get',
+    path: `${DEFINITION}/instances/$count`,
+    operationId: 'instances.count',
+    tag: 'accessReviewInstance',
+    summary: 'Count the instances (text/plain): admins every one, reviewers the ones they review',
+    params: definitionParams,
+    success: { status: 200, body: 'count' },
+    errors: [404],
+  },
+  {
+    method: 'get',
     path: INSTANCE,
     operationId: 'instances.get',
     tag: 'accessReviewInstance',
@@ -233,18 +268,21 @@ export const reviewOperations: ApiOperation[] = [
     success: { status: 200, entity: instanceSchema },
     errors: [403, 404],
   },
-  {
-    method: 'put',
+  ...(['put', 'patch'] as const).map((method): ApiOperation => ({
+    method,
     path: INSTANCE,
-    operationId: 'instances.update',
+    operationId: method === 'put' ? 'instances.update' : 'instances.patch',
     tag: 'accessReviewInstance',
     summary: "Change the reviewers of a running instance's stages that have not completed",
-    description: REVIEWERS_UPDATE,
+    description:
+      method === 'put'
+        ? REVIEWERS_UPDATE
+        : `${REVIEWERS_UPDATE} The same as PUT; the Graph SDKs' update() sends PATCH.`,
     params: instanceParams,
     body: { schema: reviewersUpdateSchema, example: reviewersExample },
     success: { status: 204 },
     errors: [403, 404, 409],
-  },
+  })),
   {
     method: 'get',
     path: `${INSTANCE}/contactedReviewers`,

@@ -199,7 +199,12 @@ function operationObject(op: ApiOperation, names: Map<z.ZodType, string>): Json 
     if (s.status === 201)
       ok.headers = { Location: { description: 'URL of the new object', schema: { type: 'string' } } };
   } else if (s.body === 'document') ok = json('This document', { type: 'object' });
-  else if (s.body === 'html')
+  else if (s.body === 'count') {
+    ok = {
+      description: 'The number of items, as plain text',
+      content: { 'text/plain': { schema: { type: 'integer', minimum: 0 } } },
+    };
+  } else if (s.body === 'html')
     ok = { description: 'Swagger UI', content: { 'text/html': { schema: { type: 'string' } } } };
   else ok = json('OK', ref('schemas', named(s.body)));
 
@@ -246,7 +251,8 @@ export function openApiDocument(opts: { version: string }): OpenApiDocument {
         'Multi-stage access reviews behind a Microsoft Graph-shaped API (v1.0 accessReviews). ' +
         "Functions are called as Graph calls them, e.g. filterByCurrentUser(on='reviewer'). " +
         'With $select, items carry only the selected properties and id. ' +
-        'Errors are { "error": { "code", "message" } } with a stable dotted code.',
+        'Errors are { "error": { "code", "message", "innerError": { "request-id", "client-request-id", "date" } } } ' +
+        'with a stable dotted code.',
     },
     servers: [{ url: '/', description: 'The Stagecoach deployment serving this document' }],
     security: [{ bearer: [] }],

@@ -96,9 +96,23 @@ export const userSchema = z
   .meta({ description: 'user' }) satisfies z.ZodType<GraphUser>;
 
 /** Graph's error body, the only shape a failed request answers with. */
-export const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).meta({
-  description: 'A stable dotted code (e.g. review.stage_not_in_progress) and a message safe to show',
-}) satisfies z.ZodType<ReturnType<typeof errorBody>>;
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      innerError: z
+        .object({
+          'request-id': z.string().describe('The request-id response header of this request'),
+          'client-request-id': z.string().describe("The caller's client-request-id, or the request-id"),
+          date: dateTime.describe('When the error was answered (UTC)'),
+        })
+        .meta({ description: 'Which request failed and when, as Microsoft Graph reports it' }),
+    }),
+  })
+  .meta({
+    description: 'A stable dotted code (e.g. review.stage_not_in_progress) and a message safe to show',
+  }) satisfies z.ZodType<ReturnType<typeof errorBody>>;
 
 /** The '@odata.context' every single-entity response carries. */
 export const odataEntitySchema = z.object({ '@odata.context': z.string() });

@@ -22,6 +22,9 @@ const FIRST_INSTANCE_MS = 10_000;
 /** How long getRecent reuses a lookup. */
 const RECENT_MS = 1_000;
 
+/** The visibility query of the definitions: their review series that still run. */
+const SERIES_QUERY = `WorkflowType = 'reviewSeries' AND ExecutionStatus = 'Running'`;
+
 const noop = () => undefined;
 
 /** Waits for `promise` to settle, but at most `ms`; its outcome is ignored. */
@@ -133,8 +136,7 @@ export class DefinitionService {
     const value: Definition[] = [];
     let index = 0;
     let more = false;
-    const query = `WorkflowType = 'reviewSeries' AND ExecutionStatus = 'Running'`;
-    for await (const wf of this.gw.client.workflow.list({ query })) {
+    for await (const wf of this.gw.client.workflow.list({ query: SERIES_QUERY })) {
       if (index++ < skip) continue;
       if (value.length === top) {
         more = true;
@@ -147,6 +149,12 @@ export class DefinitionService {
       }
     }
     return { value, more };
+  }
+
+  /** How many definitions `list` would show in all: the running review series. */
+  async count(): Promise<number> {
+    const { count } = await this.gw.client.workflow.count(SERIES_QUERY);
+    return count;
   }
 
   async update(id: string, input: DefinitionInput, caller: Caller): Promise<Definition> {

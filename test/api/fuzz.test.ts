@@ -30,7 +30,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** 2xx, or a 4xx whose body is exactly `{ error: { code, message } }` with nothing internal in it. */
+/** 2xx, or a 4xx whose body is exactly Graph's `{ error: { code, message, innerError } }` with nothing internal in it. */
 function expectGraphOutcome(res: Response): void {
   expect(res.status).toBeGreaterThanOrEqual(200);
   expect(res.status).toBeLessThan(500);
@@ -39,7 +39,15 @@ function expectGraphOutcome(res: Response): void {
     return;
   }
   expect(res.body).toEqual({
-    error: { code: expect.stringMatching(/^[a-z]+(\.[a-z_]+)+$/), message: expect.any(String) },
+    error: {
+      code: expect.stringMatching(/^[a-z]+(\.[a-z_]+)+$/),
+      message: expect.any(String),
+      innerError: {
+        'request-id': expect.any(String),
+        'client-request-id': expect.any(String),
+        date: expect.any(String),
+      },
+    },
   });
   expect(res.body.error.message).not.toMatch(/\n\s+at |node_modules|Temporal|ECONN/);
 }

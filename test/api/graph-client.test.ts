@@ -245,10 +245,13 @@ describe('the Microsoft Graph JavaScript SDK against Stagecoach', () => {
     expect(stage1Lee.decision).toBe('Approve');
   });
 
-  it("surfaces Stagecoach's error bodies as GraphError with status and code", async () => {
+  it("surfaces Stagecoach's error bodies as GraphError with status, code, request id and date", async () => {
     const reviewer = await graphClient(DEMO.LEE);
     const forbidden = await graphError(reviewer.api(`${REVIEWS}/definitions`).get());
     expect(forbidden).toMatchObject({ statusCode: 403, code: 'auth.admin_required' });
+    // The SDK reads request-id and date from Graph's innerError; without one its requestId stays null.
+    expect(forbidden.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(Math.abs(forbidden.date.getTime() - Date.now())).toBeLessThan(60_000);
     const hidden = await graphError(reviewer.api(`/users/${DEMO.PATTI}`).get());
     expect(hidden).toMatchObject({ statusCode: 403, code: 'directory.not_visible' });
     const admin = await graphClient(DEMO.PATTI, true);

@@ -17,7 +17,7 @@ import type {
   stageSchema,
   userSchema,
 } from '../../src/api/response-schemas';
-import type { errorBody } from '../../src/api/errors';
+import type { errorBody, InnerError } from '../../src/api/errors';
 import { definitionInputSchema } from '../../src/domain/definition-schema';
 import { AppError } from '../../src/domain/errors';
 import type { ContactedReviewerView, DecisionItemView } from '../../src/domain/review-views';
@@ -36,7 +36,8 @@ const sameKeys: [
   SameKeys<z.infer<typeof contactedReviewerSchema>, ContactedReviewerView>,
   SameKeys<z.infer<typeof userSchema>, GraphUser>,
   SameKeys<z.infer<typeof errorSchema>['error'], ReturnType<typeof errorBody>['error']>,
-] = [true, true, true, true, true, true];
+  SameKeys<z.infer<typeof errorSchema>['error']['innerError'], InnerError>,
+] = [true, true, true, true, true, true, true];
 
 /** Every service call fails with this code: a request answered with it reached its handler. */
 const REACHED = 'test.service_reached';
@@ -256,12 +257,17 @@ describe('the documented routes over HTTP', () => {
     }
   });
 
-  it('answers an undocumented path with request.unknown_route', async () => {
+  it('answers an undocumented path with request.unknown_route, in the documented Error shape with innerError', async () => {
     const res = await request(app)
       .get('/v1.0/identityGovernance/accessReviews/nothingHere')
       .set('authorization', 'Bearer any');
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('request.unknown_route');
+    const error = { $ref: '#/components/schemas/Error' };
+    expect(validate(error, res.body, doc)).toEqual([]);
+    expect(res.body.error.innerError['request-id']).toBe(res.headers['request-id']);
+    const { innerError: _inner, ...withoutInner } = res.body.error as Record<string, unknown>;
+    expect(validate(error, { error: withoutInner }, doc)).not.toEqual([]);
   });
 
   it('serves Swagger UI at /docs/ from same-origin scripts, under a CSP that drops only upgrade-insecure-requests', async () => {

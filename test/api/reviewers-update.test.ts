@@ -146,6 +146,39 @@ describe('changing reviewers of a running review', () => {
     expect(late.status).toBe(409);
   });
 
+  it("changes an instance's reviewers with PATCH (the Graph SDK's update) exactly as with PUT", async () => {
+    const { admin, base } = await twoStageReview();
+    const patch = (body: object, caller = admin) => request(stack.baseUrl).patch(base).set(caller).send(body);
+    expect((await patch({ reviewers: [userScope(DEMO.lidia)] })).status).toBe(204);
+    const stage2 = await until(
+      () => request(stack.baseUrl).get(`${base}/stages/2`).set(admin),
+      (r) => r.body.reviewers?.[0]?.query === `/users/${DEMO.lidia}`,
+      'stage 2 reviewers',
+    );
+    expect(stage2.body.status).toBe('NotStarted');
+
+    const empty = await patch({});
+    expect({ status: empty.status, code: empty.body.error?.code }).toEqual({
+      status: 400,
+      code: 'request.invalid_body',
+    });
+    const unknown = await patch({ reviewers: [userScope('nobody')] });
+    expect({ status: unknown.status, code: unknown.body.error?.code }).toEqual({
+      status: 400,
+      code: 'definition.unknown_object',
+    });
+    const notAdmin = await patch({ reviewers: [userScope(DEMO.grady)] }, await bearer(DEMO.lidia));
+    expect({ status: notAdmin.status, code: notAdmin.body.error?.code }).toEqual({
+      status: 403,
+      code: 'auth.admin_required',
+    });
+    const stages = await request(stack.baseUrl).get(`${base}/stages`).set(admin);
+    expect(stages.body.value.map((s: { reviewers: { query: string }[] }) => s.reviewers[0]?.query)).toEqual([
+      `/users/${DEMO.lidia}`,
+      `/users/${DEMO.lidia}`,
+    ]);
+  });
+
   it('refuses reviewers naming a user, group or service principal the directory does not have with 400', async () => {
     const { admin, base } = await twoStageReview();
     const cases: [string, object, string, string][] = [

@@ -83,19 +83,45 @@ describe('definitions', () => {
     expect(read.body).toMatchObject({ id, displayName: 'Created by POST' });
   });
 
-  it('refuses creating, listing, reading, replacing and deleting definitions to non-admins with 403', async () => {
+  it('refuses creating, listing, replacing and deleting definitions to non-admins, and reading to non-reviewers, with 403', async () => {
     for (const caller of [reviewer, unrelated]) {
       expectError(await post(`${REVIEWS}/definitions`, caller, review()), 403, 'auth.admin_required');
       expectError(await get(`${REVIEWS}/definitions`, caller), 403, 'auth.admin_required');
-      const read = await get(one, caller);
-      expectError(read, 403, 'auth.admin_required');
-      expect(read.body).not.toHaveProperty('displayName');
+      if (caller === unrelated) {
+        const read = await get(one, caller);
+        expectError(read, 403, 'auth.admin_required');
+        expect(read.body).not.toHaveProperty('displayName');
+      }
       expectError(await put(one, caller, review()), 403, 'auth.admin_required');
       expectError(await del(one, caller), 403, 'auth.admin_required');
     }
     const still = await get(one, admin);
     expect(still.status).toBe(200);
     expect(still.body.displayName).toBe('Finance Team two-stage review');
+  });
+
+  it('lets the reviewers of a stage in progress read the definition; others get 403, also for unknown ids', async () => {
+    // Adele Vance reviews stage 1 only; Diego reviews his reports in stage 2, which has not started.
+    const ADELE = '6857f768-3c38-45ce-a1ea-023cb024f1f6';
+    const own = await api.startReview(twoStageReview(ADELE));
+    const path = `${REVIEWS}/definitions/${own.definitionId}`;
+    const [adele, diego] = [await api.as(ADELE), await api.as(DEMO.DIEGO)];
+    const read = await get(path, adele);
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ id: own.definitionId, displayName: 'Finance Team two-stage review' });
+    expect(read.body['@odata.context']).toMatch(entityContext('definitions'));
+    for (const caller of [unrelated, diego, reviewer]) {
+      expectError(await get(path, caller), 403, 'auth.admin_required');
+    }
+    const unknown = `${REVIEWS}/definitions/00000000-0000-0000-0000-000000000000`;
+    expectError(await get(unknown, adele), 403, 'auth.admin_required');
+    expectError(await get(unknown, admin), 404, 'definition.not_found');
+
+    expect((await post(`${own.base}/stages/1/stop`, admin)).status).toBe(204);
+    await api.untilStage(own.base, '2', 'InProgress');
+    expect((await get(path, diego)).status).toBe(200);
+    expectError(await get(path, adele), 403, 'auth.admin_required');
+    expect((await del(path, admin)).status).toBe(204);
   });
 
   it('pages the definition list with $top/$skip and @odata.nextLink', async () => {
@@ -133,6 +159,24 @@ describe('definitions', () => {
 
     const skipped = await get(`${REVIEWS}/definitions`, admin, { $top: 1, $skip: 1 });
     expect(ids(skipped.body)).toEqual([paged[1]]);
+  });
+
+  it('counts definitions with GET definitions/$count as text/plain, for admins only', async () => {
+    const count = `${REVIEWS}/definitions/$count`;
+    const counted = await until(
+      async () => {
+        const res = await get(count, admin);
+        const listed = await get(`${REVIEWS}/definitions`, admin, { $top: 1000 });
+        return { res, listed: listed.body.value.length as number };
+      },
+      ({ res, listed }) => res.status === 200 && res.text === String(listed),
+      'count as listed',
+    );
+    expect(counted.res.type).toBe('text/plain');
+    expect(Number(counted.res.text)).toBeGreaterThanOrEqual(1);
+    expect((await get(`${REVIEWS}/definitions/%24count`, admin)).text).toMatch(/^\d+$/);
+    for (const caller of [reviewer, unrelated])
+      expectError(await get(count, caller), 403, 'auth.admin_required');
   });
 
   it('replaces a definition with PUT 204, after which GET shows the change', async () => {
@@ -300,6 +344,27 @@ describe('instances', () => {
     const denied = await get(r.base, unrelated);
     expectError(denied, 403, 'review.not_a_reviewer');
     expect(Object.keys(denied.body)).toEqual(['error']);
+  });
+
+  it('counts instances with instances/$count as text/plain: the ones each caller may list', async () => {
+    const count = `${REVIEWS}/definitions/${r.definitionId}/instances/$count`;
+    for (const [caller, expected] of [
+      [admin, '1'],
+      [reviewer, '1'],
+      [unrelated, '0'],
+    ] as const) {
+      const res = await get(count, caller);
+      expect({ status: res.status, type: res.type, text: res.text }).toEqual({
+        status: 200,
+        type: 'text/plain',
+        text: expected,
+      });
+    }
+    expectError(
+      await get(`${REVIEWS}/definitions/00000000-0000-0000-0000-000000000000/instances/$count`, admin),
+      404,
+      'definition.not_found',
+    );
   });
 
   it('answers 404 for an unknown instance or definition', async () => {
@@ -511,6 +576,29 @@ describe('decisions', () => {
     expect(beyond.body.value).toEqual([]);
     expect(beyond.body['@odata.nextLink']).toBeUndefined();
     expect((await get(`${r.base}/decisions`, admin)).body).not.toHaveProperty('@odata.count');
+  });
+
+  it('counts decision items with decisions/$count as text/plain, per instance and stage, honouring $filter', async () => {
+    const text = async (path: string, caller: Caller, query: Record<string, unknown> = {}) => {
+      const res = await get(path, caller, query);
+      expect({ path, status: res.status, type: res.type }).toEqual({ path, status: 200, type: 'text/plain' });
+      return res.text;
+    };
+    for (const path of [`${r.base}/decisions/$count`, `${r.base}/stages/1/decisions/$count`]) {
+      expect(await text(path, admin)).toBe(String(FINANCE_TEAM_SIZE));
+      expect(await text(path, reviewer)).toBe(String(FINANCE_TEAM_SIZE));
+      expect(await text(path, unrelated)).toBe('0');
+      expect(await text(path, admin, { $filter: `principal/id eq '${DEMO.LEE}'` })).toBe('1');
+      const $filter = "decision eq 'NotReviewed'";
+      const listed = await get(path.replace('/$count', ''), admin, { $filter, $count: 'true' });
+      expect(await text(path, admin, { $filter })).toBe(String(listed.body['@odata.count']));
+      expectError(
+        await get(path, admin, { $filter: "decision ne 'Deny'" }),
+        400,
+        'request.unsupported_filter',
+      );
+    }
+    expect(await text(`${r.base}/decisions/%24count`, admin)).toBe(String(FINANCE_TEAM_SIZE));
   });
 
   it('returns only the $select-ed properties plus id', async () => {
@@ -1092,6 +1180,39 @@ describe('the HTTP envelope', () => {
       workers: { answering: true, pollers: expect.any(Number) },
     });
     expect(res.body.workers.pollers).toBeGreaterThanOrEqual(1);
+  });
+
+  it("answers every error with Graph's innerError: the request-id header, client-request-id and the date", async () => {
+    const limited = request(await stack.serveApi({ rateLimitPerMinute: 1 }));
+    await limited.get(`/v1.0/users/${DEMO.LEE}`).set(admin);
+    const failures = [
+      [await get(`${REVIEWS}/definitions`, reviewer), 403],
+      [await get(`${REVIEWS}/policy`, admin), 404],
+      [await get(`${REVIEWS}/definitions`, admin, { $top: 0 }), 400],
+      [await api.http().get(`${REVIEWS}/definitions`), 401],
+      [await api.http().get(`${REVIEWS}/definitions/%zz`).set(admin), 400],
+      [await limited.get(`/v1.0/users/${DEMO.LEE}`).set(admin), 429],
+    ] as const;
+    for (const [res, status] of failures) {
+      expect(res.status).toBe(status);
+      const requestId = res.headers['request-id'] as string;
+      expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(res.body).toEqual({
+        error: {
+          code: expect.any(String),
+          message: expect.any(String),
+          innerError: { 'request-id': requestId, 'client-request-id': requestId, date: expect.any(String) },
+        },
+      });
+      const date = res.body.error.innerError.date as string;
+      expect(date).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      expect(Math.abs(Date.parse(date) - Date.now())).toBeLessThan(60_000);
+    }
+    const traced = await get(`${REVIEWS}/definitions`, reviewer).set('client-request-id', 'trace-456');
+    expect(traced.body.error.innerError).toMatchObject({
+      'request-id': 'trace-456',
+      'client-request-id': 'trace-456',
+    });
   });
 
   it('echoes client-request-id as request-id', async () => {

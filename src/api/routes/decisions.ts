@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import { Router } from 'express';
 import type { InstanceService } from '../../services/instances';
 import { guard } from '../guard';
-import { collection, odataQuerySchema, parseDecisionFilter, requestBase, select } from '../odata';
+import { collection, odataQuerySchema, parseDecisionFilter, requestBase, select, sendCount } from '../odata';
 import {
   batchRecordDecisionsSchema,
   decisionParams,
@@ -45,6 +45,24 @@ export function decisionRoutes(instances: InstanceService): Router {
         }),
       );
     }
+
+    r.get(
+      `${prefix}/decisions/$count`,
+      guard(
+        { params, query: odataQuerySchema.pick({ $filter: true }) },
+        async ({ params: p, query, caller }, _req, res) => {
+          const stageId = 'stageId' in p ? p.stageId : undefined;
+          const page = await instances.decisions(p.definitionId, p.instanceId, caller, {
+            ...parseDecisionFilter(query.$filter),
+            stageId,
+            skip: 0,
+            top: 0,
+            asReviewer: false,
+          });
+          sendCount(res, page.total);
+        },
+      ),
+    );
 
     r.post(
       `${prefix}/batchRecordDecisions`,

@@ -1,16 +1,16 @@
 import { Router } from 'express';
 import { definitionInputSchema } from '../../domain/definition-schema';
-import { AppError } from '../../domain/errors';
 import { requireAdmin } from '../../services/caller';
+import { requireDefinitionReader, reviewsIn } from '../../services/definition-readers';
 import type { DefinitionService } from '../../services/definitions';
 import type { InstanceService } from '../../services/instances';
 import { guard } from '../guard';
-import { collection, odataQuerySchema, publicBaseUrl, requestBase } from '../odata';
+import { collection, odataQuerySchema, publicBaseUrl, requestBase, sendCount } from '../odata';
 import { definitionParams } from './params';
 
 const CONTEXT = 'identityGovernance/accessReviews/definitions';
 
-/** /definitions: create, list, read, replace and delete access review schedule definitions. */
+/** /definitions: create, list, count, read, replace and delete access review schedule definitions. */
 export function definitionRoutes(definitions: DefinitionService, instances: InstanceService): Router {
   const r = Router();
 
@@ -46,23 +46,24 @@ export function definitionRoutes(definitions: DefinitionService, instances: Inst
     guard({ query: odataQuerySchema }, async ({ query, caller }, req, res) => {
       const all = await definitions.list(0, 1000);
       const mine = [];
-      for (const d of all.value) {
-        // The workflow list may still show a definition deleted a moment ago: it is no one's any more.
-        const reviewing = await instances.list(d.id, caller, true).catch((err: unknown) => {
-          if (err instanceof AppError && err.code === 'definition.not_found') return [];
-          throw err;
-        });
-        if (reviewing.length > 0) mine.push(d);
-      }
+      for (const d of all.value) if (await reviewsIn(instances, d.id, caller)) mine.push(d);
       const page = mine.slice(query.$skip, query.$skip + query.$top);
       res.json(collection(req, CONTEXT, page, query, mine.length > query.$skip + query.$top));
     }),
   );
 
   r.get(
+    '/definitions/$count',
+    guard({}, async ({ caller }, _req, res) => {
+      requireAdmin(caller, 'Only access review administrators can count definitions');
+      sendCount(res, await definitions.count());
+    }),
+  );
+
+  r.get(
     '/definitions/:definitionId',
     guard({ params: definitionParams }, async ({ params, caller }, req, res) => {
-      requireAdmin(caller, 'Only access review administrators can read definitions');
+      await requireDefinitionReader(instances, params.definitionId, caller);
       const series = await definitions.get(params.definitionId);
       res.json({
         '@odata.context': `${requestBase(req)}/v1.0/$metadata#${CONTEXT}/$entity`,

@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import { Router } from 'express';
 import type { InstanceService } from '../../services/instances';
 import { guard } from '../guard';
-import { collection, odataQuerySchema, requestBase } from '../odata';
+import { collection, odataQuerySchema, requestBase, sendCount } from '../odata';
 import { definitionParams, instanceParams, reviewersUpdateSchema, stageParams } from './params';
 
 const base = (p: { definitionId: string }) =>
@@ -31,6 +31,13 @@ export function instanceRoutes(instances: InstanceService): Router {
   }
 
   r.get(
+    '/definitions/:definitionId/instances/$count',
+    guard({ params: definitionParams }, async ({ params, caller }, _req, res) => {
+      sendCount(res, (await instances.list(params.definitionId, caller)).length);
+    }),
+  );
+
+  r.get(
     I,
     guard({ params: instanceParams }, async ({ params, caller }, req, res) => {
       const instance = await instances.get(params.definitionId, params.instanceId, caller);
@@ -38,16 +45,16 @@ export function instanceRoutes(instances: InstanceService): Router {
     }),
   );
 
-  r.put(
-    I,
-    guard(
-      { params: instanceParams, body: reviewersUpdateSchema },
-      async ({ params, body, caller }, _req, res) => {
-        await instances.updateReviewers(params.definitionId, params.instanceId, caller, body);
-        res.status(204).end();
-      },
-    ),
+  // PUT as Graph documents it; PATCH because the Graph SDKs' update() sends it. Both change the reviewers.
+  const updateReviewers = guard(
+    { params: instanceParams, body: reviewersUpdateSchema },
+    async ({ params, body, caller }, _req, res) => {
+      await instances.updateReviewers(params.definitionId, params.instanceId, caller, body);
+      res.status(204).end();
+    },
   );
+  r.put(I, updateReviewers);
+  r.patch(I, updateReviewers);
 
   r.patch(
     `${I}/stages/:stageId`,
