@@ -78,9 +78,9 @@ export function createApi(
   const definitions = new DefinitionService(gw, lookup, references, { shardSize: config.REVIEW_SHARD_SIZE });
   const instances = new InstanceService(gw, definitions);
   const directory = new DirectoryService(deps.directory, gw);
-  // The probe workflow /health and the 503 guard query; started now so the first probe finds it.
-  gw.liveness.ensureProbe().catch((err: unknown) => {
-    deps.logger.warn({ err }, 'could not start the worker health probe workflow; /health starts it later');
+  // A first probe now starts the probe workflow if it does not exist, so the first request finds it.
+  gw.liveness.answering().catch((err: unknown) => {
+    deps.logger.warn({ err }, 'could not probe the workers yet; /health probes again');
   });
   return createApp({
     definitions,

@@ -73,35 +73,44 @@ export class WorkerLiveness {
     return this.last?.answering === false ? this.last.reason : undefined;
   }
 
-  /** Starts the probe workflow if it is not running (idempotent; the API calls it at start). */
+  /**
+   * Starts the probe workflow (it completes at once); called when it does not exist yet, or no longer
+   * (Temporal's retention deletes it like any closed workflow).
+   */
   async ensureProbe(): Promise<void> {
-    await this.client.workflow.start(workerHealthProbe, {
-      workflowId: this.probeId,
-      taskQueue: this.taskQueue,
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      memo: {
-        displayName: `Worker health probe of task queue ${this.taskQueue} (answers the API's /health)`,
-      },
-    });
+    try {
+      await this.client.workflow.start(workerHealthProbe, {
+        workflowId: this.probeId,
+        taskQueue: this.taskQueue,
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        memo: {
+          displayName: `Worker health probe of task queue ${this.taskQueue} (answers the API's /health)`,
+        },
+      });
+    } catch (err) {
+      // Started meanwhile by another API process: as good.
+      if (!(err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError')) throw err;
+    }
+  }
+
+  /** The workflow pollers Temporal lists for the task queue, with when each last polled (ms since epoch). */
+  private async pollers(): Promise<number[]> {
+    const { pollers } = await this.client.withDeadline(Date.now() + this.options.probeTimeoutMs, () =>
+      this.client.workflowService.describeTaskQueue({
+        namespace: this.client.options.namespace,
+        taskQueue: { name: this.taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+      }),
+    );
+    return (pollers ?? []).map((p) => millisOf(p.lastAccessTime));
   }
 
   /** The whole picture for `/health`: the frontend, the pollers, and a probe. */
   async health(): Promise<WorkerHealth> {
-    const deadline = () => Date.now() + this.options.probeTimeoutMs;
     let pollers = 0;
     try {
-      const { pollers: seen } = await this.client.withDeadline(deadline(), () =>
-        this.client.workflowService.describeTaskQueue({
-          namespace: this.client.options.namespace,
-          taskQueue: {
-            name: this.taskQueue,
-            kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL,
-          },
-          taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        }),
-      );
       const since = Date.now() - POLLER_WINDOW_MS;
-      pollers = (seen ?? []).filter((p) => secondsOf(p.lastAccessTime) * 1000 >= since).length;
+      pollers = (await this.pollers()).filter((at) => at >= since).length;
     } catch (err) {
       return {
         reachable: false,
@@ -115,27 +124,57 @@ export class WorkerLiveness {
   }
 
   private async probe(startedAt: number): Promise<boolean> {
-    const ask = () =>
-      this.client.withDeadline(Date.now() + this.options.probeTimeoutMs, () =>
-        this.client.workflow.getHandle(this.probeId).query(pingQuery),
-      );
-    let answering = true;
-    let reason: string | undefined;
-    try {
+    const deadline = Date.now() + this.options.probeTimeoutMs;
+    const ask = async () => {
       try {
-        await ask();
+        return await this.client.withDeadline(deadline, () =>
+          this.client.workflow.getHandle(this.probeId).query(pingQuery),
+        );
       } catch (err) {
         if (!(err instanceof Error && err.name === 'WorkflowNotFoundError')) throw err;
         await this.ensureProbe();
-        await ask();
+        return this.client.withDeadline(deadline, () =>
+          this.client.workflow.getHandle(this.probeId).query(pingQuery),
+        );
       }
-    } catch (err) {
+    };
+    // Temporal may first offer a query to the worker that last ran the workflow; when that worker has
+    // just died, the query waits although another worker polls. A brand-new execution goes to the task
+    // queue itself, so one is started when the query is slow (rarely: in outages and right after them).
+    const fresh = async () => {
+      await new Promise((resolve) => setTimeout(resolve, this.options.probeTimeoutMs / 2));
+      if (settled) return 'pong';
+      const handle = await this.client.workflow.start(workerHealthProbe, {
+        workflowId: `${this.probeId}/${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
+        taskQueue: this.taskQueue,
+        workflowExecutionTimeout: '1 minute',
+        memo: { displayName: `Worker health check of task queue ${this.taskQueue}` },
+      });
+      return this.client.withDeadline(deadline, () => handle.result());
+    };
+    let settled = false;
+    let answering = true;
+    let reason: string | undefined;
+    try {
+      await Promise.any([ask(), fresh()]).finally(() => {
+        settled = true;
+      });
+    } catch (any) {
+      const errors = any instanceof AggregateError ? (any.errors as unknown[]) : [any];
       // Any answer from a worker, even an error, means one polls; only silence or no server means none.
-      if (isDeadlineExceeded(err) || isUnreachable(err)) {
+      const silent = (e: unknown) =>
+        isDeadlineExceeded(e) ||
+        isUnreachable(e) ||
+        (e instanceof Error && /deadline|timed? ?out|cancel/i.test(`${e.name} ${e.message}`));
+      // Silence from a worker busy catching up (after a restart, say) is not its absence: a worker that
+      // polled the task queue since this probe began is alive, where a dead one has stopped polling.
+      const busy = async () => (await this.pollers().catch(() => [])).some((at) => at >= startedAt);
+      if (errors.every(silent) && !(await busy())) {
         answering = false;
-        reason = isDeadlineExceeded(err)
-          ? `no worker answered on task queue '${this.taskQueue}' within ${this.options.probeTimeoutMs} ms`
-          : `Temporal is not reachable: ${(err as Error).message}`;
+        const unreachable = errors.find(isUnreachable);
+        reason = unreachable
+          ? `Temporal is not reachable: ${(unreachable as Error).message}`
+          : `no worker answered on task queue '${this.taskQueue}' within ${this.options.probeTimeoutMs} ms`;
       }
     }
     this.last = { at: Date.now(), startedAt, answering, reason };
@@ -143,12 +182,15 @@ export class WorkerLiveness {
   }
 }
 
-function secondsOf(t: { seconds?: unknown } | null | undefined): number {
+/** A protobuf timestamp in ms since the epoch (0 when absent). */
+function millisOf(t: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
   const s = t?.seconds;
   if (s === undefined || s === null) return 0;
-  if (typeof s === 'number') return s;
-  // protobufjs Long
-  return typeof (s as { toNumber?: unknown }).toNumber === 'function'
-    ? (s as { toNumber: () => number }).toNumber()
-    : 0;
+  const seconds =
+    typeof s === 'number'
+      ? s
+      : typeof (s as { toNumber?: unknown }).toNumber === 'function'
+        ? (s as { toNumber: () => number }).toNumber()
+        : 0;
+  return seconds * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
 }

@@ -1,5 +1,11 @@
 import type { DecisionItem } from '../helpers/process-stack';
-import { forEachConcurrently, ProcessStack, ResilienceApi, selfReviewOf } from '../helpers/process-stack';
+import {
+  forEachConcurrently,
+  pollUntil,
+  ProcessStack,
+  ResilienceApi,
+  selfReviewOf,
+} from '../helpers/process-stack';
 
 // The worker runs as its own process (`tsx src/worker.ts`) and is SIGKILLed while reviewees decide over
 // HTTP. A 204 answer means the recordDecisions Update carrying the decision was accepted into the history,
@@ -98,7 +104,12 @@ describe('a worker crash while reviewers decide', () => {
     const firstPass = [...acknowledged];
 
     // Acknowledged before, during and right after the crash: all in the restarted worker's state.
-    const afterRestart = await api.decisions(base);
+    // The API may answer 503 for a moment after the restart (see worker-down.test.ts).
+    const afterRestart = await pollUntil(
+      () => api.decisions(base),
+      () => true,
+      'decisions after the restart',
+    );
     const lost = firstPass.filter((i) => afterRestart.get(memberIds[i]!)?.decision !== decisionFor(i));
     expect(lost).toEqual([]);
 
