@@ -51,6 +51,18 @@ export function errorHandler(logger: Logger) {
       sendError(res, err.status, err.code, err.message);
       return;
     }
+    // The directory cannot answer right now (busy, unreachable): the caller may retry; the cause is logged.
+    if (err instanceof Error && err.name === 'DirectoryUnavailableError') {
+      ((res.locals.log as Logger | undefined) ?? logger).warn({ err }, 'directory unavailable');
+      res.setHeader('Retry-After', '5');
+      sendError(
+        res,
+        503,
+        'directory.unavailable',
+        'The directory cannot be reached right now; retry shortly',
+      );
+      return;
+    }
     // Express's router fails to decode a path segment such as `%zz` with a URIError marked 400.
     if (err instanceof Error && err.name === 'URIError' && (err as { status?: unknown }).status === 400) {
       sendError(res, 400, 'request.malformed_url', 'The request URL has malformed percent-encoding');

@@ -100,7 +100,8 @@ const ERRORS = {
     'ServiceUnavailable',
     'No worker answers on the task queue, Temporal is unreachable, the review did not answer in time ' +
       "(service.unavailable; nothing was changed), or the token issuer's signing keys cannot be fetched " +
-      '(auth.unavailable). Retry after the Retry-After header seconds',
+      '(auth.unavailable), or the directory cannot be reached (directory.unavailable). Retry after the ' +
+      'Retry-After header seconds',
   ],
 } as const;
 type ErrorStatus = keyof typeof ERRORS;
