@@ -530,3 +530,22 @@ export function selfReviewOf(groupId: string, displayName: string): Record<strin
     settings: { instanceDurationInDays: 7, autoApplyDecisionsEnabled: true },
   };
 }
+
+/**
+ * A ProcessStack for a test file: started before its tests (handed to `use` with its API client) and
+ * stopped after them.
+ */
+export function useProcessStack(
+  options: ProcessStackOptions,
+  use: (started: { stack: ProcessStack; api: ResilienceApi }) => void,
+): void {
+  let stack: ProcessStack | undefined;
+  beforeAll(async () => {
+    stack = new ProcessStack(options);
+    use({ stack, api: new ResilienceApi(stack) });
+    await stack.start();
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+  }, 60_000);
+}

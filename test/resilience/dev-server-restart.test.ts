@@ -2,7 +2,8 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { instanceWorkflowId, shardWorkflowId } from '../../src/domain/ids';
 import type { RecordDecisionsInput } from '../../src/workflows';
 import { instanceQuery } from '../../src/workflows';
-import { forEachConcurrently, ProcessStack, ResilienceApi, selfReviewOf } from '../helpers/process-stack';
+import type { ProcessStack, ResilienceApi } from '../helpers/process-stack';
+import { forEachConcurrently, selfReviewOf, useProcessStack } from '../helpers/process-stack';
 
 // The Temporal dev server keeps its state in a SQLite file: stopped and started again on the same file and
 // port, it must still hold the running review, its stage timer and every recorded decision, and the worker
@@ -14,15 +15,9 @@ const DECIDED = 60;
 let stack: ProcessStack;
 let api: ResilienceApi;
 
-beforeAll(async () => {
-  stack = new ProcessStack({ members: MEMBERS, name: 'dev-server-restart' });
-  api = new ResilienceApi(stack);
-  await stack.start();
-}, 120_000);
-
-afterAll(async () => {
-  await stack?.stop();
-}, 60_000);
+useProcessStack({ members: MEMBERS, name: 'dev-server-restart' }, (started) => {
+  ({ stack, api } = started);
+});
 
 const note = (line: string) => process.stdout.write(`[dev-server-restart] ${line}\n`);
 const decisionFor = (index: number) => (index % 3 === 0 ? 'Deny' : 'Approve');

@@ -1,11 +1,6 @@
 import type { DecisionItem } from '../helpers/process-stack';
-import {
-  forEachConcurrently,
-  pollUntil,
-  ProcessStack,
-  ResilienceApi,
-  selfReviewOf,
-} from '../helpers/process-stack';
+import type { ProcessStack, ResilienceApi } from '../helpers/process-stack';
+import { forEachConcurrently, pollUntil, selfReviewOf, useProcessStack } from '../helpers/process-stack';
 
 // The worker runs as its own process (`tsx src/worker.ts`) and is SIGKILLed while reviewees decide over
 // HTTP. A 204 answer means the recordDecisions Update carrying the decision was accepted into the history,
@@ -17,15 +12,9 @@ const CONCURRENCY = 16;
 let stack: ProcessStack;
 let api: ResilienceApi;
 
-beforeAll(async () => {
-  stack = new ProcessStack({ members: MEMBERS, name: 'worker-crash' });
-  api = new ResilienceApi(stack);
-  await stack.start();
-}, 120_000);
-
-afterAll(async () => {
-  await stack?.stop();
-}, 60_000);
+useProcessStack({ members: MEMBERS, name: 'worker-crash' }, (started) => {
+  ({ stack, api } = started);
+});
 
 const note = (line: string) => process.stdout.write(`[worker-crash] ${line}\n`);
 

@@ -1,4 +1,5 @@
-import { ProcessStack, ResilienceApi, REVIEWS, selfReviewOf } from '../helpers/process-stack';
+import type { ProcessStack, ResilienceApi } from '../helpers/process-stack';
+import { REVIEWS, selfReviewOf, useProcessStack } from '../helpers/process-stack';
 
 // With no worker polling the task queue, review requests must not hang: they answer 503
 // `service.unavailable` with Retry-After within 2 s, /health says the system cannot serve reviews, and
@@ -8,15 +9,9 @@ const MEMBERS = 30;
 let stack: ProcessStack;
 let api: ResilienceApi;
 
-beforeAll(async () => {
-  stack = new ProcessStack({ members: MEMBERS, name: 'worker-down' });
-  api = new ResilienceApi(stack);
-  await stack.start();
-}, 120_000);
-
-afterAll(async () => {
-  await stack?.stop();
-}, 60_000);
+useProcessStack({ members: MEMBERS, name: 'worker-down' }, (started) => {
+  ({ stack, api } = started);
+});
 
 const note = (line: string) => process.stdout.write(`[worker-down] ${line}\n`);
 
