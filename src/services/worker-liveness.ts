@@ -125,17 +125,18 @@ export class WorkerLiveness {
 
   private async probe(startedAt: number): Promise<boolean> {
     const deadline = Date.now() + this.options.probeTimeoutMs;
+    // Whichever way the probe ends, nothing of it goes on behind it (no call retried after it settled).
+    const abort = new AbortController();
+    const bounded = <T>(call: () => Promise<T>) =>
+      this.client.withAbortSignal(abort.signal, () => this.client.withDeadline(deadline, call));
+    const query = () => bounded(() => this.client.workflow.getHandle(this.probeId).query(pingQuery));
     const ask = async () => {
       try {
-        return await this.client.withDeadline(deadline, () =>
-          this.client.workflow.getHandle(this.probeId).query(pingQuery),
-        );
+        return await query();
       } catch (err) {
         if (!(err instanceof Error && err.name === 'WorkflowNotFoundError')) throw err;
-        await this.ensureProbe();
-        return this.client.withDeadline(deadline, () =>
-          this.client.workflow.getHandle(this.probeId).query(pingQuery),
-        );
+        await bounded(() => this.ensureProbe());
+        return query();
       }
     };
     // Temporal may first offer a query to the worker that last ran the workflow; when that worker has
@@ -144,13 +145,15 @@ export class WorkerLiveness {
     const fresh = async () => {
       await new Promise((resolve) => setTimeout(resolve, this.options.probeTimeoutMs / 2));
       if (settled) return 'pong';
-      const handle = await this.client.workflow.start(workerHealthProbe, {
-        workflowId: `${this.probeId}/${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
-        taskQueue: this.taskQueue,
-        workflowExecutionTimeout: '1 minute',
-        memo: { displayName: `Worker health check of task queue ${this.taskQueue}` },
+      return bounded(async () => {
+        const handle = await this.client.workflow.start(workerHealthProbe, {
+          workflowId: `${this.probeId}/${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
+          taskQueue: this.taskQueue,
+          workflowExecutionTimeout: '1 minute',
+          memo: { displayName: `Worker health check of task queue ${this.taskQueue}` },
+        });
+        return handle.result();
       });
-      return this.client.withDeadline(deadline, () => handle.result());
     };
     let settled = false;
     let answering = true;
@@ -158,6 +161,7 @@ export class WorkerLiveness {
     try {
       await Promise.any([ask(), fresh()]).finally(() => {
         settled = true;
+        abort.abort();
       });
     } catch (any) {
       const errors = any instanceof AggregateError ? (any.errors as unknown[]) : [any];
