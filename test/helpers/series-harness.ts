@@ -20,9 +20,27 @@ import {
 } from '../../src/workflows';
 import { terminateIfRunning } from './cleanup';
 import type { withReview } from './review-harness';
-import { TASK_QUEUE_PREFIX, until, workflowBundle } from './review-harness';
+import { group, TASK_QUEUE_PREFIX, until, user, workflowBundle } from './review-harness';
+import { stage } from './guest-fixtures';
 
 /** A running review series (one definition's schedule) with helpers to inspect it and its instances. */
+/** ann and bob in `team`: the tenant of the series tests. */
+export const seriesTenant = () => ({
+  users: [user('ann'), user('bob')],
+  groups: [group('team', ['ann', 'bob'])],
+});
+
+/** A weekly self-review of `team` (one 3-day stage) with the given recurrence range. */
+export const weeklyTeamReview = (range: Record<string, unknown>) => ({
+  displayName: 'Weekly team review',
+  scope: { query: '/groups/team/transitiveMembers', queryType: 'MicrosoftGraph' },
+  stageSettings: [stage(1, [])],
+  settings: {
+    autoApplyDecisionsEnabled: true,
+    recurrence: { pattern: { type: 'weekly', interval: 1 }, range },
+  },
+});
+
 export class SeriesRun {
   constructor(
     readonly env: TestWorkflowEnvironment,

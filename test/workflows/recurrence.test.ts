@@ -3,10 +3,9 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { instanceIdFor, instanceWorkflowId, seriesWorkflowId } from '../../src/domain/ids';
 import { accessReviewInstance, endSeriesSignal, reviewSeries, stopInstanceSignal } from '../../src/workflows';
 import type { ReviewSeriesInput, SeriesView } from '../../src/workflows';
-import { stage } from '../helpers/guest-fixtures';
-import { group, until, user } from '../helpers/review-harness';
+import { until } from '../helpers/review-harness';
 import type { SeriesRun } from '../helpers/series-harness';
-import { withSeries } from '../helpers/series-harness';
+import { seriesTenant, weeklyTeamReview, withSeries } from '../helpers/series-harness';
 import { createTimeSkippingEnv } from '../helpers/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -21,23 +20,12 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const WEEK = 7 * DAY;
 
-const tenant = () => ({
-  users: [user('ann'), user('bob')],
-  groups: [group('team', ['ann', 'bob'])],
-});
+const tenant = seriesTenant;
 
 /** A weekly self-review of team, 3 days long (fits one weekly period), starting today on the server's clock. */
 async function weekly(range: Record<string, unknown>) {
   const today = new Date(await env.currentTimeMs()).toISOString().slice(0, 10);
-  return {
-    displayName: 'Weekly team review',
-    scope: { query: '/groups/team/transitiveMembers', queryType: 'MicrosoftGraph' },
-    stageSettings: [stage(1, [])],
-    settings: {
-      autoApplyDecisionsEnabled: true,
-      recurrence: { pattern: { type: 'weekly', interval: 1 }, range: { startDate: today, ...range } },
-    },
-  };
+  return weeklyTeamReview({ startDate: today, ...range });
 }
 
 const instancesCount = (run: SeriesRun, n: number) =>

@@ -1,8 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { endSeriesSignal } from '../../src/workflows';
-import { stage } from '../helpers/guest-fixtures';
-import { group, until, user } from '../helpers/review-harness';
-import { withSeries } from '../helpers/series-harness';
+import { until } from '../helpers/review-harness';
+import { seriesTenant, weeklyTeamReview, withSeries } from '../helpers/series-harness';
 import { createTimeSkippingEnv } from '../helpers/temporal';
 
 // Its own test server: an instance that completes after its series closed stops the time-skipping
@@ -18,19 +17,8 @@ afterAll(async () => {
 describe('ending a review series (DELETE of a definition)', () => {
   it('stops the running instances it started when asked to, and starts no further occurrence', async () => {
     const today = new Date(await env.currentTimeMs()).toISOString().slice(0, 10);
-    const body = {
-      displayName: 'Weekly team review',
-      scope: { query: '/groups/team/transitiveMembers', queryType: 'MicrosoftGraph' },
-      stageSettings: [stage(1, [])],
-      settings: {
-        autoApplyDecisionsEnabled: true,
-        recurrence: {
-          pattern: { type: 'weekly', interval: 1 },
-          range: { type: 'numbered', numberOfOccurrences: 3, startDate: today },
-        },
-      },
-    };
-    const tenant = { users: [user('ann'), user('bob')], groups: [group('team', ['ann', 'bob'])] };
+    const body = weeklyTeamReview({ type: 'numbered', numberOfOccurrences: 3, startDate: today });
+    const tenant = seriesTenant();
     await withSeries(env, tenant, body, async (run) => {
       const [first] = (
         await until(
