@@ -6,20 +6,18 @@ import type { DefinitionService } from '../services/definitions';
 import type { DirectoryService } from '../services/directory';
 import type { DirectoryAccess } from '../services/directory-access';
 import type { InstanceService } from '../services/instances';
+import { DecisionInsights } from '../services/decision-insights';
 import type { WorkerHealth } from '../services/worker-liveness';
 import type { AuthSettings, LocalIssuer } from './auth';
 import { authenticate, requireKnownUser } from './auth';
 import { jsonBody } from './body';
 import { apiDocs } from './docs';
 import { errorHandler, unknownRoute } from './errors';
-import { guard } from './guard';
 import { PUBLIC_BASE_URL } from './odata';
+import { operations } from './operations';
 import { callerRateLimit, unauthenticatedRateLimit } from './rate-limits';
-import { decisionRoutes } from './routes/decisions';
-import { definitionRoutes } from './routes/definitions';
-import { directoryRoutes } from './routes/directory';
-import { instanceRoutes } from './routes/instances';
-import { localTokenRequestSchema } from './routes/params';
+import { operationRouter } from './router';
+import type { ApiServices } from './services';
 
 export interface AppDeps {
   definitions: DefinitionService;
@@ -72,35 +70,25 @@ export function createApp(deps: AppDeps) {
   });
 
   const unauthenticated = unauthenticatedRateLimit(deps.rateLimitUnauthenticatedPerMinute);
+  const services: ApiServices = {
+    definitions: deps.definitions,
+    instances: deps.instances,
+    directory: deps.directory,
+    access: deps.access,
+    insights: new DecisionInsights(deps.directory),
+    health: deps.health,
+    auth: deps.auth,
+    localIssuer: deps.localIssuer,
+  };
 
-  // 200 only when reviews can be served: Temporal answers and a worker answers on the task queue.
-  app.get('/health', async (_req, res) => {
-    const { reachable, answering, pollers, reason } = await deps.health();
-    const ok = reachable && answering;
-    if (!ok) res.status(503).setHeader('Retry-After', '5');
-    res.json({
-      status: ok ? 'ok' : 'unavailable',
-      ...(reason ? { reason } : {}),
-      temporal: { reachable },
-      workers: { answering, pollers },
-    });
-  });
+  // Served without a token; the token endpoint is limited per address before its body is read.
+  const open = operations.filter((op) => op.role === 'public');
+  app.use(
+    operationRouter(open, services, '', (op) =>
+      op.body ? [unauthenticated.limit, jsonBody(deps.bodyLimit)] : [],
+    ),
+  );
   app.use(apiDocs());
-
-  if (deps.localIssuer) {
-    const issuer = deps.localIssuer;
-    app.post(
-      '/auth/local/token',
-      unauthenticated.limit,
-      jsonBody(deps.bodyLimit),
-      guard({ body: localTokenRequestSchema }, async ({ body }, _req, res) => {
-        await deps.directory.user(body.userId);
-        const roles = body.admin ? [deps.auth.adminRole] : [];
-        const token = await issuer.issue(body.userId, { roles });
-        res.json({ token_type: 'Bearer', expires_in: 8 * 3600, access_token: token });
-      }),
-    );
-  }
 
   // Limits and authentication come before the body is read: nobody without a valid token gets the server
   // to inflate and parse a body, and a flood of bad tokens is cut off by address before it costs more.
@@ -111,12 +99,13 @@ export function createApp(deps: AppDeps) {
   v1.use(callerRateLimit(deps.rateLimitPerMinute));
   v1.use(requireKnownUser(deps.auth, (id) => deps.directory.isKnownUser(id)));
   v1.use(jsonBody(deps.bodyLimit));
-  const reviews = express.Router();
-  reviews.use(definitionRoutes(deps.definitions, deps.instances));
-  reviews.use(instanceRoutes(deps.instances));
-  reviews.use(decisionRoutes(deps.instances));
-  v1.use('/identityGovernance/accessReviews', reviews);
-  v1.use(directoryRoutes(deps.directory, deps.access));
+  v1.use(
+    operationRouter(
+      operations.filter((op) => op.role !== 'public'),
+      services,
+      '/v1.0',
+    ),
+  );
   app.use('/v1.0', v1);
 
   app.use(unknownRoute);

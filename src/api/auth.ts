@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { JWTPayload } from 'jose';
 import type { Logger } from 'pino';
-import { AppError, forbidden } from '../domain/errors';
+import { AppError } from '../domain/errors';
 import type { Caller } from '../services/caller';
 import type { TokenVerifier } from './token-verifiers';
 import { KeysUnavailableError } from './token-verifiers';
@@ -24,7 +24,7 @@ export interface AuthSettings {
 /** Seconds a caller should wait before retrying while the issuer's keys cannot be fetched. */
 export const KEYS_RETRY_AFTER_S = 10;
 
-const unauthorized = (message: string) => new AppError('auth.invalid_token', 401, message);
+const unauthorized = (message: string) => new AppError('auth.invalid_token', message);
 
 /** Why jose refused a token, in words a caller can act on; never the token itself. */
 function rejection(err: unknown): string {
@@ -71,7 +71,6 @@ export function authenticate(settings: AuthSettings, logger: Logger) {
           res.setHeader('Retry-After', String(KEYS_RETRY_AFTER_S));
           throw new AppError(
             'auth.unavailable',
-            503,
             "The token issuer's signing keys cannot be fetched right now, so the token cannot be checked; retry later",
           );
         }
@@ -94,7 +93,7 @@ export function requireKnownUser(settings: AuthSettings, isKnownUser: (id: strin
     try {
       const { userId } = res.locals.caller as Caller;
       if (!settings.admins.includes(userId) && !(await isKnownUser(userId))) {
-        throw forbidden(
+        throw new AppError(
           'auth.unknown_user',
           `The token names user '${userId}', who is not in this directory; ask an administrator to add them`,
         );

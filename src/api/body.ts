@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import express from 'express';
-import { AppError, badRequest } from '../domain/errors';
+import { AppError } from '../domain/errors';
 
 /**
  * Deepest nesting of arrays and objects a body may have. Graph bodies nest about six levels; a deeper
@@ -25,15 +25,14 @@ export function nestsDeeperThan(value: unknown, max: number): boolean {
 function bodyError(err: unknown): unknown {
   const { type, status } = err as { type?: string; status?: unknown };
   if (type === 'entity.parse.failed')
-    return badRequest('request.malformed_json', 'The request body is not valid JSON');
-  if (type === 'entity.too.large')
-    return new AppError('request.too_large', 413, 'The request body is too large');
+    return new AppError('request.malformed_json', 'The request body is not valid JSON');
+  if (type === 'entity.too.large') return new AppError('request.too_large', 'The request body is too large');
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-    return new AppError('request.unsupported_encoding', 415, 'Unsupported body encoding');
+    return new AppError('request.unsupported_encoding', 'Unsupported body encoding');
   }
   // Whatever else the parser marks as the client's fault: gzip that does not inflate, a body cut short.
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return badRequest(
+    return new AppError(
       'request.invalid_body',
       'The request body could not be read: it does not decode as its Content-Encoding says (gzip, deflate or br), or it ended early',
     );
@@ -49,7 +48,7 @@ export function jsonBody(limit: string): RequestHandler {
       if (err) return next(bodyError(err));
       if (nestsDeeperThan(req.body, MAX_BODY_DEPTH)) {
         return next(
-          badRequest('request.invalid_body', `The request body nests deeper than ${MAX_BODY_DEPTH} levels`),
+          new AppError('request.invalid_body', `The request body nests deeper than ${MAX_BODY_DEPTH} levels`),
         );
       }
       next();

@@ -36,7 +36,7 @@ function sendError(res: Response, status: number, code: string, message: string)
 
 /** 404 for routes that do not exist, answered by the error middleware like every other error. */
 export function unknownRoute(req: Request, _res: Response, next: NextFunction) {
-  next(new AppError('request.unknown_route', 404, `No route for ${req.method} ${req.path}`));
+  next(new AppError('request.unknown_route', `No route for ${req.method} ${req.path}`));
 }
 
 /**

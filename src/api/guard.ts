@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { z } from 'zod';
-import { badRequest } from '../domain/errors';
+import { AppError } from '../domain/errors';
 import type { Caller } from '../services/caller';
 
 type Schema = z.ZodType;
@@ -30,10 +30,15 @@ export function describeIssues(where: string, error: z.ZodError): string {
     .join('; ');
 }
 
-function parse<S extends Schema>(schema: S | undefined, value: unknown, where: string): unknown {
+function parse<S extends Schema>(
+  schema: S | undefined,
+  value: unknown,
+  where: 'params' | 'query' | 'body',
+): unknown {
   if (!schema) return undefined;
   const result = schema.safeParse(value);
-  if (!result.success) throw badRequest(`request.invalid_${where}`, describeIssues(where, result.error));
+  if (!result.success)
+    throw new AppError(`request.invalid_${where}` as const, describeIssues(where, result.error));
   return result.data;
 }
 

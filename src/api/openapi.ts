@@ -1,26 +1,31 @@
 import { z } from 'zod';
-import { definitionInputSchema, definitionSchema } from '../domain/definition-schema';
-import type { ApiOperation } from './openapi-operations';
-import { operations } from './openapi-operations';
-import {
-  contactedReviewerSchema,
-  decisionItemSchema,
-  errorSchema,
-  graphCollection,
-  healthSchema,
-  instanceSchema,
-  localTokenSchema,
-  odataEntitySchema,
-  stageSchema,
-  userSchema,
-} from './response-schemas';
+import { definitionInputSchema } from '../domain/definition-schema';
+import type { ErrorStatus } from '../domain/error-codes';
+import { codesWithStatus, ERROR_CODES } from '../domain/error-codes';
+import type { AnyOperation } from './operation';
+import { operations } from './operations';
 import {
   batchRecordDecisionsSchema,
   decisionPatchSchema,
   localTokenRequestSchema,
   reviewersUpdateSchema,
   userPatchSchema,
-} from './routes/params';
+} from './params';
+import {
+  contactedReviewerSchema,
+  decisionEntitySchema,
+  definitionEntitySchema,
+  errorSchema,
+  graphCollection,
+  healthSchema,
+  instanceEntitySchema,
+  localTokenSchema,
+  odataEntitySchema,
+  signInInsightSchema,
+  stageSchema,
+  userSchema,
+} from './response-schemas';
+import { querySchemaOf } from './router';
 
 type Json = Record<string, unknown>;
 
@@ -40,12 +45,13 @@ export interface OpenApiDocument {
 }
 
 /** Entities in Graph's names; each also gets a `<name>Collection` page schema. */
-const ENTITIES: [string, z.ZodType][] = [
-  ['AccessReviewScheduleDefinition', definitionSchema],
-  ['AccessReviewInstance', instanceSchema],
+const ENTITIES: [string, z.ZodObject][] = [
+  ['AccessReviewScheduleDefinition', definitionEntitySchema],
+  ['AccessReviewInstance', instanceEntitySchema],
   ['AccessReviewStage', stageSchema],
-  ['AccessReviewInstanceDecisionItem', decisionItemSchema],
+  ['AccessReviewInstanceDecisionItem', decisionEntitySchema],
   ['AccessReviewReviewer', contactedReviewerSchema],
+  ['UserSignInInsight', signInInsightSchema],
   ['User', userSchema],
 ];
 const RESPONSES: [string, z.ZodType][] = [
@@ -64,54 +70,45 @@ const REQUESTS: [string, z.ZodType][] = [
   ['LocalTokenRequest', localTokenRequestSchema],
 ];
 
-const ERRORS = {
-  400: [
-    'BadRequest',
-    'Invalid path, query or body (request.invalid_params, request.invalid_query, request.invalid_body — also ' +
-      'for a body that does not decode or nests too deep —, request.malformed_json, request.unsupported_filter), ' +
-      'a rule of the review (definition.invalid, review.justification_required) or a directory object that ' +
-      'does not exist (definition.unknown_object)',
-  ],
-  401: ['Unauthorized', 'Missing, expired or invalid bearer token (auth.invalid_token)'],
-  403: [
-    'Forbidden',
-    'Not allowed for this caller (auth.admin_required, auth.unknown_user, review.not_a_reviewer, ' +
-      'directory.not_visible, directory.change_not_allowed)',
-  ],
-  404: [
-    'NotFound',
-    'An id in the path names nothing the caller can see (definition.not_found, instance.not_found, ' +
-      'stage.not_found, review.decision_not_found, directory.user_not_found, …)',
-  ],
-  409: [
-    'Conflict',
-    'The review is not in a state that allows this (review.stage_not_in_progress, review.stage_completed, ' +
-      'review.instance_not_in_progress, review.instance_not_completed)',
-  ],
-  413: ['PayloadTooLarge', 'The request body is larger than the configured limit (request.too_large)'],
-  415: ['UnsupportedMediaType', 'Unsupported body encoding or charset (request.unsupported_encoding)'],
-  429: [
-    'TooManyRequests',
-    'Too many requests by this caller, or without a valid token from this address, in the last minute ' +
-      '(request.rate_limited); Retry-After says when to retry',
-  ],
-  500: ['InternalError', 'Unexpected failure (internal_error); the details are logged, never returned'],
-  503: [
-    'ServiceUnavailable',
-    'No worker answers on the task queue, Temporal is unreachable, the review did not answer in time ' +
-      "(service.unavailable; nothing was changed), or the token issuer's signing keys cannot be fetched " +
-      '(auth.unavailable), or the directory cannot be reached (directory.unavailable). Retry after the ' +
-      'Retry-After header seconds',
-  ],
-} as const;
-type ErrorStatus = keyof typeof ERRORS;
+/** Each error status's response name and the situations it stands for, written from the code catalogue. */
+const ERROR_NAMES: Record<ErrorStatus, [string, string]> = {
+  400: ['BadRequest', 'Invalid path, query or body, or a rule of the review'],
+  401: ['Unauthorized', 'No valid bearer token'],
+  403: ['Forbidden', 'Not allowed for this caller'],
+  404: ['NotFound', 'An id in the path names nothing the caller can see, or no such route'],
+  409: ['Conflict', 'The review is not in a state that allows this'],
+  413: ['PayloadTooLarge', 'The request body is too large'],
+  415: ['UnsupportedMediaType', 'Unsupported body encoding'],
+  429: ['TooManyRequests', 'Rate limited; Retry-After says when to retry'],
+  500: ['InternalError', 'Unexpected failure'],
+  503: ['ServiceUnavailable', 'Cannot be served now; retry after the Retry-After header seconds'],
+};
+const ERRORS = Object.fromEntries(
+  (Object.entries(ERROR_NAMES) as unknown as [ErrorStatus, [string, string]][]).map(
+    ([status, [name, text]]) => [
+      status,
+      [
+        name,
+        `${text}. Codes: ${codesWithStatus(Number(status) as ErrorStatus)
+          .map((code) => `${code} (${ERROR_CODES[code].description})`)
+          .join('; ')}`,
+      ],
+    ],
+  ),
+) as Record<ErrorStatus, [string, string]>;
 
 const ODATA_PARAMETERS: Record<string, string> = {
-  $top: 'Page size',
+  $top: 'Page size (1–1000, default 100)',
   $skip: 'Items to skip; follow @odata.nextLink instead of computing it',
-  $select: 'Comma-separated properties to return; id is always returned',
-  $filter: "decision eq 'Approve|Deny|NotReviewed|DontKnow' and/or principal/id eq '{id}', joined with 'and'",
+  $select: 'Comma-separated properties to return; id (and expanded properties) are always returned',
+  $filter:
+    "eq, ne, gt, ge, lt, le, and, or, not, parentheses, contains(p,'x'), startswith(p,'x'), endswith(p,'x') on " +
+    "the resource's scalar properties, nested ones as a/b (type casts such as " +
+    'scope/microsoft.graph.accessReviewQueryScope/query allowed); strings compare case-insensitively; ' +
+    'anything else is 400 request.unsupported_filter',
   $count: "'true' adds @odata.count, the number of items matching $filter",
+  $orderby: "Comma-separated scalar properties, each optionally followed by 'asc' or 'desc'",
+  $expand: 'Comma-separated navigation properties to include (see the resource)',
 };
 
 const ref = (kind: 'schemas' | 'responses', name: string) => ({ $ref: `#/components/${kind}/${name}` });
@@ -163,14 +160,25 @@ function parameters(schema: z.ZodObject | undefined, where: 'path' | 'query'): J
 }
 
 /** Statuses every operation of its kind can answer with, plus the operation's own. */
-export function errorStatuses(op: ApiOperation): ErrorStatus[] {
+export function errorStatuses(op: AnyOperation): ErrorStatus[] {
   const statuses = new Set<ErrorStatus>([...(op.errors ?? []), 500]);
-  if (!op.public) [400, 401, 403, 429, 503].forEach((s) => statuses.add(s as ErrorStatus));
+  if (op.role !== 'public') [400, 401, 403, 429, 503].forEach((s) => statuses.add(s as ErrorStatus));
   if (op.body) [400, 413, 415].forEach((s) => statuses.add(s as ErrorStatus));
+  if (querySchemaOf(op)) statuses.add(400);
   return [...statuses].sort((a, b) => a - b);
 }
 
-function operationObject(op: ApiOperation, names: Map<z.ZodType, string>): Json {
+/** The summary line said of an operation's callers and its $expand, before its own description. */
+function descriptionOf(op: AnyOperation): string | undefined {
+  const parts: string[] = [];
+  if (op.role === 'admin') parts.push('Access review administrators only.');
+  if (op.description) parts.push(op.description);
+  const s = op.success;
+  if ('expand' in s && s.expand) parts.push(`$expand: ${Object.keys(s.expand).join(', ')}.`);
+  return parts.length ? parts.join(' ') : undefined;
+}
+
+function operationObject(op: AnyOperation, names: Map<z.ZodType, string>): Json {
   const named = (schema: z.ZodType) => {
     const name = names.get(schema);
     if (!name) throw new Error(`${op.operationId}: its schema is not a named component`);
@@ -186,38 +194,60 @@ function operationObject(op: ApiOperation, names: Map<z.ZodType, string>): Json 
     content: { 'application/json': { schema } },
   });
   const s = op.success;
+  const query = querySchemaOf(op);
   let ok: Json;
-  if (s.status === 204) ok = { description: 'Done; no content' };
-  else if ('page' in s) {
-    ok = json(
-      'A page of items; @odata.nextLink links the next page',
-      ref('schemas', `${named(s.page)}Collection`),
-    );
-  } else if ('entity' in s) {
-    ok = json(s.status === 201 ? 'Created' : 'OK', {
-      allOf: [ref('schemas', 'ODataEntity'), ref('schemas', named(s.entity))],
-    });
-    if (s.status === 201)
-      ok.headers = { Location: { description: 'URL of the new object', schema: { type: 'string' } } };
-  } else if (s.body === 'document') ok = json('This document', { type: 'object' });
-  else if (s.body === 'count') {
-    ok = {
-      description: 'The number of items, as plain text',
-      content: { 'text/plain': { schema: { type: 'integer', minimum: 0 } } },
-    };
-  } else if (s.body === 'html')
-    ok = { description: 'Swagger UI', content: { 'text/html': { schema: { type: 'string' } } } };
-  else ok = json('OK', ref('schemas', named(s.body)));
+  let status = 200;
+  switch (s.kind) {
+    case 'none':
+      status = 204;
+      ok = { description: 'Done; no content' };
+      break;
+    case 'collection':
+      ok = json(
+        'A page of items (with $select, only the selected properties and id); @odata.nextLink links the next page',
+        ref('schemas', `${named(s.schema)}Collection`),
+      );
+      break;
+    case 'entity': {
+      status = s.status ?? 200;
+      const entity = query
+        ? { anyOf: [ref('schemas', named(s.schema)), ref('schemas', `${named(s.schema)}Selection`)] }
+        : ref('schemas', named(s.schema));
+      ok = json(status === 201 ? 'Created' : 'OK (with $select, only the selected properties and id)', {
+        allOf: [ref('schemas', 'ODataEntity'), entity],
+      });
+      if (status === 201) {
+        ok.headers = { Location: { description: 'URL of the new object', schema: { type: 'string' } } };
+      }
+      break;
+    }
+    case 'count':
+      ok = {
+        description: 'The number of items matching $filter, as plain text',
+        content: { 'text/plain': { schema: { type: 'integer', minimum: 0 } } },
+      };
+      break;
+    case 'json':
+      ok = json('OK', ref('schemas', named(s.schema)));
+      break;
+    case 'document':
+      ok = json('This document', { type: 'object' });
+      break;
+    case 'html':
+      ok = { description: 'Swagger UI', content: { 'text/html': { schema: { type: 'string' } } } };
+      break;
+  }
 
-  const responses: Json = { [s.status]: ok };
-  for (const status of errorStatuses(op)) responses[status] = ref('responses', ERRORS[status][0]);
+  const responses: Json = { [status]: ok };
+  for (const e of errorStatuses(op)) responses[e] = ref('responses', ERRORS[e][0]);
+  const description = descriptionOf(op);
   return {
     operationId: op.operationId,
     tags: [op.tag],
     summary: op.summary,
-    ...(op.description ? { description: op.description } : {}),
-    ...(op.public ? { security: [] } : {}),
-    parameters: [...parameters(op.params, 'path'), ...parameters(op.query, 'query')],
+    ...(description ? { description } : {}),
+    ...(op.role === 'public' ? { security: [] } : {}),
+    parameters: [...parameters(op.params, 'path'), ...parameters(query, 'query')],
     ...(op.body
       ? {
           requestBody: {
@@ -232,12 +262,19 @@ function operationObject(op: ApiOperation, names: Map<z.ZodType, string>): Json 
   };
 }
 
-/** Builds the OpenAPI 3.1 document from the route table and the zod schemas the routes use. */
+/** Builds the OpenAPI 3.1 document from the operation table and the zod schemas it names. */
 export function openApiDocument(opts: { version: string }): OpenApiDocument {
   const names = componentNames();
-  const collections = ENTITIES.map(([name, schema]): [string, z.ZodType] => [
+  const selections = ENTITIES.map(([name, schema]): [string, z.ZodType] => [
+    `${name}Selection`,
+    schema
+      .partial()
+      .required({ id: true } as never)
+      .meta({ description: `${name} with $select: the selected properties and id` }),
+  ]);
+  const collections = ENTITIES.map(([name, schema], k): [string, z.ZodType] => [
     `${name}Collection`,
-    graphCollection(schema),
+    graphCollection(z.union([schema, selections[k]![1]])),
   ]);
   const paths: OpenApiDocument['paths'] = {};
   for (const op of operations) {
@@ -251,7 +288,9 @@ export function openApiDocument(opts: { version: string }): OpenApiDocument {
       description:
         'Multi-stage access reviews behind a Microsoft Graph-shaped API (v1.0 accessReviews). ' +
         "Functions are called as Graph calls them, e.g. filterByCurrentUser(on='reviewer'). " +
-        'With $select, items carry only the selected properties and id. ' +
+        'Lists honour $filter, $orderby, $select, $expand, $count, $top and $skip; a query option that cannot ' +
+        'be honoured is a 400 naming it, never ignored. With $select, items carry only the selected ' +
+        'properties and id. ' +
         'Errors are { "error": { "code", "message", "innerError": { "request-id", "client-request-id", "date" } } } ' +
         'with a stable dotted code.',
     },
@@ -261,7 +300,7 @@ export function openApiDocument(opts: { version: string }): OpenApiDocument {
     paths,
     components: {
       schemas: {
-        ...convert([...ENTITIES, ...collections, ...RESPONSES], 'output'),
+        ...convert([...ENTITIES, ...selections, ...collections, ...RESPONSES], 'output'),
         ...convert(REQUESTS, 'input'),
       },
       responses: Object.fromEntries(

@@ -8,7 +8,7 @@ const WINDOW_MS = 60_000;
 const INFO = 'unauthenticatedRateLimit';
 
 const tooMany = (_req: Request, _res: Response, next: NextFunction) =>
-  next(new AppError('request.rate_limited', 429, 'Too many requests; retry after the time in Retry-After'));
+  next(new AppError('request.rate_limited', 'Too many requests; retry after the time in Retry-After'));
 
 /** After authentication: requests per user per minute (RATE_LIMIT_PER_MINUTE). */
 export function callerRateLimit(perMinute: number): RequestHandler {

@@ -1,99 +1,42 @@
 import { z } from 'zod';
-import { decisionValueSchema, definitionSchema, userIdentitySchema } from '../domain/definition-schema';
-import type { ContactedReviewerView, DecisionItemView } from '../domain/review-views';
-import { GROUP_RESOURCE, SERVICE_PRINCIPAL_RESOURCE } from '../domain/review-views';
-import type { GraphUser } from '../services/directory';
-import type { GraphInstance, GraphStage } from '../services/instances';
+import { definitionSchema } from '../domain/definition-schema';
+import {
+  contactedReviewerSchema,
+  decisionItemSchema,
+  instanceSchema,
+  signInInsightSchema,
+  stageSchema,
+  userSchema,
+} from '../domain/graph-resources';
 import type { errorBody } from './errors';
 
+export {
+  contactedReviewerSchema,
+  decisionItemSchema,
+  instanceSchema,
+  signInInsightSchema,
+  stageSchema,
+  userSchema,
+};
+
 const dateTime = z.iso.datetime({ offset: true });
-const reviewerScopes = definitionSchema.pick({ reviewers: true, fallbackReviewers: true });
 
-/** accessReviewInstance as the API returns it. */
-export const instanceSchema = z
-  .object({
-    id: z.string(),
-    startDateTime: dateTime,
-    endDateTime: dateTime,
-    status: z.enum(['NotStarted', 'Initializing', 'InProgress', 'Completed', 'Applying', 'Applied']),
-    scope: definitionSchema.shape.scope,
-    ...reviewerScopes.shape,
-  })
+// Entities as answered, with the navigation properties $expand can add.
+
+/** accessReviewScheduleDefinition; `instances` with $expand=instances. */
+export const definitionEntitySchema = definitionSchema
+  .extend({ instances: z.array(instanceSchema).optional() })
   .meta({
-    description: 'accessReviewInstance: one recurrence of a definition',
-  }) satisfies z.ZodType<GraphInstance>;
-
-/** accessReviewStage as the API returns it; reviewer scopes are the stage's (or the definition's). */
-export const stageSchema = z
-  .object({
-    id: z.string(),
-    startDateTime: dateTime.nullable(),
-    endDateTime: dateTime.nullable(),
-    status: z.enum(['NotStarted', 'InProgress', 'Completed']),
-    ...reviewerScopes.shape,
-  })
-  .meta({
-    description: 'accessReviewStage: one stage of a multi-stage review instance',
-  }) satisfies z.ZodType<GraphStage>;
-
-/** accessReviewInstanceDecisionItem as the API returns it. */
-export const decisionItemSchema = z
-  .object({
-    id: z.string(),
-    accessReviewId: z.string(),
-    decision: decisionValueSchema,
-    justification: z.string().nullable(),
-    recommendation: z.enum(['Approve', 'Deny', 'NoInfoAvailable']).nullable(),
-    reviewedDateTime: dateTime.nullable(),
-    reviewedBy: userIdentitySchema.nullable(),
-    applyResult: z.enum([
-      'New',
-      'AppliedSuccessfully',
-      'AppliedWithUnknownFailure',
-      'AppliedSuccessfullyButObjectNotFound',
-      'ApplyNotSupported',
-    ]),
-    appliedDateTime: dateTime.nullable(),
-    appliedBy: userIdentitySchema.nullable(),
-    principalLink: z.string(),
-    resourceLink: z.string().nullable(),
-    principal: z.object({
-      '@odata.type': z.literal('#microsoft.graph.userIdentity'),
-      id: z.string(),
-      displayName: z.string(),
-      userPrincipalName: z.string(),
-    }),
-    resource: z
-      .object({
-        '@odata.type': z.enum([GROUP_RESOURCE, SERVICE_PRINCIPAL_RESOURCE]),
-        id: z.string(),
-        displayName: z.string(),
-        type: z.enum(['group', 'application']),
-      })
-      .nullable(),
-  })
-  .meta({
-    description: 'accessReviewInstanceDecisionItem: one reviewee and the decision on their access',
-  }) satisfies z.ZodType<DecisionItemView>;
-
-/** accessReviewReviewer: someone asked to review in an instance, and since when. */
-export const contactedReviewerSchema = userIdentitySchema.extend({ createdDateTime: dateTime }).meta({
-  description: 'accessReviewReviewer: a reviewer contacted in this instance',
-}) satisfies z.ZodType<ContactedReviewerView>;
-
-/** A directory user in Graph's shape (the subset the directory knows). */
-export const userSchema = z
-  .object({
-    id: z.string(),
-    displayName: z.string(),
-    userPrincipalName: z.string(),
-    mail: z.string().nullable(),
-    userType: z.enum(['Member', 'Guest']),
-    accountEnabled: z.boolean(),
-    createdDateTime: dateTime,
-    signInActivity: z.object({ lastSignInDateTime: dateTime.nullable() }),
-  })
-  .meta({ description: 'user' }) satisfies z.ZodType<GraphUser>;
+    description: 'accessReviewScheduleDefinition: what is reviewed, by whom, in which stages and when',
+  });
+/** accessReviewInstance; `stages` with $expand=stages. */
+export const instanceEntitySchema = instanceSchema
+  .extend({ stages: z.array(stageSchema).optional() })
+  .meta(instanceSchema.meta() ?? {});
+/** accessReviewInstanceDecisionItem; `insights` with $expand=insights. */
+export const decisionEntitySchema = decisionItemSchema
+  .extend({ insights: z.array(signInInsightSchema).optional() })
+  .meta(decisionItemSchema.meta() ?? {});
 
 /** Graph's error body, the only shape a failed request answers with. */
 export const errorSchema = z

@@ -135,6 +135,7 @@ export type Recurrence = z.infer<typeof recurrenceSchema>;
 
 /** The identity of whoever created or applied something, Graph's userIdentity. */
 export const userIdentitySchema = z.object({
+  '@odata.type': z.literal('#microsoft.graph.userIdentity').optional(),
   id: z.string(),
   displayName: z.string().nullable(),
   userPrincipalName: z.string().nullable(),

@@ -1,10 +1,11 @@
+import type { ErrorCode } from './error-codes';
 import type { DecisionValue, ReviewerDecision } from './review-events';
 import type { MoveOnValue } from './review-plan';
 import type { ItemState, ReviewState, StageState } from './review-state';
 
 /** A rule violation with the code and HTTP status the API reports. */
 export interface RuleViolation {
-  code: string;
+  code: ErrorCode;
   status: number;
   message: string;
 }

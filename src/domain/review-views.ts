@@ -1,47 +1,22 @@
+import type { ContactedReviewerView, DecisionItemView } from './graph-resources';
+import { GROUP_RESOURCE, SERVICE_PRINCIPAL_RESOURCE, USER_IDENTITY } from './graph-names';
+import type { Filter, OrderKey } from './odata-filter';
+import { comparator, matches } from './odata-filter';
 import type { DecisionValue } from './review-events';
 import type { RuleViolation, Viewer } from './review-rules';
 import { currentStage, reviewersOf, stageHasItem } from './review-rules';
 import type { ItemState, ReviewState, StageState } from './review-state';
 import { lastRecordedDecision } from './review-state';
 
-/** `@odata.type` of a decision item's resource: a group, or an application (its service principal). */
-export const GROUP_RESOURCE = '#microsoft.graph.accessReviewInstanceDecisionItemResource';
-export const SERVICE_PRINCIPAL_RESOURCE =
-  '#microsoft.graph.accessReviewInstanceDecisionItemServicePrincipalResource';
+export type { ContactedReviewerView, DecisionItemView } from './graph-resources';
+export { GROUP_RESOURCE, SERVICE_PRINCIPAL_RESOURCE } from './graph-names';
 
 /** Graph's userIdentity as it appears in reviewedBy / appliedBy. */
 export interface IdentityView {
+  '@odata.type': typeof USER_IDENTITY;
   id: string;
   displayName: string | null;
   userPrincipalName: string | null;
-}
-
-/** accessReviewInstanceDecisionItem as Graph returns it. */
-export interface DecisionItemView {
-  id: string;
-  accessReviewId: string;
-  decision: DecisionValue;
-  justification: string | null;
-  recommendation: 'Approve' | 'Deny' | 'NoInfoAvailable' | null;
-  reviewedDateTime: string | null;
-  reviewedBy: IdentityView | null;
-  applyResult: string;
-  appliedDateTime: string | null;
-  appliedBy: IdentityView | null;
-  principalLink: string;
-  resourceLink: string | null;
-  principal: {
-    '@odata.type': '#microsoft.graph.userIdentity';
-    id: string;
-    displayName: string;
-    userPrincipalName: string;
-  };
-  resource: {
-    '@odata.type': typeof GROUP_RESOURCE | typeof SERVICE_PRINCIPAL_RESOURCE;
-    id: string;
-    displayName: string;
-    type: string;
-  } | null;
 }
 
 /** accessReviewStage as Graph returns it (reviewer scopes are added by the API from the definition). */
@@ -57,12 +32,6 @@ export interface StageView {
 }
 
 /** accessReviewReviewer: someone asked to review in this instance, and since when. */
-export interface ContactedReviewerView {
-  id: string;
-  displayName: string | null;
-  userPrincipalName: string | null;
-  createdDateTime: string;
-}
 
 /** What the instance query returns: the instance's own fields plus its stages and counts. */
 export interface InstanceView {
@@ -90,6 +59,10 @@ export interface DecisionQuery {
   stageId?: string;
   decision?: DecisionValue;
   principalId?: string;
+  /** $filter over the item as the viewer sees it. */
+  filter?: Filter;
+  /** $orderby; the list is in review order without it. */
+  orderBy?: OrderKey[];
   skip: number;
   top: number;
 }
@@ -101,9 +74,11 @@ export interface DecisionPage {
 
 function identity(state: ReviewState, id: string | undefined): IdentityView | null {
   if (!id) return null;
-  if (id === 'system') return { id, displayName: 'Stagecoach', userPrincipalName: null };
+  if (id === 'system')
+    return { '@odata.type': USER_IDENTITY, id, displayName: 'Stagecoach', userPrincipalName: null };
   const person = state.people[id];
   return {
+    '@odata.type': USER_IDENTITY,
     id,
     displayName: person?.displayName ?? null,
     userPrincipalName: person?.userPrincipalName ?? null,
@@ -198,6 +173,7 @@ export function listDecisions(state: ReviewState, q: DecisionQuery): DecisionPag
   const ids = visibleItemIds(state, q, stage);
   if (!Array.isArray(ids)) return ids;
   const views: DecisionItemView[] = [];
+  const sorted = Boolean(q.orderBy?.length) && q.top > 0;
   let total = 0;
   for (const id of ids) {
     const item = state.items.get(id);
@@ -207,8 +183,13 @@ export function listDecisions(state: ReviewState, q: DecisionQuery): DecisionPag
       q.viewer.kind === 'reviewer' && !state.plan.settings.decisionHistoriesForReviewersEnabled;
     const view = decisionItemView(state, item, stage?.index, hideHistory);
     if (q.decision !== undefined && view.decision !== q.decision) continue;
-    if (total >= q.skip && views.length < q.top) views.push(view);
+    if (q.filter && !matches(view, q.filter)) continue;
+    if (sorted) views.push(view);
+    else if (total >= q.skip && views.length < q.top) views.push(view);
     total++;
+  }
+  if (sorted) {
+    return { total, value: views.sort(comparator(q.orderBy!)).slice(q.skip, q.skip + q.top) };
   }
   return { total, value: views };
 }
@@ -220,7 +201,7 @@ export function getDecision(
   itemId: string,
   stageId?: string,
 ): DecisionItemView | RuleViolation {
-  const notFound = {
+  const notFound: RuleViolation = {
     code: 'review.decision_not_found',
     status: 404,
     message: `No decision item '${itemId}'`,

@@ -4,7 +4,7 @@ import type {
   Recurrence,
   ReviewerScope,
 } from './definition-schema';
-import { badRequest } from './errors';
+import { AppError } from './errors';
 import { parseReviewerQuery, parseScopeQuery, QueryError } from './queries';
 import type { ReviewPlan, ReviewerSpec, StagePlan } from './review-plan';
 import { isoDurationToDays } from './review-plan';
@@ -26,7 +26,7 @@ export function shortestRecurrenceDays(recurrence: Recurrence): number {
   return shortest;
 }
 
-const invalid = (message: string) => badRequest('definition.invalid', message);
+const invalid = (message: string) => new AppError('definition.invalid', message);
 
 function reviewers(list: ReviewerScope[], field: string): ReviewerSpec[] {
   return list.map((r, i) => parseReviewerQuery(r, `${field}[${i}]`));

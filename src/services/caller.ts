@@ -1,4 +1,4 @@
-import { forbidden } from '../domain/errors';
+import { AppError } from '../domain/errors';
 import type { Viewer } from '../domain/review-rules';
 
 /** The authenticated caller of an API request. */
@@ -18,5 +18,5 @@ export function requireAdmin(
   caller: Caller,
   message = 'Only access review administrators can do this',
 ): void {
-  if (!caller.isAdmin) throw forbidden('auth.admin_required', message);
+  if (!caller.isAdmin) throw new AppError('auth.admin_required', message);
 }

@@ -110,4 +110,4 @@ export class DecisionDispatcher {
 
 /** The error a refused outcome stands for. */
 export const violationError = (outcome: Extract<DecisionsOutcome, { ok: false }>) =>
-  new AppError(outcome.violation.code, outcome.violation.status, outcome.violation.message);
+  new AppError(outcome.violation.code, outcome.violation.message);

@@ -1,4 +1,4 @@
-import { AppError, forbidden } from '../domain/errors';
+import { AppError } from '../domain/errors';
 import type { Caller } from './caller';
 import type { InstanceService } from './instances';
 
@@ -28,7 +28,7 @@ export async function requireDefinitionReader(
   caller: Caller,
 ): Promise<void> {
   if (caller.isAdmin || (await reviewsIn(instances, definitionId, caller))) return;
-  throw forbidden(
+  throw new AppError(
     'auth.admin_required',
     'Only access review administrators and the reviewers of a stage in progress can read a definition',
   );

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Definition, DefinitionInput, ReviewerScope } from '../domain/definition-schema';
-import { AppError, notFound } from '../domain/errors';
+import { AppError } from '../domain/errors';
 import { seriesWorkflowId } from '../domain/ids';
 import { withGraphTypes } from '../domain/graph-types';
 import { compileDefinition } from '../domain/validate-definition';
@@ -202,7 +202,7 @@ export class DefinitionService {
   }
 
   private notFound(id: string) {
-    return notFound('definition.not_found', `Definition '${id}' not found`);
+    return new AppError('definition.not_found', `Definition '${id}' not found`);
   }
 }
 

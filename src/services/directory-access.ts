@@ -1,4 +1,4 @@
-import { AppError, forbidden } from '../domain/errors';
+import { AppError } from '../domain/errors';
 import type { Caller } from './caller';
 import type { DefinitionService } from './definitions';
 import type { InstanceService } from './instances';
@@ -77,7 +77,7 @@ export class DirectoryAccess {
   }
 }
 
-const notVisible = (message: string) => forbidden('directory.not_visible', message);
+const notVisible = (message: string) => new AppError('directory.not_visible', message);
 
 /** A definition or instance deleted while it was being read reviews nothing any more. */
 function gone(err: unknown): undefined {

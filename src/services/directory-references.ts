@@ -1,6 +1,6 @@
 import type { Directory } from '../directory/port';
 import type { DefinitionInput, ReviewerScope } from '../domain/definition-schema';
-import { badRequest } from '../domain/errors';
+import { AppError } from '../domain/errors';
 import { parseReviewerQuery, QueryError } from '../domain/queries';
 import type { ReviewerSpec, ReviewPlan } from '../domain/review-plan';
 
@@ -78,7 +78,7 @@ export class DirectoryReferences {
     const found = await Promise.all(refs.map((ref) => this.exists(ref)));
     const missing = refs.find((_, i) => !found[i]);
     if (missing) {
-      throw badRequest(
+      throw new AppError(
         'definition.unknown_object',
         `${missing.field}: ${missing.kind} '${missing.id}' does not exist in the directory`,
       );

@@ -1,6 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Directory, DirectoryUser } from '../directory/port';
-import { forbidden, notFound } from '../domain/errors';
+import { AppError } from '../domain/errors';
+import type { GraphUser } from '../domain/graph-resources';
 import { guestDeletionWorkflowId } from '../domain/ids';
 import { restoreGuestSignal } from '../workflows';
 import type { Caller } from './caller';
@@ -13,7 +14,7 @@ import { TtlCache } from './ttl-cache';
 const KNOWN_USER_MS = 30_000;
 
 /** A user in Graph's shape (the subset the directory knows). */
-export function graphUser(u: DirectoryUser) {
+export function graphUser(u: DirectoryUser): GraphUser {
   return {
     id: u.id,
     displayName: u.displayName,
@@ -25,7 +26,7 @@ export function graphUser(u: DirectoryUser) {
     signInActivity: { lastSignInDateTime: u.lastSignInDateTime ?? null },
   };
 }
-export type GraphUser = ReturnType<typeof graphUser>;
+export type { GraphUser };
 
 /** Read access to the directory in Graph's shapes, and the admin's restore of a blocked guest (R11). */
 export class DirectoryService {
@@ -43,33 +44,34 @@ export class DirectoryService {
 
   async user(id: string): Promise<GraphUser> {
     const u = await this.directory.getUser(id);
-    if (!u) throw notFound('directory.user_not_found', `User '${id}' not found`);
+    if (!u) throw new AppError('directory.user_not_found', `User '${id}' not found`);
     return graphUser(u);
   }
 
   async manager(id: string): Promise<GraphUser> {
     await this.user(id);
     const m = await this.directory.getManager(id);
-    if (!m) throw notFound('directory.manager_not_found', `User '${id}' has no manager`);
+    if (!m) throw new AppError('directory.manager_not_found', `User '${id}' has no manager`);
     return graphUser(m);
   }
 
   async groupMembers(groupId: string): Promise<GraphUser[]> {
     const group = await this.directory.getGroup(groupId);
-    if (!group) throw notFound('directory.group_not_found', `Group '${groupId}' not found`);
+    if (!group) throw new AppError('directory.group_not_found', `Group '${groupId}' not found`);
     const users = await this.directory.getUsers(group.memberIds);
     return users.map(graphUser);
   }
 
   async groupOwners(groupId: string): Promise<GraphUser[]> {
     const owners = await this.directory.listGroupOwners(groupId);
-    if (!owners) throw notFound('directory.group_not_found', `Group '${groupId}' not found`);
+    if (!owners) throw new AppError('directory.group_not_found', `Group '${groupId}' not found`);
     return owners.map(graphUser);
   }
 
   async applicationAssignees(appId: string): Promise<GraphUser[]> {
     const users = await this.directory.listApplicationAssignees(appId);
-    if (!users) throw notFound('directory.application_not_found', `Service principal '${appId}' not found`);
+    if (!users)
+      throw new AppError('directory.application_not_found', `Service principal '${appId}' not found`);
     return users.map(graphUser);
   }
 
@@ -83,7 +85,7 @@ export class DirectoryService {
     await this.user(id);
     const deletion = this.gw.handle(guestDeletionWorkflowId(id));
     if (!enabled || !(await isRunning(deletion))) {
-      throw forbidden(
+      throw new AppError(
         'directory.change_not_allowed',
         enabled
           ? `User '${id}' is not a guest blocked by an access review (no deletion is pending), so Stagecoach does not enable the account; change it in the directory`
@@ -91,7 +93,7 @@ export class DirectoryService {
       );
     }
     const result = await this.directory.setAccountEnabled(id, true);
-    if (result === 'notFound') throw notFound('directory.user_not_found', `User '${id}' not found`);
+    if (result === 'notFound') throw new AppError('directory.user_not_found', `User '${id}' not found`);
     try {
       await deletion.signal(restoreGuestSignal, { by: caller.userId });
     } catch (err) {

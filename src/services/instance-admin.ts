@@ -1,6 +1,6 @@
 import type { UpdateDefinition } from '@temporalio/client';
 import type { ReviewerScope } from '../domain/definition-schema';
-import { AppError, badRequest, conflict } from '../domain/errors';
+import { AppError } from '../domain/errors';
 import { parseReviewerQuery, QueryError } from '../domain/queries';
 import type { AdminUpdateInput, Deadline, SeriesInstance } from '../workflows';
 import {
@@ -35,7 +35,7 @@ export class InstanceAdmin {
     const { definition, record } = await this.at.located(definitionId, instanceId);
     const view = await this.at.view(record);
     if (view.status !== 'InProgress') {
-      throw conflict(
+      throw new AppError(
         'review.instance_not_in_progress',
         `Reviewers can only change while the review is InProgress; it is ${view.status}`,
       );
@@ -45,10 +45,10 @@ export class InstanceAdmin {
         ? view.stages.filter((s) => s.status !== 'Completed')
         : view.stages.filter((s) => s.id === stageId);
     if (stageId !== undefined && targets.length === 0)
-      throw new AppError('stage.not_found', 404, `Stage '${stageId}' not found`);
+      throw new AppError('stage.not_found', `Stage '${stageId}' not found`);
     for (const stage of targets) {
       if (stage.status === 'Completed') {
-        throw conflict(
+        throw new AppError(
           'review.stage_completed',
           `Stage '${stage.id}' is Completed; its reviewers can no longer change`,
         );
@@ -68,7 +68,7 @@ export class InstanceAdmin {
           try {
             return parseReviewerQuery(r, `${field}${name}[${i}]`);
           } catch (err) {
-            if (err instanceof QueryError) throw badRequest('request.invalid_body', err.message);
+            if (err instanceof QueryError) throw new AppError('request.invalid_body', err.message);
             throw err;
           }
         });
@@ -103,13 +103,13 @@ export class InstanceAdmin {
     await this.instanceUpdate(record, update, input, async () => {
       const { status } = await this.at.view(record);
       if (action === 'applyDecisions') {
-        return conflict(
+        return new AppError(
           'review.instance_not_completed',
           `Decisions can only be applied to a Completed review; it is ${status}`,
         );
       }
       if (action === 'stop')
-        return conflict('review.instance_not_in_progress', `The review is already ${status}`);
+        return new AppError('review.instance_not_in_progress', `The review is already ${status}`);
       return this.at.notInProgress(record);
     });
   }

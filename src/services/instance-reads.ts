@@ -1,4 +1,7 @@
 import type { Definition } from '../domain/definition-schema';
+import type { GraphInstance, GraphStage } from '../domain/graph-resources';
+import type { Filter, OrderKey } from '../domain/odata-filter';
+import { comparator } from '../domain/odata-filter';
 import { AppError } from '../domain/errors';
 import type { DecisionValue } from '../domain/review-events';
 import type {
@@ -16,29 +19,13 @@ import { isViolation, violation } from './review-locator';
 /** Largest slice of decision items one query returns (keeps query results far below 512 KB). */
 const QUERY_PAGE = 250;
 
-/** accessReviewInstance in Graph's shape. */
-export interface GraphInstance {
-  id: string;
-  startDateTime: string;
-  endDateTime: string;
-  status: string;
-  scope: Definition['scope'];
-  reviewers: Definition['reviewers'];
-  fallbackReviewers: Definition['fallbackReviewers'];
-}
+export type { GraphInstance, GraphStage };
 
-/** accessReviewStage in Graph's shape. */
-export interface GraphStage {
-  id: string;
-  startDateTime: string | null;
-  endDateTime: string | null;
-  status: string;
-  reviewers: Definition['reviewers'];
-  fallbackReviewers: Definition['fallbackReviewers'];
-}
-
+/** Which decision items to list: a stage's or the instance's, filtered, sorted and paged. */
 export interface DecisionListOptions {
   stageId?: string;
+  filter?: Filter;
+  orderBy?: OrderKey[];
   decision?: DecisionValue;
   principalId?: string;
   skip: number;
@@ -57,7 +44,7 @@ export class InstanceReads {
       id: view.id,
       startDateTime: view.startDateTime,
       endDateTime: view.endDateTime,
-      status: view.status,
+      status: view.status as GraphInstance['status'],
       scope: definition.instanceEnumerationScope ?? definition.scope,
       reviewers: changed?.reviewers ?? definition.reviewers,
       fallbackReviewers: changed?.fallbackReviewers ?? definition.fallbackReviewers,
@@ -99,7 +86,7 @@ export class InstanceReads {
         id: s.id,
         startDateTime: s.startDateTime,
         endDateTime: s.endDateTime,
-        status: s.status,
+        status: s.status as GraphStage['status'],
         reviewers: s.reviewerScopes?.reviewers ?? settings?.reviewers ?? definition.reviewers,
         fallbackReviewers:
           s.reviewerScopes?.fallbackReviewers ?? settings?.fallbackReviewers ?? definition.fallbackReviewers,
@@ -136,7 +123,7 @@ export class InstanceReads {
     const { definition, record } = await this.at.located(definitionId, instanceId);
     await this.at.requireParticipant(record, caller);
     const found = this.graphStages(definition, await this.at.view(record)).find((s) => s.id === stageId);
-    if (!found) throw new AppError('stage.not_found', 404, `Stage '${stageId}' not found`);
+    if (!found) throw new AppError('stage.not_found', `Stage '${stageId}' not found`);
     return found;
   }
 
@@ -153,6 +140,8 @@ export class InstanceReads {
       stageId: options.stageId,
       decision: options.decision,
       principalId: options.principalId,
+      ...(options.filter ? { filter: options.filter } : {}),
+      ...(options.orderBy?.length ? { orderBy: options.orderBy } : {}),
     };
     const ask = async (id: string, skip: number, top: number) => {
       const page = await this.at.gw.handle(id).query(decisionsQuery, { ...query, skip, top });
@@ -163,19 +152,63 @@ export class InstanceReads {
     // then read the slices that overlap the page, at most QUERY_PAGE items per query so that every
     // query result stays small.
     const totals = (await Promise.all(ids.map((id) => ask(id, 0, 0)))).map((p) => p.total);
+    const total = totals.reduce((a, b) => a + b, 0);
+    if (options.orderBy?.length && ids.length > 1) {
+      return { total, value: await this.merged(ids, totals, options, ask) };
+    }
     const value: DecisionItemView[] = [];
     let offset = 0;
     for (const [k, id] of ids.entries()) {
-      const total = totals[k]!;
+      const held = totals[k]!;
       let from = Math.max(0, options.skip - offset);
-      while (from < total && value.length < options.top) {
+      while (from < held && value.length < options.top) {
         const top = Math.min(QUERY_PAGE, options.top - value.length);
         value.push(...(await ask(id, from, top)).value);
         from += top;
       }
-      offset += total;
+      offset += held;
     }
-    return { total: offset, value };
+    return { total, value };
+  }
+
+  /** A sorted page over shards that each answer in order: a merge of their sorted lists, read lazily. */
+  private async merged(
+    ids: string[],
+    totals: number[],
+    options: DecisionListOptions,
+    ask: (id: string, skip: number, top: number) => Promise<DecisionPage>,
+  ): Promise<DecisionItemView[]> {
+    const compare = comparator(options.orderBy ?? []);
+    const cursors = ids.map((id, k) => ({
+      id,
+      total: totals[k]!,
+      read: 0,
+      buffer: [] as DecisionItemView[],
+    }));
+    const head = async (c: (typeof cursors)[number]) => {
+      if (c.buffer.length === 0 && c.read < c.total) {
+        const page = await ask(c.id, c.read, QUERY_PAGE);
+        c.read += QUERY_PAGE;
+        c.buffer.push(...page.value);
+      }
+      return c.buffer[0];
+    };
+    const value: DecisionItemView[] = [];
+    for (let taken = 0; taken < options.skip + options.top; taken++) {
+      let best: (typeof cursors)[number] | undefined;
+      let bestItem: DecisionItemView | undefined;
+      for (const c of cursors) {
+        const item = await head(c);
+        if (item && (!bestItem || compare(item, bestItem) < 0)) {
+          best = c;
+          bestItem = item;
+        }
+      }
+      if (!best || !bestItem) break;
+      best.buffer.shift();
+      if (taken >= options.skip) value.push(bestItem);
+    }
+    return value;
   }
 
   async decision(

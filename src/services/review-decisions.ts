@@ -1,4 +1,4 @@
-import { AppError, conflict, forbidden } from '../domain/errors';
+import { AppError } from '../domain/errors';
 import { shardOf } from '../domain/ids';
 import type { ReviewerDecision } from '../domain/review-events';
 import type { DecisionRequest, DecisionsRequest } from '../domain/review-rules';
@@ -83,7 +83,7 @@ export class ReviewDecisions {
     // All holders must target one stage: the one named, else the one in progress now.
     const target = stageId ?? (await this.at.view(record)).currentStageId;
     if (target === null) {
-      throw conflict(
+      throw new AppError(
         'review.stage_not_in_progress',
         'Decisions can only be recorded while the stage is in progress',
       );
@@ -91,7 +91,7 @@ export class ReviewDecisions {
     if (body.resourceId && body.resourceId !== (await this.resourceIdOf(record))) {
       // Another resource: nothing to record, but only a reviewer of the stage hears so.
       if (!(await this.at.isReviewer(record, caller)))
-        throw forbidden('review.not_a_reviewer', 'You are not a reviewer of the stage in progress');
+        throw new AppError('review.not_a_reviewer', 'You are not a reviewer of the stage in progress');
       return 0;
     }
     const all = {
@@ -129,7 +129,7 @@ export class ReviewDecisions {
     const { record } = await this.at.located(definitionId, instanceId);
     const target = stageId ?? (await this.at.view(record)).currentStageId;
     if (target === null) {
-      throw conflict('review.stage_not_in_progress', 'No stage is in progress');
+      throw new AppError('review.stage_not_in_progress', 'No stage is in progress');
     }
     const ids = await this.at.holders(record);
     const outcomes = await Promise.all(
@@ -169,7 +169,7 @@ function recordedOrThrow(outcomes: DecisionsOutcome[]): number {
   if (refused && (refused.violation.code !== 'review.not_a_reviewer' || !reviewer)) {
     const err = violationError(refused);
     if (recorded > 0 && err.status === 409) {
-      throw new AppError(err.code, 409, `${err.message}; ${recorded} decisions were recorded before`);
+      throw new AppError(err.code, `${err.message}; ${recorded} decisions were recorded before`);
     }
     throw err;
   }

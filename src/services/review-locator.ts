@@ -1,5 +1,5 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import { AppError, conflict, forbidden } from '../domain/errors';
+import { AppError } from '../domain/errors';
 import { shardOf, shardWorkflowId } from '../domain/ids';
 import type { RuleViolation } from '../domain/review-rules';
 import type { InstanceView } from '../domain/review-views';
@@ -10,7 +10,7 @@ import type { DefinitionService } from './definitions';
 import type { TemporalGateway } from './temporal-gateway';
 
 /** A rule violation a query answered with, as the API's error. */
-export const violation = (v: RuleViolation) => new AppError(v.code, v.status, v.message);
+export const violation = (v: RuleViolation) => new AppError(v.code, v.message);
 /** Whether a query answered with a rule violation instead of its result. */
 export const isViolation = (x: object): x is RuleViolation => 'code' in x && 'status' in x;
 
@@ -33,7 +33,7 @@ export class ReviewLocator {
       ? await this.definitions.getRecent(definitionId)
       : await this.definitions.get(definitionId);
     const record = series.instances.find((i) => i.instanceId === instanceId);
-    if (!record) throw new AppError('instance.not_found', 404, `Instance '${instanceId}' not found`);
+    if (!record) throw new AppError('instance.not_found', `Instance '${instanceId}' not found`);
     return { definition: series.definition, record };
   }
 
@@ -85,12 +85,15 @@ export class ReviewLocator {
   async requireParticipant(record: SeriesInstance, caller: Caller): Promise<void> {
     if (caller.isAdmin) return;
     if (!(await this.isReviewer(record, caller)))
-      throw forbidden('review.not_a_reviewer', 'You are not a reviewer of this access review');
+      throw new AppError('review.not_a_reviewer', 'You are not a reviewer of this access review');
   }
 
   /** The 409 for a request that reached a review no longer running. */
   async notInProgress(record: SeriesInstance): Promise<AppError> {
     const view = await this.view(record);
-    return conflict('review.stage_not_in_progress', `No stage is in progress; the review is ${view.status}`);
+    return new AppError(
+      'review.stage_not_in_progress',
+      `No stage is in progress; the review is ${view.status}`,
+    );
   }
 }

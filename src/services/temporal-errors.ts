@@ -1,4 +1,5 @@
 import type { DecisionsOutcome } from '../workflows/review-messages';
+import { isErrorCode } from '../domain/error-codes';
 import { AppError, unavailable } from '../domain/errors';
 
 /** Whether a Temporal client error says the workflow does not exist (mapped by name, not instanceof). */
@@ -33,9 +34,10 @@ const failureOf = (err: unknown): FailureLike | undefined => {
 export function refusalOf(err: unknown): AppError | undefined {
   const failure = failureOf(err);
   if (!failure?.type) return undefined;
-  const status = typeof failure.details?.[0] === 'number' ? failure.details[0] : 409;
   if (failure.type === 'service.request_expired') return unavailable(failure.message);
-  return new AppError(failure.type, status, failure.message);
+  // Refusals carry a catalogued code (its status is the catalogue's); any other type is not a refusal.
+  if (!isErrorCode(failure.type)) return undefined;
+  return new AppError(failure.type, failure.message);
 }
 
 /** The per-request outcomes a refused recordDecisions Update carries, if any. */

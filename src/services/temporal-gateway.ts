@@ -1,7 +1,7 @@
 import type { UpdateDefinition, WorkflowClientInterceptor, WorkflowHandle } from '@temporalio/client';
 import { Client } from '@temporalio/client';
-import type { AppError } from '../domain/errors';
-import { notFound, unavailable } from '../domain/errors';
+import type { ErrorCode } from '../domain/error-codes';
+import { AppError, unavailable } from '../domain/errors';
 import type { Deadline } from '../workflows/review-messages';
 import { isUnreachable, isWorkflowClosed, isWorkflowNotFound, refusalOf } from './temporal-errors';
 import type { LivenessOptions } from './worker-liveness';
@@ -83,14 +83,14 @@ export class TemporalGateway {
   /** Runs `fn` against a workflow, mapping a missing workflow to a 404 with the given code. */
   async with<T>(
     workflowId: string,
-    code: string,
+    code: ErrorCode,
     what: string,
     fn: (h: WorkflowHandle) => Promise<T>,
   ): Promise<T> {
     try {
       return await fn(this.handle(workflowId));
     } catch (err) {
-      if (isWorkflowNotFound(err)) throw notFound(code, `${what} not found`);
+      if (isWorkflowNotFound(err)) throw new AppError(code, `${what} not found`);
       throw err;
     }
   }
@@ -103,7 +103,7 @@ export class TemporalGateway {
     workflowId: string,
     def: UpdateDefinition<Ret, [Arg]>,
     arg: Arg,
-    missing: { code: string; what: string; closed: () => Promise<AppError> },
+    missing: { code: ErrorCode; what: string; closed: () => Promise<AppError> },
   ): Promise<Ret> {
     try {
       return await this.handle(workflowId).executeUpdate(def, {
@@ -113,7 +113,7 @@ export class TemporalGateway {
       const refusal = refusalOf(err);
       if (refusal) throw refusal;
       if (isWorkflowClosed(err)) throw await missing.closed();
-      if (isWorkflowNotFound(err)) throw notFound(missing.code, `${missing.what} not found`);
+      if (isWorkflowNotFound(err)) throw new AppError(missing.code, `${missing.what} not found`);
       throw err;
     }
   }

@@ -1,9 +1,5 @@
 import { z } from 'zod';
-import {
-  reviewerDecisionSchema,
-  reviewerScopeSchema,
-  reviewScopeSchema,
-} from '../../domain/definition-schema';
+import { reviewerDecisionSchema, reviewerScopeSchema, reviewScopeSchema } from '../domain/definition-schema';
 
 /** An id in a URL path: Graph ids are GUIDs; anything URL-safe and short is accepted. */
 export const idSchema = z

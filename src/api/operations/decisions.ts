@@ -1,0 +1,179 @@
+import type { DecisionItemView } from '../../domain/graph-resources';
+import { signInInsightSchema } from '../../domain/graph-resources';
+import type { OperationInput } from '../operation';
+import { operation } from '../operation';
+import { decisionEntitySchema } from '../response-schemas';
+import {
+  batchRecordDecisionsSchema,
+  decisionParams,
+  decisionPatchSchema,
+  instanceParams,
+  stageDecisionParams,
+  stageParams,
+} from '../params';
+import { decisionExample, decisionsContext, FOR_REVIEWER, INSTANCE, MINE, STAGE } from './paths';
+
+const tag = 'accessReviewInstanceDecisionItem';
+type Ids = { definitionId: string; instanceId: string; stageId?: string };
+type ItemIds = Ids & { decisionId: string };
+
+const expandInsights = {
+  insights: {
+    schema: signInInsightSchema,
+    load: (item: DecisionItemView, { services }: OperationInput<unknown, undefined>) =>
+      services.insights.of(item),
+  },
+};
+
+const readItem = ({ params, caller, services }: OperationInput<ItemIds, unknown>) =>
+  services.instances.decision(
+    params.definitionId,
+    params.instanceId,
+    params.decisionId,
+    caller,
+    params.stageId,
+  );
+
+/** The decision operations of an instance, or of one of its stages. */
+function decisionOperations(prefix: string, level: 'instances' | 'stages') {
+  const params = level === 'stages' ? stageParams : instanceParams;
+  const itemParams = level === 'stages' ? stageDecisionParams : decisionParams;
+  const of = level === 'stages' ? 'a stage' : 'an instance';
+  return [
+    ...[false, true].map((mine) =>
+      operation({
+        method: 'get',
+        path: `${prefix}/decisions${mine ? `/${MINE}` : ''}`,
+        operationId: `${level}.decisions.${mine ? 'filterByCurrentUser' : 'list'}`,
+        tag,
+        summary: mine ? `List the caller's decision items of ${of}` : `List the decision items of ${of}`,
+        description: mine ? FOR_REVIEWER : 'Admins see every item; reviewers see the items they review.',
+        role: 'user',
+        params,
+        success: {
+          kind: 'collection',
+          schema: decisionEntitySchema,
+          context: decisionsContext,
+          paged: true,
+          expand: expandInsights,
+        },
+        errors: [404],
+        handler: ({ params: p, caller, services, options }: OperationInput<Ids, undefined>) =>
+          services.instances.decisions(p.definitionId, p.instanceId, caller, {
+            stageId: p.stageId,
+            filter: options.filter,
+            orderBy: options.orderBy,
+            skip: options.skip,
+            top: options.top,
+            asReviewer: mine,
+          }),
+      }),
+    ),
+    operation({
+      method: 'get',
+      path: `${prefix}/decisions/$count`,
+      operationId: `${level}.decisions.count`,
+      tag,
+      summary: `Count the decision items of ${of} (text/plain), honouring $filter`,
+      description: 'Admins count every item; reviewers the items they review.',
+      role: 'user',
+      params,
+      success: { kind: 'count', schema: decisionEntitySchema },
+      errors: [404],
+      handler: async ({ params: p, caller, services, options }: OperationInput<Ids, undefined>) =>
+        (
+          await services.instances.decisions(p.definitionId, p.instanceId, caller, {
+            stageId: p.stageId,
+            filter: options.filter,
+            skip: 0,
+            top: 0,
+          })
+        ).total,
+    }),
+    operation({
+      method: 'get',
+      path: `${prefix}/decisions/{decisionId}`,
+      operationId: `${level}.decisions.get`,
+      tag,
+      summary: `Read a decision item of ${of}`,
+      role: 'user',
+      params: itemParams,
+      success: {
+        kind: 'entity',
+        schema: decisionEntitySchema,
+        context: decisionsContext,
+        expand: expandInsights,
+      },
+      errors: [403, 404],
+      handler: readItem,
+    }),
+    operation({
+      method: 'get',
+      path: `${prefix}/decisions/{decisionId}/insights`,
+      operationId: `${level}.decisions.insights`,
+      tag,
+      summary: `List the insights of a decision item of ${of}: the reviewee's last sign-in`,
+      role: 'user',
+      params: itemParams,
+      success: {
+        kind: 'collection',
+        schema: signInInsightSchema,
+        context: (p: ItemIds) => `${decisionsContext(p)}('${p.decisionId}')/insights`,
+      },
+      errors: [403, 404],
+      handler: async (input: OperationInput<ItemIds, undefined>) =>
+        input.services.insights.of(await readItem(input)),
+    }),
+    operation({
+      method: 'patch',
+      path: `${prefix}/decisions/{decisionId}`,
+      operationId: `${level}.decisions.update`,
+      tag,
+      summary: `Record the caller's decision on an item of ${of}`,
+      role: 'user',
+      params: itemParams,
+      body: { schema: decisionPatchSchema, example: decisionExample },
+      success: { kind: 'none' },
+      errors: [403, 404, 409],
+      handler: async ({ params: p, body, caller, services }) => {
+        await services.instances.recordDecisions(
+          p.definitionId,
+          p.instanceId,
+          caller,
+          [{ itemId: p.decisionId, ...body }],
+          (p as Ids).stageId,
+        );
+      },
+    }),
+    operation({
+      method: 'post',
+      path: `${prefix}/batchRecordDecisions`,
+      operationId: `${level}.batchRecordDecisions`,
+      tag,
+      summary: `Record one decision on all the caller's items of ${of}, optionally of one principal`,
+      role: 'user',
+      params,
+      body: {
+        schema: batchRecordDecisionsSchema,
+        example: { decision: 'Approve', justification: 'Still needed' },
+      },
+      success: { kind: 'none' },
+      errors: [404, 409],
+      handler: async ({ params: p, body, caller, services }) => {
+        await services.instances.batchRecordDecisions(
+          p.definitionId,
+          p.instanceId,
+          caller,
+          body,
+          (p as Ids).stageId,
+        );
+      },
+    }),
+  ];
+}
+
+/** Decision items of an instance and of its stages: list, count, read, insights, record. */
+export const decisionItemOperations = [
+  ...decisionOperations(INSTANCE, 'instances'),
+  ...decisionOperations(STAGE, 'stages'),
+];

@@ -1,0 +1,17 @@
+import type { AnyOperation } from '../operation';
+import { decisionItemOperations } from './decisions';
+import { definitionOperations } from './definitions';
+import { directoryOperations } from './directory';
+import { instanceOperations } from './instances';
+import { serviceOperations } from './service';
+
+export { MINE } from './paths';
+
+/** Every operation the API serves: the router and /openapi.json are both built from this table. */
+export const operations: readonly AnyOperation[] = [
+  ...serviceOperations,
+  ...definitionOperations,
+  ...instanceOperations,
+  ...decisionItemOperations,
+  ...directoryOperations,
+];
