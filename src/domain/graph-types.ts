@@ -5,6 +5,7 @@ import type {
   ReviewScope,
   StageSettings,
 } from './definition-schema';
+import { USER_IDENTITY } from './graph-names';
 
 // Graph's SDKs pick the model of a polymorphic object by its `@odata.type`; an object without one is
 // parsed as the abstract base type and its properties end up in additional data. Definitions are
@@ -44,5 +45,8 @@ export function withGraphTypes<T extends DefinitionInput | Definition>(definitio
     fallbackReviewers: definition.fallbackReviewers.map(reviewerScope),
     ...(definition.backupReviewers ? { backupReviewers: definition.backupReviewers.map(reviewerScope) } : {}),
     ...(definition.stageSettings ? { stageSettings: definition.stageSettings.map(stage) } : {}),
+    ...('createdBy' in definition && definition.createdBy
+      ? { createdBy: { '@odata.type': USER_IDENTITY, ...definition.createdBy } }
+      : {}),
   };
 }
