@@ -1,7 +1,9 @@
+import type { z } from 'zod';
+import type { recommendationSchema } from './graph-resources';
 import { DAY_MS } from './review-plan';
 
 /** A recommendation shown to reviewers (R8). */
-export type RecommendationValue = 'Approve' | 'Deny' | 'NoInfoAvailable';
+export type RecommendationValue = z.infer<typeof recommendationSchema>;
 
 /**
  * Deny when the reviewee has not signed in within the look-back window before the instance start,

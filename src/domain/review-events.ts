@@ -1,18 +1,17 @@
+import type { z } from 'zod';
+import type { decisionValueSchema, reviewerDecisionSchema } from './definition-schema';
+import type { applyResultSchema, instanceStatusSchema, stageStatusSchema } from './graph-resources';
 import type { RecommendationValue } from './recommendations';
 import type { GraphReviewerScope, ReviewerSpec, ReviewPlan } from './review-plan';
 
-export type ReviewerDecision = 'Approve' | 'Deny' | 'DontKnow';
-export type DecisionValue = ReviewerDecision | 'NotReviewed';
-export type ApplyResult =
-  | 'New'
-  | 'AppliedSuccessfully'
-  | 'AppliedWithUnknownFailure'
-  | 'AppliedSuccessfullyButObjectNotFound'
-  | 'ApplyNotSupported';
+// Graph's enums are defined once, as zod schemas; these are their types (type-only imports: the workflow
+// code that uses them loads no zod).
+export type ReviewerDecision = z.infer<typeof reviewerDecisionSchema>;
+export type DecisionValue = z.infer<typeof decisionValueSchema>;
+export type ApplyResult = z.infer<typeof applyResultSchema>;
 /** accessReviewInstance.status values this engine goes through. */
-export type InstanceStatus =
-  'NotStarted' | 'Initializing' | 'InProgress' | 'Completed' | 'Applying' | 'Applied';
-export type StageStatus = 'NotStarted' | 'InProgress' | 'Completed';
+export type InstanceStatus = z.infer<typeof instanceStatusSchema>;
+export type StageStatus = z.infer<typeof stageStatusSchema>;
 /** Why a stage ended: its timer, an admin's stop-stage, the whole instance stopping, or nobody left to review. */
 export type StageCompletionReason = 'durationElapsed' | 'stoppedByAdmin' | 'instanceStopped' | 'noReviewees';
 

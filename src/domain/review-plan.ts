@@ -1,3 +1,6 @@
+import type { z } from 'zod';
+import type { moveToNextStageSchema } from './definition-schema';
+
 /**
  * The normalised, validated form of a definition that the review workflow runs. Plain data with no
  * zod and no I/O so that workflow code can import it.
@@ -30,7 +33,7 @@ export interface GraphReviewerScope {
 }
 
 /** A value of decisionsThatWillMoveToNextStage. */
-export type MoveOnValue = 'Approve' | 'Deny' | 'NotReviewed' | 'DontKnow' | 'Recommendation';
+export type MoveOnValue = z.infer<typeof moveToNextStageSchema>;
 
 export interface StagePlan {
   stageId: string;
