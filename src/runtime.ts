@@ -7,6 +7,7 @@ import { createActivities } from './activities';
 import type { AuthSettings } from './api/auth';
 import { LocalIssuer, remoteJwksVerifier } from './api/auth';
 import { createApp } from './api/app';
+import { answerClientError, MAX_HEADER_BYTES } from './api/client-errors';
 import type { Config, TemporalConnectionSettings } from './config';
 import { DEFAULT_UNAUTHENTICATED_PER_MINUTE, localIssuerHost } from './config';
 import type { Directory } from './directory/port';
@@ -110,7 +111,8 @@ export function listen(
   portSetting = 'PORT',
 ): Promise<Server> {
   // Not app.listen: Express 5 hands listen errors to its callback, which then looks like success.
-  const server = createServer(handler);
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler);
+  server.on('clientError', answerClientError);
   return new Promise((resolve, reject) => {
     const failed = (err: Error) =>
       reject(new Error(`Cannot listen on HOST=${host} ${portSetting}=${port}: ${err.message}`));

@@ -80,6 +80,7 @@ const ERROR_NAMES: Record<ErrorStatus, [string, string]> = {
   413: ['PayloadTooLarge', 'The request body is too large'],
   415: ['UnsupportedMediaType', 'Unsupported body encoding'],
   429: ['TooManyRequests', 'Rate limited; Retry-After says when to retry'],
+  431: ['RequestHeaderFieldsTooLarge', 'The URL (query options included) and headers are too large'],
   500: ['InternalError', 'Unexpected failure'],
   503: ['ServiceUnavailable', 'Cannot be served now; retry after the Retry-After header seconds'],
 };
@@ -161,7 +162,7 @@ function parameters(schema: z.ZodObject | undefined, where: 'path' | 'query'): J
 
 /** Statuses every operation of its kind can answer with, plus the operation's own. */
 export function errorStatuses(op: AnyOperation): ErrorStatus[] {
-  const statuses = new Set<ErrorStatus>([...(op.errors ?? []), 500]);
+  const statuses = new Set<ErrorStatus>([...(op.errors ?? []), 431, 500]);
   if (op.role !== 'public') [400, 401, 403, 429, 503].forEach((s) => statuses.add(s as ErrorStatus));
   if (op.body) [400, 413, 415].forEach((s) => statuses.add(s as ErrorStatus));
   if (querySchemaOf(op)) statuses.add(400);

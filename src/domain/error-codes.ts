@@ -2,7 +2,7 @@
 // OpenAPI document's error responses are written from this table, and AppError takes its status from it.
 
 /** The HTTP statuses errors are answered with. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 431 | 500 | 503;
 
 const catalogue = {
   'request.invalid_params': [400, 'A path parameter is not valid'],
@@ -10,6 +10,7 @@ const catalogue = {
   'request.invalid_body': [400, 'The body does not match the schema, does not decode or nests too deep'],
   'request.malformed_json': [400, 'The body is not JSON'],
   'request.malformed_url': [400, 'The URL has malformed percent-encoding'],
+  'request.malformed_http': [400, 'The request is not valid HTTP'],
   'request.unsupported_filter': [400, '$filter cannot be honoured exactly: syntax, property or operator'],
   'request.unsupported_query_option': [400, 'A query option, or a property it names, is not supported here'],
   'definition.invalid': [400, 'The definition breaks a rule of access reviews'],
@@ -36,6 +37,7 @@ const catalogue = {
   'review.instance_not_completed': [409, 'The instance has not completed'],
   'request.too_large': [413, 'The body is larger than the configured limit'],
   'request.unsupported_encoding': [415, 'Unsupported body encoding or charset'],
+  'request.headers_too_large': [431, 'The URL and headers are larger than 64 KiB'],
   'request.rate_limited': [429, 'Too many requests in the last minute; Retry-After says when to retry'],
   internal_error: [500, 'Unexpected failure; the details are logged, never returned'],
   'service.unavailable': [
