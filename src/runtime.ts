@@ -18,12 +18,13 @@ import { DirectoryReferences } from './services/directory-references';
 import { InstanceService } from './services/instances';
 import { TemporalGateway } from './services/temporal-gateway';
 import type { ApplyLedger } from './store/apply-ledger';
+import type { ReviewRecordStore } from './store/review-records';
 import { connectNamingAddress, temporalTarget } from './temporal-connection';
 
 /** Builds the Temporal worker that runs every Stagecoach workflow and activity. */
 export async function createWorker(
   config: TemporalConnectionSettings & Pick<Config, 'TEMPORAL_NAMESPACE' | 'TASK_QUEUE'>,
-  deps: { directory: Directory; applyLedger: ApplyLedger },
+  deps: { directory: Directory; applyLedger: ApplyLedger; records?: ReviewRecordStore },
 ): Promise<Worker> {
   // The SDK logs every bundling step and state change at INFO; an operator needs warnings and errors.
   // Entry points own shutdown (no SDK signal handlers), so the API and dev server stop in order. A process
@@ -71,13 +72,15 @@ export function createApi(
     auth: AuthSettings;
     localIssuer?: LocalIssuer;
     logger: Logger;
+    /** The review records, read when a review's workflow cannot answer (deleted, or no worker runs). */
+    records?: ReviewRecordStore;
   },
 ) {
   const gw = new TemporalGateway(deps.client, config.TASK_QUEUE);
   const lookup = async (id: string) => deps.directory.getUser(id);
   const references = new DirectoryReferences(deps.directory);
   const definitions = new DefinitionService(gw, lookup, references, { shardSize: config.REVIEW_SHARD_SIZE });
-  const instances = new InstanceService(gw, definitions);
+  const instances = new InstanceService(gw, definitions, deps.records);
   const directory = new DirectoryService(deps.directory, gw);
   // A first probe now starts the probe workflow if it does not exist, so the first request finds it.
   gw.liveness.answering().catch((err: unknown) => {

@@ -2,7 +2,10 @@ import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Directory } from '../directory/port';
 import { DirectoryUnavailableError } from '../directory/port';
+import type { RecordBatch } from '../domain/review-records';
 import type { ApplyLedger } from '../store/apply-ledger';
+import type { ReviewRecordStore } from '../store/review-records';
+import { InMemoryReviewRecords } from '../store/review-records';
 import type { ApplyInput } from './apply';
 import { applyDecisionItems, deleteGuestIfStillBlocked } from './apply';
 import type { ResolveRevieweesInput, ResolveStageInput } from './resolve';
@@ -12,6 +15,8 @@ import { resolveReviewees, resolveStage } from './resolve';
 export interface ActivityDeps {
   directory: Directory;
   applyLedger: ApplyLedger;
+  /** Where the review records go; in memory when the worker has no database (tests, demos). */
+  records?: ReviewRecordStore;
 }
 
 /** Directory outages become retryable failures with a stable type; everything else passes through. */
@@ -28,7 +33,12 @@ async function directoryCall<T>(fn: () => Promise<T>): Promise<T> {
 
 /** Builds the activities with their dependencies injected (tests pass fakes of the ports). */
 export function createActivities(deps: ActivityDeps) {
+  const records = deps.records ?? new InMemoryReviewRecords();
   return {
+    /** Writes a batch of review records (idempotent: a retry or a replayed batch changes nothing). */
+    async recordReview(batch: RecordBatch) {
+      await records.write(batch);
+    },
     /** Snapshots the reviewees of an instance. */
     async resolveReviewees(input: ResolveRevieweesInput) {
       const result = await directoryCall(() => resolveReviewees(deps.directory, input));

@@ -10,6 +10,7 @@ import type {
   DecisionPage,
   InstanceView,
 } from '../domain/review-views';
+import type { SeriesInstance } from '../workflows';
 import { contactedReviewersQuery, decisionQuery, decisionsQuery } from '../workflows';
 import type { Caller } from './caller';
 import { requireAdmin, viewerOf } from './caller';
@@ -102,7 +103,10 @@ export class InstanceReads {
   ): Promise<ContactedReviewerView[]> {
     requireAdmin(caller);
     const { record } = await this.at.located(definitionId, instanceId);
-    const lists = await this.at.queryAll(record, (h) => h.query(contactedReviewersQuery));
+    const lists = await this.at.orRecords(
+      () => this.at.queryAll(record, (h) => h.query(contactedReviewersQuery)),
+      async (records) => [await records.contacted(instanceId)],
+    );
     if (lists.length === 1) return lists[0]!;
     // Shards ask some reviewers each; a reviewer was first contacted when the first shard asked.
     const first = new Map<string, ContactedReviewerView>();
@@ -134,6 +138,30 @@ export class InstanceReads {
     options: DecisionListOptions,
   ): Promise<DecisionPage> {
     const { record } = await this.at.located(definitionId, instanceId);
+    return this.at.orRecords(
+      () => this.liveDecisions(record, caller, options),
+      async (records) => {
+        const page = await records.decisions(instanceId, {
+          viewer: viewerOf(caller, options.asReviewer),
+          stageId: options.stageId,
+          decision: options.decision,
+          principalId: options.principalId,
+          filter: options.filter,
+          orderBy: options.orderBy,
+          skip: options.skip,
+          top: options.top,
+        });
+        if (isViolation(page)) throw violation(page);
+        return page;
+      },
+    );
+  }
+
+  private async liveDecisions(
+    record: SeriesInstance,
+    caller: Caller,
+    options: DecisionListOptions,
+  ): Promise<DecisionPage> {
     const ids = await this.at.holders(record);
     const query = {
       viewer: viewerOf(caller, options.asReviewer),
@@ -219,8 +247,13 @@ export class InstanceReads {
     stageId?: string,
   ): Promise<DecisionItemView> {
     const { record } = await this.at.located(definitionId, instanceId);
-    const holder = await this.at.holderOf(record, itemId);
-    const view = await holder.query(decisionQuery, { viewer: viewerOf(caller), itemId, stageId });
+    const view = await this.at.orRecords(
+      async () => {
+        const holder = await this.at.holderOf(record, itemId);
+        return holder.query(decisionQuery, { viewer: viewerOf(caller), itemId, stageId });
+      },
+      (records) => records.decision(instanceId, itemId, viewerOf(caller), stageId),
+    );
     if (isViolation(view)) throw violation(view);
     return view;
   }

@@ -1,3 +1,4 @@
+import type { ReviewRecordStore } from '../store/review-records';
 import type { DefinitionService } from './definitions';
 import { InstanceAdmin } from './instance-admin';
 import { InstanceReads } from './instance-reads';
@@ -26,8 +27,8 @@ export class InstanceService {
   readonly adminAction: InstanceAdmin['adminAction'];
   readonly updateReviewers: InstanceAdmin['updateReviewers'];
 
-  constructor(gw: TemporalGateway, definitions: DefinitionService) {
-    const at = new ReviewLocator(gw, definitions);
+  constructor(gw: TemporalGateway, definitions: DefinitionService, records?: ReviewRecordStore) {
+    const at = new ReviewLocator(gw, definitions, records);
     const reads = new InstanceReads(at);
     const decisions = new ReviewDecisions(at);
     const admin = new InstanceAdmin(at);

@@ -9,7 +9,7 @@ import { viewerOf } from './caller';
 import { DecisionDispatcher, violationError } from './decision-dispatcher';
 import type { ReviewLocator } from './review-locator';
 import { isViolation } from './review-locator';
-import { isWorkflowClosed, refusalOf } from './temporal-errors';
+import { isWorkflowClosed, isWorkflowNotFound, refusalOf } from './temporal-errors';
 
 /**
  * Reviewers' decisions (R5): single PATCHes, batchRecordDecisions and accepted recommendations, each an
@@ -57,7 +57,8 @@ export class ReviewDecisions {
     try {
       return await Promise.all(requests.map(([id, request]) => this.dispatcher.submit(id, request)));
     } catch (err) {
-      if (isWorkflowClosed(err)) throw await this.at.notInProgress(record);
+      // A closed review, or one Temporal has deleted since (its records say how it ended).
+      if (isWorkflowClosed(err) || isWorkflowNotFound(err)) throw await this.at.notInProgress(record);
       throw err;
     }
   }
@@ -141,7 +142,8 @@ export class ReviewDecisions {
         } catch (err) {
           const refusal = refusalOf(err);
           if (refusal) return { ok: false, violation: refusal };
-          if (isWorkflowClosed(err)) throw await this.at.notInProgress(record);
+          // A closed review, or one Temporal has deleted since (its records say how it ended).
+          if (isWorkflowClosed(err) || isWorkflowNotFound(err)) throw await this.at.notInProgress(record);
           throw err;
         }
       }),

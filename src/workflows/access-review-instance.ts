@@ -67,6 +67,7 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
     plan: input.plan,
     resume: input.resume?.snapshot,
     onStatus,
+    records: { definitionId: input.plan.definitionId, ownsInstance: true, holder: 0 },
   });
   const { state } = engine;
   const plan = state.plan;
@@ -147,5 +148,6 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
   }
   if (state.status === 'Completed') await engine.apply(admin.applyBy ?? 'system');
   await condition(allHandlersFinished);
+  await engine.settled();
   return instanceView(state);
 }

@@ -41,6 +41,7 @@ export async function accessReviewShard(input: AccessReviewShardInput): Promise<
     plan: input.plan,
     resume: input.resume?.snapshot,
     partition: { shard: input.shard, count: input.count },
+    records: { definitionId: input.plan.definitionId, ownsInstance: false, holder: input.shard + 1 },
   });
   const { state } = engine;
   const commands: ShardCommand[] = [...(input.resume?.commands ?? [])];
@@ -111,5 +112,6 @@ export async function accessReviewShard(input: AccessReviewShardInput): Promise<
     if (steps.some((step) => step.kind === 'apply')) break;
   }
   await condition(allHandlersFinished);
+  await engine.settled();
   return progress(done);
 }

@@ -97,6 +97,8 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
       shards: count,
     };
   };
+  engine.records?.instanceViewFrom(view);
+
   const toShards = async <T>(send: (id: string) => Promise<T>) => {
     await Promise.all(shardIds.map(send));
   };
@@ -281,5 +283,6 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
   emit({ type: 'ApplyCompleted', at: now() });
   onStatus(state);
   await condition(allHandlersFinished);
+  await engine.settled();
   return view();
 }

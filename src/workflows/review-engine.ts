@@ -68,6 +68,8 @@ import {
   updateReviewersSignal,
   updateReviewersUpdate,
 } from './review-messages';
+import type { RecordsOptions } from './review-records';
+import { recordPublisherFor } from './review-records';
 import { checkDeadline, MAX_UPDATES_PER_RUN, outcomeOf, refuse, requireStage } from './review-updates';
 
 const { resolveReviewees, resolveStageReviewers } = proxyActivities<Activities>({
@@ -99,6 +101,8 @@ export interface EngineOptions {
   partition?: { shard: number; count: number };
   /** Called after every change of status or stage (search attributes of the instance). */
   onStatus?: (state: ReviewState) => void;
+  /** Where this workflow's records go (see review-records.ts); kept only by runs that have the patch. */
+  records?: RecordsOptions;
 }
 
 /**
@@ -113,8 +117,15 @@ export function createReviewEngine(opts: EngineOptions) {
   const state: ReviewState = opts.resume
     ? restoreState(opts.resume)
     : initialState(opts.instanceId, opts.plan, now());
+  const records = recordPublisherFor(state, opts.records);
+  if (records) void records.run();
   const emit = (event: ReviewEvent) => {
     evolve(state, event);
+    records?.touched(event);
+  };
+  /** An Update's decisions are in the records before it answers (bounded), so a read after a 2xx shows them. */
+  const recorded = async () => {
+    await records?.recorded();
   };
   const status = () => opts.onStatus?.(state);
   const record = (d: DecisionRequest, reviewerId: string, source: 'reviewer' | 'recommendation') =>
@@ -198,13 +209,15 @@ export function createReviewEngine(opts: EngineOptions) {
   function registerItemHandlers(): void {
     setHandler(
       recordDecisionsUpdate,
-      ({ requests }) => {
+      async ({ requests }) => {
         updates.accepted++;
-        return requests.map((request) => {
+        const outcomes = requests.map((request) => {
           const plan = planDecisions(state, request);
           if (plan.ok) for (const d of plan.decisions) record(d, request.reviewerId, 'reviewer');
           return outcomeOf(plan);
         });
+        await recorded();
+        return outcomes;
       },
       {
         validator: (input: RecordDecisionsInput) => {
@@ -218,10 +231,11 @@ export function createReviewEngine(opts: EngineOptions) {
     );
     setHandler(
       acceptRecommendationsUpdate,
-      ({ viewer, stageId }) => {
+      async ({ viewer, stageId }) => {
         updates.accepted++;
         const plan = planRecommendations(state, viewer, stageId);
         if (plan.ok) for (const d of plan.decisions) record(d, viewer.userId, 'recommendation');
+        await recorded();
         return outcomeOf(plan);
       },
       {
@@ -234,9 +248,10 @@ export function createReviewEngine(opts: EngineOptions) {
     );
     const stageAction = (act: (by: string) => void) =>
       [
-        ({ by }: { by: string }) => {
+        async ({ by }: { by: string }) => {
           updates.accepted++;
           act(by);
+          await recorded();
         },
         { validator: (input: AdminUpdateInput) => requireStage(state, input) },
       ] as const;
@@ -247,6 +262,7 @@ export function createReviewEngine(opts: EngineOptions) {
       async (update) => {
         updates.accepted++;
         await changeReviewers(update);
+        await recorded();
       },
       { validator: (update: UpdateReviewersPayload & Deadline) => checkReviewersChange(state, update) },
     );
@@ -398,6 +414,7 @@ export function createReviewEngine(opts: EngineOptions) {
    */
   async function drainForContinue(): Promise<ReviewSnapshot | undefined> {
     await condition(allHandlersFinished);
+    await settled();
     const snapshot = snapshotState(state);
     const bytes = JSON.stringify(snapshot).length;
     if (bytes > MAX_SNAPSHOT_BYTES) {
@@ -407,10 +424,17 @@ export function createReviewEngine(opts: EngineOptions) {
     return snapshot;
   }
 
+  /** Everything emitted is in the records (before the workflow ends or continues as new). */
+  async function settled(): Promise<void> {
+    await records?.settled();
+  }
+
   return {
     state,
     updates,
     emit,
+    settled,
+    records,
     registerItemHandlers,
     resolveAllReviewees,
     openStage,

@@ -232,8 +232,9 @@ export async function until<T>(
   read: () => Promise<T>,
   ok: (v: T) => boolean,
   what = 'condition',
+  timeoutMs = 30_000,
 ): Promise<T> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + timeoutMs;
   let last: T;
   do {
     last = await read();

@@ -14,6 +14,7 @@ import { EmbeddedDirectory } from '../../src/directory/embedded';
 import type { TenantFileInput } from '../../src/directory/tenant-file';
 import { createApi, listen } from '../../src/runtime';
 import { InMemoryApplyLedger } from '../../src/store/apply-ledger';
+import { InMemoryReviewRecords } from '../../src/store/review-records';
 import { workflowBundle } from './review-harness';
 import { portOf } from './process-stack';
 import { createDevServerEnv } from './temporal';
@@ -24,6 +25,8 @@ export const ADMIN_ROLE = 'AccessReview.ReadWrite.All';
 export interface Stack {
   env: TestWorkflowEnvironment;
   directory: EmbeddedDirectory;
+  /** The review records the worker writes and the API reads. */
+  records: InMemoryReviewRecords;
   issuer: LocalIssuer;
   baseUrl: string;
   /** Bearer token for a user; admins get the admin role claim. */
@@ -61,11 +64,12 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
         seedFile: path.resolve(__dirname, '../../data/demo-tenant.json'),
       });
   const taskQueue = `api-test-${randomUUID()}`;
+  const records = new InMemoryReviewRecords();
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ directory, applyLedger: new InMemoryApplyLedger() }),
+    activities: createActivities({ directory, applyLedger: new InMemoryApplyLedger(), records }),
   });
   const running = worker.run();
   const issuer = await LocalIssuer.open(options.keyFile ?? path.join(dir, 'key.json'));
@@ -93,6 +97,7 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
         },
         localIssuer: issuer,
         logger: api.logger ?? pino({ level: 'silent' }),
+        records,
       },
     );
     const server = await listen(app, 0, '127.0.0.1');
@@ -103,6 +108,7 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
   return {
     env,
     directory,
+    records,
     issuer,
     baseUrl,
     token: (userId, admin = false) => issuer.issue(userId, { roles: admin ? [ADMIN_ROLE] : [] }),

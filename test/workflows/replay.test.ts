@@ -15,6 +15,8 @@ import { workflowBundle } from '../helpers/review-harness';
 // an instance holding its items that got its decisions and admin actions as signals (before Updates);
 // `*.updates`: unsharded and sharded instances driven by the Updates the API sends now (decisions naming
 // their stage, reset, reminder, accept recommendations, reviewer change, stop stage, stop, apply).
+// `*-records.updates`: after reviews kept their records (the `review-records` patch: recordReview
+// activities, and Updates that answer once their decisions are recorded).
 // `review-series.*`: definitions' series workflows on a dev server with search attributes (recorded by
 // test/fixtures/record-series-histories.ts): two past weekly occurrences run to their end, then the
 // definition deleted; a definition deleted while its instance runs. `.status-set-at-start`: recorded

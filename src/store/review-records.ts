@@ -1,0 +1,145 @@
+import type { ContactedReviewerView } from '../domain/graph-resources';
+import type { InstanceRecord, ItemRecord, RecordBatch } from '../domain/review-records';
+import { getRecordedDecision, listRecordedDecisions } from '../domain/review-records';
+import type { RuleViolation, Viewer } from '../domain/review-rules';
+import type { DecisionItemView, DecisionPage, DecisionQuery } from '../domain/review-views';
+import type { Filter, OrderKey } from '../domain/odata-filter';
+
+/** A decision list request against the records. */
+export type RecordedDecisionQuery = Omit<DecisionQuery, 'filter' | 'orderBy'> & {
+  filter?: Filter;
+  orderBy?: OrderKey[];
+};
+
+/**
+ * The review records: written by the review workflows as they go (recordReview activity), read by the
+ * API when a review's workflow cannot answer (deleted after Temporal's retention, or no worker running).
+ * Writes are idempotent: an event is kept once per (stream, seq), and a row only moves to a later version.
+ */
+export interface ReviewRecordStore {
+  write(batch: RecordBatch): Promise<void>;
+  instance(instanceId: string): Promise<InstanceRecord | undefined>;
+  instancesOf(definitionId: string): Promise<(InstanceRecord & { instanceId: string })[]>;
+  decisions(instanceId: string, q: RecordedDecisionQuery): Promise<DecisionPage | RuleViolation>;
+  decision(
+    instanceId: string,
+    itemId: string,
+    viewer: Viewer,
+    stageId?: string,
+  ): Promise<DecisionItemView | RuleViolation>;
+  contacted(instanceId: string): Promise<ContactedReviewerView[]>;
+  /** Events of an instance (all its streams), in order within each stream. */
+  events(instanceId: string): Promise<{ streamId: string; seq: number; event: unknown }[]>;
+}
+
+interface Versioned<T> {
+  version: number;
+  value: T;
+}
+
+/** Records in memory: for tests and single-process demos without a database. */
+export class InMemoryReviewRecords implements ReviewRecordStore {
+  private readonly instances = new Map<string, Versioned<InstanceRecord>>();
+  private readonly items = new Map<string, Map<string, Versioned<ItemRecord>>>();
+  private readonly contactedBy = new Map<string, Map<string, Versioned<ContactedReviewerView[]>>>();
+  private readonly log = new Map<
+    string,
+    { instanceId: string; streamId: string; seq: number; event: unknown }
+  >();
+
+  async write(batch: RecordBatch): Promise<void> {
+    for (const { seq, event } of batch.events) {
+      const key = `${batch.streamId}#${seq}`;
+      if (!this.log.has(key)) {
+        this.log.set(key, {
+          instanceId: batch.instanceId,
+          streamId: batch.streamId,
+          seq,
+          event: structuredClone(event),
+        });
+      }
+    }
+    const later = <T>(current: Versioned<T> | undefined) => !current || current.version <= batch.version;
+    if (batch.instance && later(this.instances.get(batch.instanceId))) {
+      this.instances.set(batch.instanceId, {
+        version: batch.version,
+        value: {
+          definitionId: batch.definitionId,
+          view: structuredClone(batch.instance),
+          decisionHistoriesForReviewersEnabled: batch.decisionHistoriesForReviewersEnabled,
+        },
+      });
+    }
+    const items = this.items.get(batch.instanceId) ?? new Map<string, Versioned<ItemRecord>>();
+    this.items.set(batch.instanceId, items);
+    for (const item of batch.items) {
+      if (later(items.get(item.itemId)))
+        items.set(item.itemId, { version: batch.version, value: structuredClone(item) });
+    }
+    if (batch.contacted.length > 0) {
+      const byStream =
+        this.contactedBy.get(batch.instanceId) ?? new Map<string, Versioned<ContactedReviewerView[]>>();
+      this.contactedBy.set(batch.instanceId, byStream);
+      if (later(byStream.get(batch.streamId))) {
+        byStream.set(batch.streamId, { version: batch.version, value: structuredClone(batch.contacted) });
+      }
+    }
+  }
+
+  async instance(instanceId: string) {
+    return this.instances.get(instanceId)?.value;
+  }
+
+  async instancesOf(definitionId: string) {
+    return [...this.instances]
+      .filter(([, r]) => r.value.definitionId === definitionId)
+      .map(([instanceId, r]) => ({ instanceId, ...r.value }));
+  }
+
+  private itemsOf(instanceId: string): ItemRecord[] {
+    return [...(this.items.get(instanceId)?.values() ?? [])].map((r) => r.value);
+  }
+
+  async decisions(instanceId: string, q: RecordedDecisionQuery) {
+    const instance = this.instances.get(instanceId)?.value;
+    if (!instance)
+      return {
+        code: 'instance.not_found',
+        status: 404,
+        message: `Instance '${instanceId}' not found`,
+      } as const;
+    return listRecordedDecisions(instance, this.itemsOf(instanceId), q);
+  }
+
+  async decision(instanceId: string, itemId: string, viewer: Viewer, stageId?: string) {
+    const instance = this.instances.get(instanceId)?.value;
+    if (!instance)
+      return {
+        code: 'instance.not_found',
+        status: 404,
+        message: `Instance '${instanceId}' not found`,
+      } as const;
+    return getRecordedDecision(instance, this.items.get(instanceId)?.get(itemId)?.value, viewer, stageId);
+  }
+
+  async contacted(instanceId: string) {
+    return firstContacted([...(this.contactedBy.get(instanceId)?.values() ?? [])].map((r) => r.value));
+  }
+
+  async events(instanceId: string) {
+    return [...this.log.values()]
+      .filter((e) => e.instanceId === instanceId)
+      .map(({ streamId, seq, event }) => ({ streamId, seq, event }))
+      .sort((a, b) => (a.streamId === b.streamId ? a.seq - b.seq : a.streamId < b.streamId ? -1 : 1));
+  }
+}
+
+/** Shards ask some reviewers each; a reviewer was first contacted when the first shard asked. */
+export function firstContacted(lists: ContactedReviewerView[][]): ContactedReviewerView[] {
+  const first = new Map<string, ContactedReviewerView>();
+  for (const r of lists.flat()) {
+    const seen = first.get(r.id);
+    if (!seen || r.createdDateTime < seen.createdDateTime) first.set(r.id, r);
+  }
+  return [...first.values()];
+}

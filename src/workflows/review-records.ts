@@ -1,0 +1,144 @@
+import { condition, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { ReviewEvent } from '../domain/review-events';
+import type { RecordBatch } from '../domain/review-records';
+import { instanceRecord, itemRecord, itemsTouchedBy } from '../domain/review-records';
+import type { ReviewState } from '../domain/review-state';
+import { contactedReviewers } from '../domain/review-views';
+
+/** Reviews started before their records were kept do not start keeping them (their history has no marker). */
+export const RECORDS_PATCH = 'review-records';
+
+const { recordReview } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  // The store may be down for a while: keep trying, the review goes on meanwhile.
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 },
+});
+
+/** Items per record batch, and event bytes: every activity payload stays far below Temporal's 2 MB. */
+const ITEMS_PER_BATCH = 200;
+const EVENT_BYTES_PER_BATCH = 400_000;
+
+/** How long an Update waits for its decisions to reach the records before it answers anyway. */
+const RECORDED_WITHIN_MS = 5_000;
+
+/** What is written where: the holder of the items, and whether it also owns the instance record. */
+export interface RecordsOptions {
+  definitionId: string;
+  /** 0 for an instance holding its items, k + 1 for shard k: where its items come in the instance's list. */
+  holder: number;
+  /** False for a shard: the instance's own workflow writes the instance record. */
+  ownsInstance: boolean;
+}
+
+/**
+ * Hands the review's events and the records they change to the record store (recordReview activity),
+ * in the background and in batches, in order. Created only when this run keeps records (RECORDS_PATCH).
+ */
+export function createRecordPublisher(state: ReviewState, opts: RecordsOptions) {
+  const streamId = workflowInfo().workflowId;
+  const events: { seq: number; event: ReviewEvent }[] = [];
+  const dirty = new Set<string>();
+  let all = false;
+  let instance = false;
+  let published = state.eventCount;
+  let flushing = false;
+  let viewOfInstance = () => instanceRecord(state);
+
+  const pending = () => events.length > 0 || dirty.size > 0 || all || instance;
+
+  function touched(event: ReviewEvent): void {
+    events.push({ seq: state.eventCount, event });
+    instance = opts.ownsInstance;
+    const items = itemsTouchedBy(state, event);
+    if (items === 'all') all = true;
+    else for (const id of items) dirty.add(id);
+  }
+
+  async function flush(): Promise<void> {
+    const version = state.eventCount;
+    const ids = all ? [...state.items.keys()] : [...dirty];
+    const taken = events.splice(0);
+    const withInstance = instance;
+    dirty.clear();
+    all = false;
+    instance = false;
+    const base = {
+      streamId,
+      definitionId: opts.definitionId,
+      instanceId: state.instanceId,
+      version,
+      decisionHistoriesForReviewersEnabled: state.plan.settings.decisionHistoriesForReviewersEnabled,
+    };
+    const batches: RecordBatch[] = [];
+    const batch = (events: RecordBatch['events'], items: RecordBatch['items']) =>
+      batches.push({ ...base, events, items, contacted: [] });
+    let group: RecordBatch['events'] = [];
+    let bytes = 0;
+    for (const e of taken) {
+      const size = JSON.stringify(e.event).length;
+      if (group.length > 0 && bytes + size > EVENT_BYTES_PER_BATCH) {
+        batch(group, []);
+        group = [];
+        bytes = 0;
+      }
+      group.push(e);
+      bytes += size;
+    }
+    if (group.length > 0) batch(group, []);
+    const positions = new Map([...state.items.keys()].map((id, i) => [id, i]));
+    const recordOf = (id: string) =>
+      itemRecord(state, id, { holder: opts.holder, position: positions.get(id) ?? 0 }) ?? [];
+    for (let start = 0; start < ids.length; start += ITEMS_PER_BATCH) {
+      batch([], ids.slice(start, start + ITEMS_PER_BATCH).flatMap(recordOf));
+    }
+    if (batches.length === 0) batch([], []);
+    // The last batch carries the instance and the contacted reviewers: once it is written, all is.
+    const last = batches[batches.length - 1]!;
+    last.contacted = contactedReviewers(state);
+    if (withInstance) last.instance = viewOfInstance();
+    for (const batch of batches) await recordReview(batch);
+    published = version;
+  }
+
+  /** Runs for the life of the workflow: writes whatever changed, one flush at a time. */
+  async function run(): Promise<never> {
+    for (;;) {
+      await condition(pending);
+      flushing = true;
+      try {
+        await flush();
+      } finally {
+        flushing = false;
+      }
+    }
+  }
+
+  return {
+    touched,
+    run,
+    /** A sharded instance's view (its counts come from the shards), instead of the engine's own. */
+    instanceViewFrom(view: () => ReturnType<typeof instanceRecord>): void {
+      viewOfInstance = view;
+    },
+    /** Waits until everything emitted so far is in the records (before continue-as-new or the end). */
+    settled: () => condition(() => !pending() && !flushing),
+    /** Waits (boundedly) until the records show the state as it is now: a read after the answer sees it. */
+    async recorded(): Promise<void> {
+      const target = state.eventCount;
+      if (published >= target) return;
+      await condition(() => published >= target, RECORDED_WITHIN_MS);
+    },
+  };
+}
+
+export type RecordPublisher = ReturnType<typeof createRecordPublisher>;
+
+/** The publisher of this run, or undefined for a run started before records were kept. */
+export function recordPublisherFor(
+  state: ReviewState,
+  opts: RecordsOptions | undefined,
+): RecordPublisher | undefined {
+  if (!opts || !patched(RECORDS_PATCH)) return undefined;
+  return createRecordPublisher(state, opts);
+}
