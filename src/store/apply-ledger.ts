@@ -1,9 +1,14 @@
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { z } from 'zod';
+import { applyResultSchema } from '../domain/graph-resources';
 import type { ApplyResult } from '../domain/review-events';
 
 /** What the ledger knows of an item: its result, or `Pending` while its directory write may be under way. */
 export type LedgerEntry = ApplyResult | 'Pending';
+
+/** A ledger entry as stored: an apply result or `Pending`; anything else is refused when read. */
+export const ledgerEntrySchema: z.ZodType<LedgerEntry> = z.union([applyResultSchema, z.literal('Pending')]);
 
 /**
  * Remembers the result of every applied decision item, so that applying again (an activity retry
