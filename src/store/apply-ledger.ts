@@ -1,5 +1,3 @@
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { z } from 'zod';
 import { applyResultSchema } from '../domain/graph-resources';
 import type { ApplyResult } from '../domain/review-events';
@@ -27,43 +25,5 @@ export class InMemoryApplyLedger implements ApplyLedger {
   }
   async put(key: string, entry: LedgerEntry) {
     this.entries.set(key, entry);
-  }
-}
-
-/** An append-only JSON-lines ledger file; survives worker restarts. */
-export class FileApplyLedger implements ApplyLedger {
-  private readonly entries = new Map<string, LedgerEntry>();
-  private tail: Promise<void> = Promise.resolve();
-
-  private constructor(private readonly file: string) {}
-
-  static async open(file: string): Promise<FileApplyLedger> {
-    const ledger = new FileApplyLedger(file);
-    await mkdir(dirname(file), { recursive: true });
-    const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return '';
-      throw e;
-    });
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        const { k, r } = JSON.parse(line) as { k: string; r: LedgerEntry };
-        ledger.entries.set(k, r);
-      } catch {
-        // A torn last line from a crash mid-write: the entry was never acknowledged, so skipping it is safe.
-      }
-    }
-    return ledger;
-  }
-
-  async get(key: string) {
-    return this.entries.get(key);
-  }
-
-  async put(key: string, entry: LedgerEntry) {
-    this.entries.set(key, entry);
-    const line = `${JSON.stringify({ k: key, r: entry })}\n`;
-    this.tail = this.tail.then(() => appendFile(this.file, line));
-    await this.tail;
   }
 }
