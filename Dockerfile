@@ -22,7 +22,6 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     NODE_OPTIONS=--enable-source-maps \
     DIRECTORY_FILE=/data/directory.json \
-    APPLY_LEDGER_FILE=/data/apply-ledger.jsonl \
     AUTH_LOCAL_KEY_FILE=/data/local-signing-key.json \
     TEMPORAL_DB_FILE=/data/temporal.sqlite
 WORKDIR /app

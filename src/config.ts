@@ -30,7 +30,13 @@ export const configSchema = z.object({
   DIRECTORY: z.enum(['embedded']).default('embedded'),
   DIRECTORY_FILE: z.string().min(1).default('.stagecoach/directory.json'),
   DIRECTORY_SEED: z.string().min(1).default('data/demo-tenant.json'),
-  APPLY_LEDGER_FILE: z.string().min(1).default('.stagecoach/apply-ledger.jsonl'),
+  /** PostgreSQL for review records and the apply ledger; required by the API and the worker. */
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
+    .optional(),
+  /** npm start without DATABASE_URL: the embedded server's cluster, password and log. */
+  EMBEDDED_POSTGRES_DIR: z.string().min(1).default('.stagecoach/postgres'),
+  EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(0).max(65535).default(5433),
   AUTH_MODE: z.enum(['jwt', 'local']).default('jwt'),
   AUTH_ISSUER: z.string().min(1).optional(),
   AUTH_AUDIENCE: z.string().min(1).optional(),
@@ -133,6 +139,18 @@ export function isLoopbackHost(host: string): boolean {
   return isIP(h) === 6 && new URL(`http://[${h}]/`).hostname === '[::1]';
 }
 
+/** Why AUTH_MODE=local may not listen on HOST, or undefined when it may (see localIssuerHost). */
+function localIssuerIssue(config: Pick<Config, 'AUTH_MODE' | 'HOST' | 'AUTH_LOCAL_ALLOW_REMOTE'>) {
+  if (config.AUTH_MODE !== 'local' || isLoopbackHost(config.HOST) || config.AUTH_LOCAL_ALLOW_REMOTE) {
+    return undefined;
+  }
+  return (
+    `HOST=${config.HOST} is not a loopback address, and AUTH_MODE=local issues admin tokens ` +
+    'to anyone who can reach the API. Use HOST=127.0.0.1 (the default with AUTH_MODE=local), AUTH_MODE=jwt, ' +
+    'or set AUTH_LOCAL_ALLOW_REMOTE=true to serve the local issuer on the network anyway'
+  );
+}
+
 /**
  * The local issuer hands out admin tokens to anyone who asks, so AUTH_MODE=local may only listen on
  * loopback unless AUTH_LOCAL_ALLOW_REMOTE=true says otherwise. Returns 'remote' when that opt-in is
@@ -141,19 +159,36 @@ export function isLoopbackHost(host: string): boolean {
 export function localIssuerHost(
   config: Pick<Config, 'AUTH_MODE' | 'HOST' | 'AUTH_LOCAL_ALLOW_REMOTE'>,
 ): 'loopback' | 'remote' | undefined {
+  const issue = localIssuerIssue(config);
+  if (issue) throw new Error(`Invalid configuration:\n  ${issue}`);
   if (config.AUTH_MODE !== 'local') return undefined;
-  if (isLoopbackHost(config.HOST)) return 'loopback';
-  if (config.AUTH_LOCAL_ALLOW_REMOTE) return 'remote';
-  throw new Error(
-    `Invalid configuration:\n  HOST=${config.HOST} is not a loopback address, and AUTH_MODE=local issues admin tokens ` +
-      'to anyone who can reach the API. Use HOST=127.0.0.1 (the default with AUTH_MODE=local), AUTH_MODE=jwt, ' +
-      'or set AUTH_LOCAL_ALLOW_REMOTE=true to serve the local issuer on the network anyway',
-  );
+  return isLoopbackHost(config.HOST) ? 'loopback' : 'remote';
+}
+
+/** Settings a role cannot start without, one line each. */
+function roleIssues(config: Config, role: 'api' | 'worker' | 'all'): string[] {
+  const issues: string[] = [];
+  if (role !== 'all' && !config.DATABASE_URL) {
+    issues.push(
+      'DATABASE_URL is required: the API and the worker keep review records and the apply ledger in ' +
+        'PostgreSQL (postgres://user:password@host:5432/database); only npm start runs an embedded server without it',
+    );
+  }
+  if (role === 'worker') return issues;
+  if (config.AUTH_MODE === 'jwt' && (!config.AUTH_ISSUER || !config.AUTH_AUDIENCE || !config.AUTH_JWKS_URL)) {
+    issues.push(
+      'AUTH_MODE=jwt needs AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL (or set AUTH_MODE=local for a demo tenant)',
+    );
+  }
+  const local = localIssuerIssue(config);
+  if (local) issues.push(local);
+  return issues;
 }
 
 /**
  * Parses the environment; throws an Error whose message lists every bad setting by name. The worker
- * neither listens nor authenticates callers, so only the API roles check HOST and the AUTH_* settings.
+ * neither listens nor authenticates callers, so only the API roles check HOST and the AUTH_* settings;
+ * the API and the worker need DATABASE_URL, the all-in-one start (`all`) runs an embedded server without it.
  */
 export function parseConfig(
   env: Record<string, string | undefined>,
@@ -173,15 +208,7 @@ export function parseConfig(
     TEMPORAL_TLS: temporalTlsEnabled(parsed),
     HOST: parsed.HOST ?? (parsed.AUTH_MODE === 'local' ? '127.0.0.1' : '0.0.0.0'),
   };
-  if (
-    role !== 'worker' &&
-    config.AUTH_MODE === 'jwt' &&
-    (!config.AUTH_ISSUER || !config.AUTH_AUDIENCE || !config.AUTH_JWKS_URL)
-  ) {
-    throw new Error(
-      'Invalid configuration:\n  AUTH_MODE=jwt needs AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL (or set AUTH_MODE=local for a demo tenant)',
-    );
-  }
-  if (role !== 'worker') localIssuerHost(config);
+  const missing = roleIssues(config, role);
+  if (missing.length) throw new Error(`Invalid configuration:\n${missing.map((i) => `  ${i}`).join('\n')}`);
   return config;
 }

@@ -4,15 +4,20 @@ import type { DevServer } from './dev-server';
 import { startDevServer } from './dev-server';
 import { EmbeddedDirectory } from './directory/embedded';
 import { createLogger } from './logger';
-import { createApi, createAuth, createClient, createWorker, listen } from './runtime';
-import { FileApplyLedger } from './store/apply-ledger';
+import { createApi, createAuth, createClient, createWorker, listen, openDatabase } from './runtime';
+import { redactUrl } from './store/database';
+import type { EmbeddedPostgres } from './store/embedded-postgres';
+import { startEmbeddedPostgres } from './store/embedded-postgres';
+import { PostgresApplyLedger } from './store/postgres-apply-ledger';
+import { PostgresReviewRecords } from './store/postgres-review-records';
 import { resolveCliExecutable } from './temporal-binaries';
 
 const DEMO_ADMIN = 'f644c791-1b7c-4ab5-bcda-1fd65cc7538c';
 
 /**
- * All-in-one start on embedded defaults: Temporal dev server with Web UI (SQLite state), worker,
- * API and the demo directory, in one process. Ctrl-C stops everything.
+ * All-in-one start on embedded defaults: Temporal dev server with Web UI (SQLite state), PostgreSQL
+ * (embedded unless DATABASE_URL is set), worker, API and the demo directory, in one process. Ctrl-C
+ * stops everything.
  */
 async function main() {
   const config = parseConfig({ AUTH_MODE: 'local', ...process.env }, 'all');
@@ -25,8 +30,29 @@ async function main() {
     for (const stop of started.reverse()) await stop().catch(() => undefined);
   };
   let devServer: DevServer | undefined;
+  let embedded: EmbeddedPostgres | undefined;
   let address = config.TEMPORAL_ADDRESS;
   try {
+    // Started first and so stopped last: the worker's last activities write to the ledger in it.
+    if (!config.DATABASE_URL) {
+      const where = `EMBEDDED_POSTGRES_DIR=${config.EMBEDDED_POSTGRES_DIR} EMBEDDED_POSTGRES_PORT=${config.EMBEDDED_POSTGRES_PORT}`;
+      const pg = await startEmbeddedPostgres({
+        dir: config.EMBEDDED_POSTGRES_DIR,
+        port: config.EMBEDDED_POSTGRES_PORT,
+        onNotice: (message) => logger.info(message),
+      }).catch((err: unknown) => {
+        throw new Error(`Cannot start the embedded PostgreSQL (${where}): ${(err as Error).message}`);
+      });
+      embedded = pg;
+      started.push(() => pg.stop());
+    }
+    const databaseUrl = embedded?.url ?? config.DATABASE_URL!;
+    const db = await openDatabase(
+      databaseUrl,
+      embedded ? 'the embedded PostgreSQL' : `DATABASE_URL=${redactUrl(databaseUrl)}`,
+      logger,
+    );
+    started.push(() => db.destroy());
     if (config.START_DEV_SERVER) {
       const cli = resolveCliExecutable({ envPath: config.TEMPORAL_CLI_PATH, projectRoot });
       if (cli.type !== 'existing-path') {
@@ -59,8 +85,12 @@ async function main() {
       stateFile: config.DIRECTORY_FILE,
       seedFile: config.DIRECTORY_SEED,
     });
-    const applyLedger = await FileApplyLedger.open(config.APPLY_LEDGER_FILE);
-    const worker = await createWorker(temporal, { directory, applyLedger });
+    const records = new PostgresReviewRecords(db);
+    const worker = await createWorker(temporal, {
+      directory,
+      applyLedger: new PostgresApplyLedger(db),
+      records,
+    });
     const running = worker.run();
     started.push(async () => {
       worker.shutdown();
@@ -69,7 +99,7 @@ async function main() {
     const client = await createClient(temporal);
     started.push(() => client.connection.close());
     const { auth, localIssuer } = await createAuth(config, logger);
-    const app = createApi(config, { client, directory, auth, localIssuer, logger });
+    const app = createApi(config, { client, directory, auth, localIssuer, logger, records });
     const server = await listen(app, config.PORT, config.HOST);
     started.push(() => new Promise((r) => server.close(r)));
   } catch (err) {
@@ -85,6 +115,9 @@ async function main() {
       `  Temporal UI  ${devServer?.uiUrl ?? '(external server)'}`,
       `  Temporal     ${address}${devServer ? ` (state in ${config.TEMPORAL_DB_FILE})` : ''}`,
       `  Directory    ${config.DIRECTORY_FILE} (seeded from ${config.DIRECTORY_SEED})`,
+      embedded
+        ? `  PostgreSQL   ${redactUrl(embedded.url)} (data in ${config.EMBEDDED_POSTGRES_DIR}, password in ${path.join(config.EMBEDDED_POSTGRES_DIR, 'password')})`
+        : `  PostgreSQL   ${redactUrl(config.DATABASE_URL!)}`,
       `  Demo token   curl -s -X POST ${api}/auth/local/token -H 'content-type: application/json' -d '{"userId":"${DEMO_ADMIN}","admin":true}'`,
       'Press Ctrl-C to stop.',
       '',

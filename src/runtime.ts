@@ -2,6 +2,8 @@ import type { RequestListener, Server } from 'node:http';
 import { createServer } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { createActivities } from './activities';
 import type { AuthSettings } from './api/auth';
@@ -18,7 +20,10 @@ import { DirectoryReferences } from './services/directory-references';
 import { InstanceService } from './services/instances';
 import { TemporalGateway } from './services/temporal-gateway';
 import type { ApplyLedger } from './store/apply-ledger';
+import { createDatabase } from './store/database';
+import { migrateToLatest } from './store/migrations';
 import type { ReviewRecordStore } from './store/review-records';
+import type { Database } from './store/schema';
 import { connectNamingAddress, temporalTarget } from './temporal-connection';
 
 /** Builds the Temporal worker that runs every Stagecoach workflow and activity. */
@@ -159,4 +164,34 @@ export async function createAuth(
     audience: config.AUTH_AUDIENCE!,
   });
   return { auth: { ...common, verifier } };
+}
+
+/**
+ * Connects to PostgreSQL and brings its schema to the latest migration (every entry point does, at
+ * start; concurrent starts are safe). Rejects with one line that names `where` (the setting, with the
+ * password masked) and the reason, so a wrong URL or password stops the process with a message.
+ */
+export async function openDatabase(url: string, where: string, logger: Logger): Promise<Kysely<Database>> {
+  const db = createDatabase(url, {
+    onIdleError: (err) => logger.warn({ err: err.message }, 'a pooled PostgreSQL connection broke'),
+  });
+  try {
+    await sql`select 1`.execute(db);
+  } catch (err) {
+    await db.destroy();
+    throw new Error(`Cannot connect to PostgreSQL at ${where}: ${reason(err)}`);
+  }
+  try {
+    const applied = await migrateToLatest(db);
+    if (applied.length) logger.info({ migrations: applied }, 'database migrated');
+  } catch (err) {
+    await db.destroy();
+    throw new Error(`Cannot migrate the database at ${where}: ${reason(err)}`);
+  }
+  return db;
+}
+
+function reason(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length) return reason(err.errors[0]);
+  return err instanceof Error ? err.message : String(err);
 }

@@ -1,22 +1,34 @@
 import { parseConfig } from './config';
 import { EmbeddedDirectory } from './directory/embedded';
 import { createLogger } from './logger';
-import { createApi, createAuth, createClient, listen } from './runtime';
+import { createApi, createAuth, createClient, listen, openDatabase } from './runtime';
+import { redactUrl } from './store/database';
+import { PostgresReviewRecords } from './store/postgres-review-records';
 
 /** API-only entry point (production): serves the Graph-shaped API against TEMPORAL_ADDRESS. */
 async function main() {
   const config = parseConfig(process.env, 'api');
   const logger = createLogger(config.LOG_LEVEL);
+  // Migrated here as well as by the worker, whichever starts first; review records will be read from it.
+  const url = config.DATABASE_URL!;
+  const db = await openDatabase(url, `DATABASE_URL=${redactUrl(url)}`, logger);
   const directory = await EmbeddedDirectory.open({
     stateFile: config.DIRECTORY_FILE,
     seedFile: config.DIRECTORY_SEED,
   });
   const client = await createClient(config);
   const { auth, localIssuer } = await createAuth(config, logger);
-  const app = createApi(config, { client, directory, auth, localIssuer, logger });
+  const app = createApi(config, {
+    client,
+    directory,
+    auth,
+    localIssuer,
+    logger,
+    records: new PostgresReviewRecords(db),
+  });
   const server = await listen(app, config.PORT, config.HOST);
   logger.info({ port: config.PORT, authMode: config.AUTH_MODE }, 'API listening');
-  const stop = () => server.close(() => process.exit(0));
+  const stop = () => server.close(() => void db.destroy().finally(() => process.exit(0)));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }

@@ -1,20 +1,27 @@
 import { parseConfig } from './config';
 import { EmbeddedDirectory } from './directory/embedded';
 import { createLogger } from './logger';
-import { createWorker, listen } from './runtime';
-import { FileApplyLedger } from './store/apply-ledger';
+import { createWorker, listen, openDatabase } from './runtime';
+import { redactUrl } from './store/database';
+import { PostgresApplyLedger } from './store/postgres-apply-ledger';
+import { PostgresReviewRecords } from './store/postgres-review-records';
 import { workerHealth } from './worker-health';
 
 /** Worker-only entry point (production): runs workflows and activities against TEMPORAL_ADDRESS. */
 async function main() {
   const config = parseConfig(process.env, 'worker');
   const logger = createLogger(config.LOG_LEVEL);
+  const url = config.DATABASE_URL!;
+  const db = await openDatabase(url, `DATABASE_URL=${redactUrl(url)}`, logger);
   const directory = await EmbeddedDirectory.open({
     stateFile: config.DIRECTORY_FILE,
     seedFile: config.DIRECTORY_SEED,
   });
-  const applyLedger = await FileApplyLedger.open(config.APPLY_LEDGER_FILE);
-  const worker = await createWorker(config, { directory, applyLedger });
+  const worker = await createWorker(config, {
+    directory,
+    applyLedger: new PostgresApplyLedger(db),
+    records: new PostgresReviewRecords(db),
+  });
   const health =
     config.WORKER_HEALTH_PORT === undefined
       ? undefined
@@ -32,6 +39,8 @@ async function main() {
     health.closeAllConnections();
     await closed;
   }
+  // After the worker: its last activities may still have written to the ledger.
+  await db.destroy();
   logger.info('worker stopped');
 }
 

@@ -19,9 +19,12 @@ function capturingLogger() {
   return { logger: pino({ level: 'info' }, stream), lines };
 }
 
+/** A DATABASE_URL, which the API and the worker cannot start without. */
+const db = { DATABASE_URL: 'postgres://stagecoach:db-password@db.internal:5432/stagecoach' };
+
 describe('configuration', () => {
   it('starts from embedded defaults when nothing is set', () => {
-    const config = parseConfig({ AUTH_MODE: 'local' });
+    const config = parseConfig({ AUTH_MODE: 'local' }, 'all');
     expect(config).toMatchObject({
       TEMPORAL_ADDRESS: 'localhost:7233',
       TEMPORAL_NAMESPACE: 'default',
@@ -29,19 +32,58 @@ describe('configuration', () => {
       PORT: 3000,
       DIRECTORY_FILE: '.stagecoach/directory.json',
       AUTH_USER_CLAIM: 'oid',
+      EMBEDDED_POSTGRES_DIR: '.stagecoach/postgres',
+      EMBEDDED_POSTGRES_PORT: 5433,
     });
+    expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  it('requires DATABASE_URL for the API and the worker, not for npm start, in one message with the rest', () => {
+    for (const role of ['api', 'worker'] as const) {
+      expect(() => parseConfig({ AUTH_MODE: 'local' }, role)).toThrow(
+        /^Invalid configuration:\n {2}DATABASE_URL is required: .*PostgreSQL/,
+      );
+    }
+    expect(() => parseConfig({}, 'api')).toThrow(
+      /\n {2}DATABASE_URL is required: .*\n {2}AUTH_MODE=jwt needs AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL/,
+    );
+    expect(parseConfig({ ...db, AUTH_MODE: 'local' }, 'api').DATABASE_URL).toBe(db.DATABASE_URL);
+    expect(parseConfig({ DATABASE_URL: 'postgresql://db.internal/reviews' }, 'worker').DATABASE_URL).toBe(
+      'postgresql://db.internal/reviews',
+    );
+    expect(
+      parseConfig({ AUTH_MODE: 'local', EMBEDDED_POSTGRES_PORT: '0' }, 'all').EMBEDDED_POSTGRES_PORT,
+    ).toBe(0);
+  });
+
+  it('refuses a DATABASE_URL that is not a PostgreSQL URL without repeating it (it holds a password)', () => {
+    for (const DATABASE_URL of ['mysql://stagecoach:s3cret-pw@db/x', 's3cret-pw', 'db.internal:5432']) {
+      let message = '';
+      try {
+        parseConfig({ DATABASE_URL }, 'worker');
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toBe(
+        'Invalid configuration:\n  DATABASE_URL: must be a postgres:// or postgresql:// URL',
+      );
+    }
+    expect(() => parseConfig({ ...db, EMBEDDED_POSTGRES_PORT: '70000' }, 'worker')).toThrow(
+      /EMBEDDED_POSTGRES_PORT: /,
+    );
   });
 
   it('names every bad setting in one message', () => {
-    expect(() => parseConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', AUTH_MODE: 'local' })).toThrow(
+    expect(() => parseConfig({ ...db, PORT: 'eighty', LOG_LEVEL: 'loud', AUTH_MODE: 'local' })).toThrow(
       /Invalid configuration:\n {2}PORT: .*\n {2}LOG_LEVEL: /,
     );
   });
 
   it('requires issuer, audience and JWKS for the API in jwt mode, but not for the worker', () => {
-    expect(() => parseConfig({}, 'api')).toThrow(/AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL/);
-    expect(parseConfig({}, 'worker').AUTH_MODE).toBe('jwt');
+    expect(() => parseConfig({ ...db }, 'api')).toThrow(/AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL/);
+    expect(parseConfig({ ...db }, 'worker').AUTH_MODE).toBe('jwt');
     const api = parseConfig({
+      ...db,
       AUTH_ISSUER: 'https://login.microsoftonline.com/t/v2.0',
       AUTH_AUDIENCE: 'api://stagecoach',
       AUTH_JWKS_URL: 'https://login.microsoftonline.com/t/discovery/v2.0/keys',
@@ -51,11 +93,11 @@ describe('configuration', () => {
   });
 
   it('treats empty values as unset, as docker compose passes them', () => {
-    expect(parseConfig({ AUTH_MODE: 'local', PORT: '', TASK_QUEUE: '' }).PORT).toBe(3000);
+    expect(parseConfig({ ...db, AUTH_MODE: 'local', PORT: '', TASK_QUEUE: '' }).PORT).toBe(3000);
   });
 
   it('connects to Temporal in plaintext unless TLS is asked for or implied', () => {
-    const worker = (env: Record<string, string | undefined>) => parseConfig(env, 'worker');
+    const worker = (env: Record<string, string | undefined>) => parseConfig({ ...db, ...env }, 'worker');
     expect(worker({}).TEMPORAL_TLS).toBe(false);
     expect(worker({ TEMPORAL_TLS: 'true' }).TEMPORAL_TLS).toBe(true);
     for (const implied of [
@@ -73,25 +115,28 @@ describe('configuration', () => {
   });
 
   it('refuses contradictory Temporal connection settings, naming them', () => {
-    expect(() => parseConfig({ TEMPORAL_TLS_CERT_FILE: 'c.pem' }, 'worker')).toThrow(
+    expect(() => parseConfig({ ...db, TEMPORAL_TLS_CERT_FILE: 'c.pem' }, 'worker')).toThrow(
       /TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE go together/,
     );
-    expect(() => parseConfig({ TEMPORAL_TLS_KEY_FILE: 'c.key' }, 'worker')).toThrow(
+    expect(() => parseConfig({ ...db, TEMPORAL_TLS_KEY_FILE: 'c.key' }, 'worker')).toThrow(
       /TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE go together/,
     );
-    expect(() => parseConfig({ TEMPORAL_API_KEY: 'k', TEMPORAL_API_KEY_FILE: 'k.txt' }, 'worker')).toThrow(
-      /TEMPORAL_API_KEY or TEMPORAL_API_KEY_FILE, not both/,
-    );
-    expect(() => parseConfig({ TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'k' }, 'worker')).toThrow(
+    expect(() =>
+      parseConfig({ ...db, TEMPORAL_API_KEY: 'k', TEMPORAL_API_KEY_FILE: 'k.txt' }, 'worker'),
+    ).toThrow(/TEMPORAL_API_KEY or TEMPORAL_API_KEY_FILE, not both/);
+    expect(() => parseConfig({ ...db, TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'k' }, 'worker')).toThrow(
       /TEMPORAL_TLS=false conflicts with TEMPORAL_API_KEY/,
     );
-    expect(() => parseConfig({ TEMPORAL_TLS: 'maybe' }, 'worker')).toThrow(/TEMPORAL_TLS: /);
+    expect(() => parseConfig({ ...db, TEMPORAL_TLS: 'maybe' }, 'worker')).toThrow(/TEMPORAL_TLS: /);
   });
 
   it('never puts the API key into an error message', () => {
     let message = '';
     try {
-      parseConfig({ TEMPORAL_API_KEY: 'secret-api-key', TEMPORAL_API_KEY_FILE: 'k', PORT: 'x' }, 'worker');
+      parseConfig(
+        { ...db, TEMPORAL_API_KEY: 'secret-api-key', TEMPORAL_API_KEY_FILE: 'k', PORT: 'x' },
+        'worker',
+      );
     } catch (err) {
       message = (err as Error).message;
     }
@@ -100,39 +145,44 @@ describe('configuration', () => {
   });
 
   it('listens on 127.0.0.1 by default with AUTH_MODE=local (as npm start runs), on 0.0.0.0 with jwt', () => {
-    expect(parseConfig({ AUTH_MODE: 'local' }, 'all').HOST).toBe('127.0.0.1');
-    expect(parseConfig({ AUTH_MODE: 'local' }, 'api').HOST).toBe('127.0.0.1');
+    expect(parseConfig({ ...db, AUTH_MODE: 'local' }, 'all').HOST).toBe('127.0.0.1');
+    expect(parseConfig({ ...db, AUTH_MODE: 'local' }, 'api').HOST).toBe('127.0.0.1');
     const jwt = {
       AUTH_ISSUER: 'https://login.example.com/',
       AUTH_AUDIENCE: 'api://stagecoach',
       AUTH_JWKS_URL: 'https://login.example.com/keys',
     };
-    expect(parseConfig(jwt).HOST).toBe('0.0.0.0');
-    expect(parseConfig({ ...jwt, HOST: '10.1.2.3' }).HOST).toBe('10.1.2.3');
+    expect(parseConfig({ ...db, ...jwt }).HOST).toBe('0.0.0.0');
+    expect(parseConfig({ ...db, ...jwt, HOST: '10.1.2.3' }).HOST).toBe('10.1.2.3');
   });
 
   it('refuses AUTH_MODE=local on a non-loopback HOST, naming HOST and AUTH_MODE', () => {
     for (const HOST of ['0.0.0.0', '::', '192.168.1.20', '10.0.0.5', 'stagecoach.example.com', 'fe80::1']) {
       for (const role of ['api', 'all'] as const) {
-        expect(() => parseConfig({ AUTH_MODE: 'local', HOST }, role)).toThrow(
+        expect(() => parseConfig({ ...db, AUTH_MODE: 'local', HOST }, role)).toThrow(
           new RegExp(`HOST=${HOST.replace(/[.]/g, '\\.')} is not a loopback address.*AUTH_MODE=local`),
         );
       }
     }
     // The worker listens on nothing, so HOST does not concern it.
-    expect(parseConfig({ AUTH_MODE: 'local', HOST: '0.0.0.0' }, 'worker').HOST).toBe('0.0.0.0');
+    expect(parseConfig({ ...db, AUTH_MODE: 'local', HOST: '0.0.0.0' }, 'worker').HOST).toBe('0.0.0.0');
     for (const HOST of ['127.0.0.1', '127.0.1.1', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1']) {
-      expect(parseConfig({ AUTH_MODE: 'local', HOST }, 'all').HOST).toBe(HOST);
+      expect(parseConfig({ ...db, AUTH_MODE: 'local', HOST }, 'all').HOST).toBe(HOST);
     }
   });
 
   it('starts AUTH_MODE=local on a non-loopback HOST only with AUTH_LOCAL_ALLOW_REMOTE=true', () => {
-    const config = parseConfig({ AUTH_MODE: 'local', HOST: '0.0.0.0', AUTH_LOCAL_ALLOW_REMOTE: 'true' });
+    const config = parseConfig({
+      ...db,
+      AUTH_MODE: 'local',
+      HOST: '0.0.0.0',
+      AUTH_LOCAL_ALLOW_REMOTE: 'true',
+    });
     expect(config).toMatchObject({ HOST: '0.0.0.0', AUTH_LOCAL_ALLOW_REMOTE: true });
     expect(() =>
-      parseConfig({ AUTH_MODE: 'local', HOST: '0.0.0.0', AUTH_LOCAL_ALLOW_REMOTE: 'false' }),
+      parseConfig({ ...db, AUTH_MODE: 'local', HOST: '0.0.0.0', AUTH_LOCAL_ALLOW_REMOTE: 'false' }),
     ).toThrow(/AUTH_LOCAL_ALLOW_REMOTE=true/);
-    expect(() => parseConfig({ AUTH_MODE: 'local', AUTH_LOCAL_ALLOW_REMOTE: 'maybe' })).toThrow(
+    expect(() => parseConfig({ ...db, AUTH_MODE: 'local', AUTH_LOCAL_ALLOW_REMOTE: 'maybe' })).toThrow(
       /AUTH_LOCAL_ALLOW_REMOTE/,
     );
   });
@@ -159,6 +209,7 @@ describe('configuration', () => {
   it('warns on every start that AUTH_LOCAL_ALLOW_REMOTE=true serves the local issuer beyond loopback', async () => {
     const keyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'stagecoach-config-')), 'key.json');
     const remote = parseConfig({
+      ...db,
       AUTH_MODE: 'local',
       HOST: '0.0.0.0',
       AUTH_LOCAL_ALLOW_REMOTE: 'true',
@@ -173,7 +224,7 @@ describe('configuration', () => {
       expect(warnings[0]!.msg).toMatch(/AUTH_MODE=local on HOST=0\.0\.0\.0.*administrator token/);
     }
     const { logger, lines } = capturingLogger();
-    await createAuth(parseConfig({ AUTH_MODE: 'local', AUTH_LOCAL_KEY_FILE: keyFile }), logger);
+    await createAuth(parseConfig({ ...db, AUTH_MODE: 'local', AUTH_LOCAL_KEY_FILE: keyFile }), logger);
     expect(lines.filter((l) => l.level >= 40)).toEqual([]);
     // A configuration that did not come through parseConfig meets the same rule.
     await expect(createAuth({ ...remote, AUTH_LOCAL_ALLOW_REMOTE: false }, logger)).rejects.toThrow(

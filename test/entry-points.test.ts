@@ -5,13 +5,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { sql } from 'kysely';
 import { parse } from 'yaml';
+import { createDatabase } from '../src/store/database';
+import type { TestDatabase } from './helpers/postgres';
+import { createTestDatabase } from './helpers/postgres';
 import { freePort, pollUntil } from './helpers/process-stack';
 import { createDevServerEnv } from './helpers/temporal';
 
 // The production entry points as the processes an operator starts (`npm run start:api`, `start:worker`,
-// `npm start`), against a real dev server: failed starts exit 1 with one line naming the setting, and
-// the compose health checks, run as written in docker-compose.yml, see the running API and worker.
+// `npm start`), against a real dev server and PostgreSQL: failed starts exit 1 with one line naming the
+// setting, the compose health checks, run as written in docker-compose.yml, see the running API and
+// worker, and `npm start` without DATABASE_URL runs an embedded PostgreSQL that it stops again.
 
 const projectRoot = path.resolve(__dirname, '..');
 const compose = parse(
@@ -61,19 +66,23 @@ function healthcheck(service: string, env: Record<string, string>): number | nul
 }
 
 let env: TestWorkflowEnvironment;
+let database: TestDatabase;
 let dir: string;
 let state: Record<string, string>;
 const taskQueue = `entry-points-${randomUUID()}`;
 
 beforeAll(async () => {
   env = await createDevServerEnv();
+  database = await createTestDatabase();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stagecoach-entry-'));
+  // The embedded PostgreSQL of `npm start` runs as the `postgres` user when the tests run as root.
+  fs.chmodSync(dir, 0o755);
   state = {
     TEMPORAL_ADDRESS: env.address,
     TASK_QUEUE: taskQueue,
     HOST: '127.0.0.1',
+    DATABASE_URL: database.url,
     DIRECTORY_FILE: path.join(dir, 'directory.json'),
-    APPLY_LEDGER_FILE: path.join(dir, 'apply-ledger.jsonl'),
     AUTH_MODE: 'local',
     AUTH_LOCAL_KEY_FILE: path.join(dir, 'key.json'),
   };
@@ -83,6 +92,7 @@ afterAll(async () => {
   for (const run of started) signalGroup(run, 'SIGKILL');
   await Promise.all(started.map((r) => r.exit));
   await env?.teardown();
+  await database?.drop();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -119,9 +129,13 @@ describe('the worker and API processes', () => {
     );
   });
 
-  it('npm start on a busy PORT exits 1 without saying that Stagecoach is running', async () => {
+  it('npm start on a busy PORT exits 1 without saying that Stagecoach is running, and stops its PostgreSQL', async () => {
+    const { DATABASE_URL: _external, ...embedded } = state;
+    const pgDir = path.join(dir, 'postgres-busy');
     const all = start('main.ts', {
-      ...state,
+      ...embedded,
+      EMBEDDED_POSTGRES_DIR: pgDir,
+      EMBEDDED_POSTGRES_PORT: '0',
       START_DEV_SERVER: 'false',
       TASK_QUEUE: `${taskQueue}-all`,
       PORT: String(apiPort),
@@ -129,6 +143,12 @@ describe('the worker and API processes', () => {
     expect(await all.exit).toBe(1);
     expect(all.output.stdout).not.toContain('Stagecoach is running');
     expect(all.output.stderr).toContain(`Cannot listen on HOST=127.0.0.1 PORT=${apiPort}: listen EADDRINUSE`);
+    // It had started (the cluster exists) and shut it down cleanly before exiting.
+    expect(fs.existsSync(path.join(pgDir, 'data', 'PG_VERSION'))).toBe(true);
+    expect(fs.existsSync(path.join(pgDir, 'data', 'postmaster.pid'))).toBe(false);
+    expect(fs.readFileSync(path.join(pgDir, 'postgres.log'), 'utf8')).toContain(
+      'database system is shut down',
+    );
   });
 
   it('a stopped worker exits 0 and then fails its health check', async () => {
@@ -137,6 +157,77 @@ describe('the worker and API processes', () => {
     expect(await worker.exit).toBe(0);
     expect(healthcheck('stagecoach-worker', { WORKER_HEALTH_PORT: String(workerHealthPort) })).toBe(1);
   });
+});
+
+describe('npm start without DATABASE_URL', () => {
+  it('runs on an embedded PostgreSQL with the apply ledger migrated, and stops it on Ctrl-C', async () => {
+    const { DATABASE_URL: _external, ...embedded } = state;
+    const pgDir = path.join(dir, 'postgres');
+    const all = start('main.ts', {
+      ...embedded,
+      EMBEDDED_POSTGRES_DIR: pgDir,
+      EMBEDDED_POSTGRES_PORT: String(await freePort()),
+      START_DEV_SERVER: 'false',
+      TASK_QUEUE: `${taskQueue}-embedded`,
+      PORT: String(await freePort()),
+    });
+    const running = await pollUntil(
+      async () => all.output.stdout,
+      (out) => out.includes('Stagecoach is running') || all.child.exitCode !== null,
+      'npm start to say it is running',
+      { timeoutMs: 90_000, intervalMs: 200 },
+    );
+    expect(all.output.stderr).toBe('');
+    const password = fs.readFileSync(path.join(pgDir, 'password'), 'utf8').trim();
+    const shown =
+      /PostgreSQL {3}postgres:\/\/stagecoach:\*\*\*@127\.0\.0\.1:(\d+)\/stagecoach \(data in (.*?), password in (.*?)\)/.exec(
+        running,
+      );
+    expect(shown?.slice(2)).toEqual([pgDir, path.join(pgDir, 'password')]);
+    expect(running).not.toContain(password);
+    const db = createDatabase(`postgres://stagecoach:${password}@127.0.0.1:${shown![1]}/stagecoach`, {
+      max: 1,
+    });
+    try {
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from apply_ledger`.execute(db);
+      expect(rows).toEqual([{ n: 0 }]);
+    } finally {
+      await db.destroy();
+    }
+    // To tsx only, which passes it on (as a terminal's Ctrl-C reaches the process group's leader too).
+    all.child.kill('SIGINT');
+    expect(await all.exit).toBe(0);
+    expect(fs.existsSync(path.join(pgDir, 'data', 'postmaster.pid'))).toBe(false);
+  });
+});
+
+describe('DATABASE_URL', () => {
+  it.each(['worker.ts', 'server.ts'])(
+    'is required by %s: exit code 1 and a line naming it',
+    async (script) => {
+      const { DATABASE_URL: _url, ...withoutDatabase } = state;
+      const run = start(script, { ...withoutDatabase, PORT: String(await freePort()) });
+      expect(await run.exit).toBe(1);
+      expect(run.output.stderr).toMatch(/^Invalid configuration:\n {2}DATABASE_URL is required: /);
+    },
+  );
+
+  it.each(['worker.ts', 'server.ts'])(
+    'unreachable stops %s with exit code 1 and one line naming DATABASE_URL, the password masked',
+    async (script) => {
+      const port = await freePort();
+      const run = start(script, {
+        ...state,
+        DATABASE_URL: `postgres://stagecoach:hunter2-secret@127.0.0.1:${port}/stagecoach`,
+        PORT: String(await freePort()),
+      });
+      expect(await run.exit).toBe(1);
+      expect(run.output.stderr).toBe(
+        `Cannot connect to PostgreSQL at DATABASE_URL=postgres://stagecoach:***@127.0.0.1:${port}/stagecoach: ` +
+          `connect ECONNREFUSED 127.0.0.1:${port}\n`,
+      );
+    },
+  );
 });
 
 describe('an unreachable TEMPORAL_ADDRESS', () => {

@@ -26,6 +26,7 @@ interface Service {
   ports?: string[];
   volumes?: string[];
   healthcheck?: { test?: string[]; interval?: string; timeout?: string; start_period?: string };
+  restart?: string;
 }
 interface Compose {
   services: Record<string, Service>;
@@ -193,12 +194,47 @@ describe('temporal-docker compose stack', () => {
     );
   });
 
-  it('starts the API and the worker only after the setup service has completed', () => {
+  it('starts the API and the worker only after both setup services have completed', () => {
     for (const name of stagecoachServices) {
       expect(service(name).depends_on).toEqual({
+        'postgresql-setup': { condition: 'service_completed_successfully' },
         [setupServiceName ?? '']: { condition: 'service_completed_successfully' },
       });
     }
+  });
+
+  it('gives the API and the worker one DATABASE_URL: the stagecoach database, password from .env', () => {
+    const vars = { ...parseDotenv(envExampleText), STAGECOACH_DB_PASSWORD: 'c0ffee' };
+    const urls = stagecoachServices.map((name) => resolvedEnv(name, vars).DATABASE_URL);
+    expect(urls).toEqual([
+      'postgres://stagecoach:c0ffee@postgresql:5432/stagecoach',
+      'postgres://stagecoach:c0ffee@postgresql:5432/stagecoach',
+    ]);
+    for (const name of stagecoachServices) {
+      expect(parseConfig(resolvedEnv(name, vars), 'worker').DATABASE_URL).toBe(urls[0]);
+    }
+    // No default: compose refuses to start without the password rather than use a known one.
+    const { STAGECOACH_DB_PASSWORD: _unset, ...withoutPassword } = vars;
+    expect(() => resolvedEnv('stagecoach-worker', withoutPassword)).toThrow(/STAGECOACH_DB_PASSWORD/);
+    expect(parseDotenv(envExampleText)).toHaveProperty(['STAGECOACH_DB_PASSWORD']);
+  });
+
+  it('creates the role and the database of DATABASE_URL on the PostgreSQL it names, once it is healthy', () => {
+    const url = new URL(resolvedEnv('stagecoach-api', { STAGECOACH_DB_PASSWORD: 'c0ffee' }).DATABASE_URL!);
+    const setup = service('postgresql-setup');
+    expect(url.hostname).toBe('postgresql');
+    expect(setup.image).toBe(service('postgresql').image);
+    expect(setup.depends_on).toEqual({ postgresql: { condition: 'service_healthy' } });
+    const env = resolvedEnv('postgresql-setup', { POSTGRES_PASSWORD: 'p', STAGECOACH_DB_PASSWORD: 'c0ffee' });
+    expect(env).toMatchObject({ PGHOST: url.hostname, PGPASSWORD: 'p', STAGECOACH_DB_PASSWORD: 'c0ffee' });
+    const script = commandText(setup);
+    const [user, database] = [url.username, url.pathname.slice(1)];
+    expect(script).toContain(`CREATE ROLE ${user} LOGIN`);
+    expect(script).toContain(`ALTER ROLE ${user} WITH LOGIN PASSWORD :'pw'`);
+    expect(script).toContain(`CREATE DATABASE ${database} OWNER ${user}`);
+    // The password reaches psql as a variable (from the service's env), never as SQL in the file.
+    expect(script).toContain('-v pw="$$STAGECOACH_DB_PASSWORD"');
+    expect(setup.restart).toBe('no');
   });
 
   it('sets only environment variables that the app config schema knows', () => {
@@ -242,7 +278,10 @@ describe('temporal-docker compose stack', () => {
   });
 
   it('defaults to AUTH_MODE=jwt: the API refuses to start until the identity provider is set', () => {
-    for (const vars of [parseDotenv(envExampleText), { POSTGRES_PASSWORD: 'x' }]) {
+    for (const vars of [
+      parseDotenv(envExampleText),
+      { POSTGRES_PASSWORD: 'x', STAGECOACH_DB_PASSWORD: 'y' },
+    ]) {
       const worker = parseConfig(resolvedEnv('stagecoach-worker', vars), 'worker');
       expect(worker.AUTH_MODE).toBe('jwt');
       expect(worker.TEMPORAL_ADDRESS).toBe('temporal:7233');
@@ -297,14 +336,12 @@ describe('temporal-docker compose stack', () => {
   });
 
   it('keeps every state file under the data volume: each relative *_FILE default is set under /data', () => {
-    const defaults = parseConfig({}, 'worker') as unknown as Record<string, unknown>;
+    const defaults = configSchema.parse({}) as Record<string, unknown>;
     const stateFiles = Object.keys(configSchema.shape).filter(
       (key) =>
         key.endsWith('_FILE') && typeof defaults[key] === 'string' && !path.isAbsolute(String(defaults[key])),
     );
-    expect(stateFiles).toEqual(
-      expect.arrayContaining(['DIRECTORY_FILE', 'APPLY_LEDGER_FILE', 'AUTH_LOCAL_KEY_FILE']),
-    );
+    expect(stateFiles).toEqual(expect.arrayContaining(['DIRECTORY_FILE', 'AUTH_LOCAL_KEY_FILE']));
     const image = dockerEnv(dockerStages(dockerfileText).at(-1)?.lines ?? []);
     const vars = parseDotenv(envExampleText);
     for (const name of stagecoachServices) {

@@ -15,11 +15,16 @@ import { EmbeddedDirectory } from '../../src/directory/embedded';
 import type { DirectoryUser } from '../../src/directory/port';
 import type { TenantFileInput } from '../../src/directory/tenant-file';
 import { createApi, createClient, listen } from '../../src/runtime';
+import type { LedgerEntry } from '../../src/store/apply-ledger';
+import { createDatabase } from '../../src/store/database';
 import { resolveCliExecutable } from '../../src/temporal-binaries';
+import type { TestDatabase } from './postgres';
+import { createTestDatabase } from './postgres';
 
 // Stagecoach as it runs in production, for crash tests: a Temporal dev server on a SQLite file, the worker
 // as a separate `tsx src/worker.ts` process (so it can be SIGKILLed and restarted), and the API in the
-// test process, all sharing one embedded-directory state file and one apply ledger in a temp folder.
+// test process, all sharing one embedded-directory state file in a temp folder and one PostgreSQL
+// database (test/helpers/postgres.ts) that holds the apply ledger.
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 export const ADMIN_ROLE = 'AccessReview.ReadWrite.All';
@@ -205,7 +210,8 @@ export class ProcessStack {
   readonly dbFile: string;
   readonly seedFile: string;
   readonly stateFile: string;
-  readonly ledgerFile: string;
+  /** The database of DATABASE_URL; set by start(). */
+  database: TestDatabase | undefined;
   readonly taskQueue = `resilience-${randomUUID()}`;
   readonly tenant: BigGroupTenant;
   devServer: DevServer | undefined;
@@ -219,6 +225,7 @@ export class ProcessStack {
   private workerStarts = 0;
   private devServerStarts = 0;
   private readonly cliPath: string;
+  private db: ReturnType<typeof createDatabase> | undefined;
 
   constructor(options: ProcessStackOptions) {
     const cli = resolveCliExecutable({ envPath: process.env.TEMPORAL_CLI_PATH, projectRoot });
@@ -232,7 +239,6 @@ export class ProcessStack {
     this.dbFile = path.join(this.dir, 'temporal.sqlite');
     this.seedFile = path.join(this.dir, 'tenant.json');
     this.stateFile = path.join(this.dir, 'directory.json');
-    this.ledgerFile = path.join(this.dir, 'apply-ledger.jsonl');
     this.tenant = bigGroupTenant(options.members);
     fs.writeFileSync(this.seedFile, JSON.stringify(this.tenant.tenant));
   }
@@ -246,6 +252,7 @@ export class ProcessStack {
     // The dev server restarts on these ports (dev-server-restart test), so they must stay free meanwhile.
     this.port = await restartablePort();
     this.uiPort = await restartablePort();
+    this.database = await createTestDatabase();
     await this.startDevServer();
     // The API's directory; opening it first seeds the state file that the worker then opens too.
     const directory = await EmbeddedDirectory.open({ stateFile: this.stateFile, seedFile: this.seedFile });
@@ -321,7 +328,7 @@ export class ProcessStack {
         TASK_QUEUE: this.taskQueue,
         DIRECTORY_SEED: this.seedFile,
         DIRECTORY_FILE: this.stateFile,
-        APPLY_LEDGER_FILE: this.ledgerFile,
+        DATABASE_URL: this.database!.url,
         LOG_LEVEL: 'warn',
       },
     });
@@ -379,6 +386,13 @@ export class ProcessStack {
   /** Poller identities of workers started before (see untilPolling). */
   private readonly earlierPollers = new Set<string>();
 
+  /** Every entry of the apply ledger (the worker migrated the database when it started). */
+  async ledgerEntries(): Promise<{ key: string; entry: LedgerEntry }[]> {
+    this.db ??= createDatabase(this.database!.url, { max: 1 });
+    const rows = await this.db.selectFrom('apply_ledger').select(['key', 'entry']).execute();
+    return rows.map((r) => ({ key: r.key, entry: r.entry as LedgerEntry }));
+  }
+
   /** Bearer header for a user; admins get the admin role. */
   async auth(userId: string, admin = false): Promise<{ authorization: string }> {
     const token = await this.issuer!.issue(userId, { roles: admin ? [ADMIN_ROLE] : [] });
@@ -398,6 +412,9 @@ export class ProcessStack {
     await this.client?.connection.close().catch(() => undefined);
     this.client = undefined;
     await this.stopDevServer().catch(() => undefined);
+    await this.db?.destroy().catch(() => undefined);
+    this.db = undefined;
+    if (!process.env.KEEP_RESILIENCE_TMP) await this.database?.drop().catch(() => undefined);
     if (!process.env.KEEP_RESILIENCE_TMP) fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import pino from 'pino';
 import { createActivities } from '../../src/activities';
@@ -14,7 +15,13 @@ import { EmbeddedDirectory } from '../../src/directory/embedded';
 import type { TenantFileInput } from '../../src/directory/tenant-file';
 import { createApi, listen } from '../../src/runtime';
 import { InMemoryApplyLedger } from '../../src/store/apply-ledger';
+import { createDatabase } from '../../src/store/database';
+import { migrateToLatest } from '../../src/store/migrations';
+import { PostgresReviewRecords } from '../../src/store/postgres-review-records';
+import type { ReviewRecordStore } from '../../src/store/review-records';
 import { InMemoryReviewRecords } from '../../src/store/review-records';
+import type { Database } from '../../src/store/schema';
+import { createTestDatabase } from './postgres';
 import { workflowBundle } from './review-harness';
 import { portOf } from './process-stack';
 import { createDevServerEnv } from './temporal';
@@ -26,7 +33,7 @@ export interface Stack {
   env: TestWorkflowEnvironment;
   directory: EmbeddedDirectory;
   /** The review records the worker writes and the API reads. */
-  records: InMemoryReviewRecords;
+  records: ReviewRecordStore;
   issuer: LocalIssuer;
   baseUrl: string;
   /** Bearer token for a user; admins get the admin role claim. */
@@ -51,6 +58,8 @@ export interface StackOptions {
   keyFile?: string;
   /** Reviewees above which an instance is split into shards (REVIEW_SHARD_SIZE). */
   shardSize?: number;
+  /** Where the review records go: in memory (default) or a fresh database on the test PostgreSQL. */
+  records?: 'memory' | 'postgres';
 }
 
 /** Starts the stack over the given tenant (default: the demo tenant). */
@@ -64,7 +73,15 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
         seedFile: path.resolve(__dirname, '../../data/demo-tenant.json'),
       });
   const taskQueue = `api-test-${randomUUID()}`;
-  const records = new InMemoryReviewRecords();
+  let database: { db: Kysely<Database>; drop: () => Promise<void> } | undefined;
+  let records: ReviewRecordStore = new InMemoryReviewRecords();
+  if (options.records === 'postgres') {
+    const created = await createTestDatabase();
+    const db = createDatabase(created.url);
+    await migrateToLatest(db);
+    database = { db, drop: created.drop };
+    records = new PostgresReviewRecords(db);
+  }
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
@@ -118,6 +135,10 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
       worker.shutdown();
       await running;
       await env.teardown();
+      if (database) {
+        await database.db.destroy();
+        await database.drop();
+      }
     },
   };
 }

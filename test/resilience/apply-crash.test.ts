@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { EmbeddedDirectory } from '../../src/directory/embedded';
 import { forEachConcurrently, pollUntil, ProcessStack, ResilienceApi } from '../helpers/process-stack';
 
@@ -21,31 +20,9 @@ const selfDenies = (i: number) => i % 50 === 1;
 const stale = (i: number) => i % 3 === 0;
 const denied = (i: number) => stale(i) || selfDenies(i);
 
-interface LedgerLine {
-  k: string;
-  r: string;
-}
-
-function readLedger(file: string): { lines: LedgerLine[]; torn: number } {
-  let text = '';
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return { lines: [], torn: 0 };
-  }
-  const lines: LedgerLine[] = [];
-  let torn = 0;
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const entry = JSON.parse(line) as LedgerLine;
-      // Pending lines mark a directory write about to happen; only result lines say an item was applied.
-      if (entry.r !== 'Pending') lines.push(entry);
-    } catch {
-      torn++;
-    }
-  }
-  return { lines, torn };
+/** The ledger's results: Pending marks a directory write about to happen, only a result says it was applied. */
+async function ledgerResults(stack: ProcessStack) {
+  return (await stack.ledgerEntries()).filter((e) => e.entry !== 'Pending');
 }
 
 /** One attempt: a review of `members`, stopped, the worker killed mid-apply. Undefined when the kill missed. */
@@ -93,7 +70,7 @@ async function applyWithCrash(members: number) {
   const stopped = await api.call('POST', `${base}/stop`, { as: admin });
   expect(stopped.status).toBe(204);
   const applying = await pollUntil(
-    async () => readLedger(stack.ledgerFile).lines.length,
+    async () => (await ledgerResults(stack)).length,
     (n) => n >= Math.max(1, deniedKeys.size / 10),
     'the first applied denials in the ledger',
     { timeoutMs: 60_000, intervalMs: 2 },
@@ -102,9 +79,9 @@ async function applyWithCrash(members: number) {
   const killedAt = Date.now();
   watching = false; // its request in flight now waits for a worker; it is awaited below
   const seenBeforeKill = [...seen];
-  const atKill = readLedger(stack.ledgerFile).lines.length;
+  const atKill = (await ledgerResults(stack)).length;
   note(
-    `${members} members, ${deniedKeys.size} denied: SIGKILL with ${applying}→${atKill} ledger lines; ` +
+    `${members} members, ${deniedKeys.size} denied: SIGKILL with ${applying}→${atKill} ledger results; ` +
       `statuses seen before the kill: ${seenBeforeKill.join(' → ')}`,
   );
   if (atKill >= deniedKeys.size) {
@@ -138,7 +115,7 @@ describe('a worker crash while decisions are applied', () => {
     if (!run) throw new Error('the worker was never killed inside the apply window (600 and 2,000 members)');
     const { stack, api, base, items, deniedIds, deniedKeys, atKill, afterRestart, seen } = run;
 
-    // The crash hit the apply: it had started (ledger lines) and not finished, and the instance said so.
+    // The crash hit the apply: it had started (ledger results) and not finished, and the instance said so.
     expect(atKill).toBeGreaterThan(0);
     expect(atKill).toBeLessThan(deniedKeys.size);
     expect(afterRestart).toBe('Applying');
@@ -152,14 +129,11 @@ describe('a worker crash while decisions are applied', () => {
     expect(approvedIds.filter((id) => !remaining.has(id))).toEqual([]);
     expect(remaining.size).toBe(approvedIds.length);
 
-    // The ledger: one line per denied item, none twice, all applied on the first attempt at the directory.
-    const { lines, torn } = readLedger(stack.ledgerFile);
-    if (torn > 0) note(`${torn} torn ledger line(s) from the kill (skipped when the ledger is read)`);
-    const perKey = new Map<string, number>();
-    for (const { k } of lines) perKey.set(k, (perKey.get(k) ?? 0) + 1);
-    expect([...perKey].filter(([, n]) => n > 1)).toEqual([]);
-    expect(new Set(perKey.keys())).toEqual(deniedKeys);
-    expect(lines.filter((l) => l.r !== 'AppliedSuccessfully')).toEqual([]);
+    // The ledger: one entry per denied item (the key is the table's primary key), none left Pending, all
+    // applied on the first attempt at the directory.
+    const entries = await stack.ledgerEntries();
+    expect(new Set(entries.map((e) => e.key))).toEqual(deniedKeys);
+    expect(entries.filter((e) => e.entry !== 'AppliedSuccessfully')).toEqual([]);
 
     // The decision items: every final decision as expected and applied once (a second removal of an
     // already removed member would say AppliedSuccessfullyButObjectNotFound).

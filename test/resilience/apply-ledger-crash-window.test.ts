@@ -5,20 +5,44 @@ import { applyDecisionItems } from '../../src/activities/apply';
 import type { ApplyInput } from '../../src/activities/apply';
 import { EmbeddedDirectory } from '../../src/directory/embedded';
 import type { ApplyLedger, LedgerEntry } from '../../src/store/apply-ledger';
-import { FileApplyLedger } from '../../src/store/apply-ledger';
+import { createDatabase } from '../../src/store/database';
+import { migrateToLatest } from '../../src/store/migrations';
+import { PostgresApplyLedger } from '../../src/store/postgres-apply-ledger';
+import type { TestDatabase } from '../helpers/postgres';
+import { createTestDatabase } from '../helpers/postgres';
 import { bigGroupTenant } from '../helpers/process-stack';
 
 // apply-crash.test.ts kills the worker at a random moment of the apply; this file puts the kill at the one
-// moment that matters for the ledger: after the directory saved a removal and before the ledger line for
-// it was appended (src/activities/apply.ts: applyOne, then ledger.put). The retry on a restarted worker
-// (new directory and ledger objects over the same files) must still report the item as applied once.
+// moment that matters for the ledger: after the directory saved a removal and before the ledger row for
+// it got its result (src/activities/apply.ts: applyOne, then ledger.put). The retry on a restarted worker
+// (new directory and ledger objects over the same file and database) must still report the item as
+// applied once.
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stagecoach-ledger-window-'));
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+let database: TestDatabase;
+const pools: ReturnType<typeof createDatabase>[] = [];
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const db = createDatabase(database.url);
+  pools.push(db);
+  await migrateToLatest(db);
+});
+afterAll(async () => {
+  await Promise.all(pools.map((db) => db.destroy()));
+  await database?.drop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A ledger over a connection pool of its own, as a freshly started worker has. */
+function openLedger(): PostgresApplyLedger {
+  const db = createDatabase(database.url);
+  pools.push(db);
+  return new PostgresApplyLedger(db);
+}
 
 class Crash extends Error {}
 
-/** The ledger of a worker that dies while appending the line of `crashAt`: the line is never written. */
+/** The ledger of a worker that dies before it records the result of `crashAt`: Pending stays. */
 class CrashingLedger implements ApplyLedger {
   constructor(
     private readonly inner: ApplyLedger,
@@ -28,7 +52,7 @@ class CrashingLedger implements ApplyLedger {
     return this.inner.get(key);
   }
   async put(key: string, entry: LedgerEntry) {
-    // Dies after the directory write: the Pending line is written, the result line never is.
+    // Dies after the directory write: Pending is recorded, the result never is.
     if (key === this.crashAt && entry !== 'Pending')
       throw new Crash(`worker killed before the ledger line of ${key}`);
     return this.inner.put(key, entry);
@@ -43,7 +67,6 @@ describe('the apply ledger across a crash', () => {
       stateFile: path.join(dir, 'directory.json'),
     };
     fs.writeFileSync(files.seedFile, JSON.stringify(tenant));
-    const ledgerFile = path.join(dir, 'apply-ledger.jsonl');
     const input: ApplyInput = {
       instanceId: 'instance-1',
       resource: { type: 'group', id: groupId },
@@ -58,25 +81,24 @@ describe('the apply ledger across a crash', () => {
     // First attempt: item-1's member is removed and saved, then the worker dies.
     const killed = applyDecisionItems(
       await EmbeddedDirectory.open(files),
-      new CrashingLedger(await FileApplyLedger.open(ledgerFile), 'instance-1/item-1'),
+      new CrashingLedger(openLedger(), 'instance-1/item-1'),
       input,
       () => undefined,
     );
     await expect(killed).rejects.toBeInstanceOf(Crash);
 
-    // Retry on the restarted worker: fresh directory and ledger over the same files.
+    expect(await openLedger().get('instance-1/item-1')).toBe('Pending');
+
+    // Retry on the restarted worker: fresh directory and ledger over the same file and database.
     const directory = await EmbeddedDirectory.open(files);
-    const retry = await applyDecisionItems(
-      directory,
-      await FileApplyLedger.open(ledgerFile),
-      input,
-      () => undefined,
-    );
+    const ledger = openLedger();
+    const retry = await applyDecisionItems(directory, ledger, input, () => undefined);
     expect((await directory.getGroup(groupId))!.memberIds).toEqual(memberIds.slice(3));
     expect(retry.results).toEqual([
       { itemId: 'item-0', result: 'AppliedSuccessfully' },
       { itemId: 'item-1', result: 'AppliedSuccessfully' },
       { itemId: 'item-2', result: 'AppliedSuccessfully' },
     ]);
+    expect(await ledger.get('instance-1/item-1')).toBe('AppliedSuccessfully');
   });
 });

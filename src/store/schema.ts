@@ -1,0 +1,60 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** A row of `apply_ledger`: what the ledger knows of one applied decision item (see ApplyLedger). */
+export interface ApplyLedgerTable {
+  key: string;
+  entry: string;
+  /** now() on insert (the column default) and on every overwrite. */
+  updated_at: Generated<Date>;
+}
+
+/** jsonb: written as JSON text, read as the parsed value. */
+type Json<T> = ColumnType<T, string, string>;
+
+/** A row of `review_events`: one event of one review stream (an instance or a shard), kept once. */
+export interface ReviewEventsTable {
+  stream_id: string;
+  seq: number;
+  instance_id: string;
+  event: Json<unknown>;
+  recorded_at: Generated<Date>;
+}
+
+/** A row of `review_instances`: the latest record of an instance. */
+export interface ReviewInstancesTable {
+  instance_id: string;
+  definition_id: string;
+  version: number;
+  histories_for_reviewers: boolean;
+  view: Json<unknown>;
+  updated_at: Generated<Date>;
+}
+
+/** A row of `review_items`: the latest record of a decision item. */
+export interface ReviewItemsTable {
+  instance_id: string;
+  item_id: string;
+  version: number;
+  holder: number;
+  position: number;
+  principal_id: string;
+  current_reviewer_ids: string[];
+  record: Json<unknown>;
+}
+
+/** A row of `review_contacted`: the reviewers one stream contacted so far. */
+export interface ReviewContactedTable {
+  instance_id: string;
+  stream_id: string;
+  version: number;
+  reviewers: Json<unknown>;
+}
+
+/** Every table Stagecoach keeps in PostgreSQL, as Kysely sees them; the migrations create them. */
+export interface Database {
+  apply_ledger: ApplyLedgerTable;
+  review_events: ReviewEventsTable;
+  review_instances: ReviewInstancesTable;
+  review_items: ReviewItemsTable;
+  review_contacted: ReviewContactedTable;
+}
