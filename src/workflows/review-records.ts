@@ -1,7 +1,7 @@
 import { condition, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ReviewEvent } from '../domain/review-events';
-import type { RecordBatch } from '../domain/review-records';
+import type { ItemRecord, RecordBatch } from '../domain/review-records';
 import { instanceRecord, itemRecord, itemsTouchedBy } from '../domain/review-records';
 import type { ReviewState } from '../domain/review-state';
 import { contactedReviewers } from '../domain/review-views';
@@ -15,9 +15,8 @@ const { recordReview } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 },
 });
 
-/** Items per record batch, and event bytes: every activity payload stays far below Temporal's 2 MB. */
-const ITEMS_PER_BATCH = 200;
-const EVENT_BYTES_PER_BATCH = 400_000;
+/** Bytes of events or item records per batch: every activity payload stays below Temporal's 512 KB warning. */
+const BYTES_PER_BATCH = 300_000;
 
 /** How long an Update waits for its decisions to reach the records before it answers anyway. */
 const RECORDED_WITHIN_MS = 5_000;
@@ -77,7 +76,7 @@ export function createRecordPublisher(state: ReviewState, opts: RecordsOptions) 
     let bytes = 0;
     for (const e of taken) {
       const size = JSON.stringify(e.event).length;
-      if (group.length > 0 && bytes + size > EVENT_BYTES_PER_BATCH) {
+      if (group.length > 0 && bytes + size > BYTES_PER_BATCH) {
         batch(group, []);
         group = [];
         bytes = 0;
@@ -88,10 +87,23 @@ export function createRecordPublisher(state: ReviewState, opts: RecordsOptions) 
     if (group.length > 0) batch(group, []);
     const positions = new Map([...state.items.keys()].map((id, i) => [id, i]));
     const recordOf = (id: string) =>
-      itemRecord(state, id, { holder: opts.holder, position: positions.get(id) ?? 0 }) ?? [];
-    for (let start = 0; start < ids.length; start += ITEMS_PER_BATCH) {
-      batch([], ids.slice(start, start + ITEMS_PER_BATCH).flatMap(recordOf));
+      itemRecord(state, id, { holder: opts.holder, position: positions.get(id) ?? 0 });
+    let records: ItemRecord[] = [];
+    bytes = 0;
+    for (const id of ids) {
+      const record = recordOf(id);
+      if (record) {
+        const size = JSON.stringify(record).length;
+        if (records.length > 0 && bytes + size > BYTES_PER_BATCH) {
+          batch([], records);
+          records = [];
+          bytes = 0;
+        }
+        records.push(record);
+        bytes += size;
+      }
     }
+    if (records.length > 0) batch([], records);
     if (batches.length === 0) batch([], []);
     // The last batch carries the instance and the contacted reviewers: once it is written, all is.
     const last = batches[batches.length - 1]!;

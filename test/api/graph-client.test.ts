@@ -1,4 +1,3 @@
-import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
 import {
   Client,
   GraphError,
@@ -8,6 +7,7 @@ import {
 } from '@microsoft/microsoft-graph-client';
 import { DEMO, DIEGO_REPORTS_IN_FINANCE, FINANCE_TEAM_SIZE } from '../helpers/api-fixtures';
 import { until } from '../helpers/review-harness';
+import { BearerToken } from '../helpers/graph-sdk';
 import type { Stack } from '../helpers/stack';
 import { startStack } from '../helpers/stack';
 
@@ -54,27 +54,6 @@ const EXAMPLE_4 = {
     decisionHistoriesForReviewersEnabled: true,
   },
 };
-
-/**
- * Sends the bearer token. The SDK's own AuthenticationHandler only attaches tokens to https URLs of
- * graph.microsoft.com or of `customHosts`; this test serves plain http on 127.0.0.1, so it swaps in
- * this handler and keeps the rest of the SDK's default chain (retry, redirect, fetch).
- */
-class BearerToken implements Middleware {
-  private next: Middleware | undefined;
-  constructor(private readonly token: string) {}
-
-  async execute(context: Context): Promise<void> {
-    const headers = { ...(context.options?.headers as Record<string, string> | undefined) };
-    headers.Authorization = `Bearer ${this.token}`;
-    context.options = { ...context.options, headers };
-    await this.next!.execute(context);
-  }
-
-  setNext(next: Middleware): void {
-    this.next = next;
-  }
-}
 
 let stack: Stack;
 beforeAll(async () => {

@@ -38,7 +38,7 @@ export const typeOf = (o: unknown): string | undefined =>
  * Sends the bearer token. The SDK's AuthenticationHandler only attaches tokens to https hosts it knows;
  * the test stack serves plain http on 127.0.0.1 (see test/api/graph-client.test.ts).
  */
-class BearerToken implements Middleware {
+export class BearerToken implements Middleware {
   private next: Middleware | undefined;
   constructor(private readonly token: string) {}
 
