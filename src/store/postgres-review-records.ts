@@ -6,11 +6,8 @@ import { getRecordedDecision, listRecordedDecisions } from '../domain/review-rec
 import type { Viewer } from '../domain/review-rules';
 import type { InstanceView } from '../domain/review-views';
 import type { RecordedDecisionQuery, ReviewRecordStore } from './review-records';
-import { firstContacted } from './review-records';
+import { firstContacted, instanceNotFound } from './review-records';
 import type { Database } from './schema';
-
-const notFound = (instanceId: string) =>
-  ({ code: 'instance.not_found', status: 404, message: `Instance '${instanceId}' not found` }) as const;
 
 /**
  * The review records in PostgreSQL, for any number of workers and API servers. A batch is one
@@ -157,7 +154,7 @@ export class PostgresReviewRecords implements ReviewRecordStore {
 
   async decisions(instanceId: string, q: RecordedDecisionQuery) {
     const instance = await this.instance(instanceId);
-    if (!instance) return notFound(instanceId);
+    if (!instance) return instanceNotFound(instanceId);
     return listRecordedDecisions(
       instance,
       await this.items(instanceId, q.viewer, q.stageId, q.principalId),
@@ -167,7 +164,7 @@ export class PostgresReviewRecords implements ReviewRecordStore {
 
   async decision(instanceId: string, itemId: string, viewer: Viewer, stageId?: string) {
     const instance = await this.instance(instanceId);
-    if (!instance) return notFound(instanceId);
+    if (!instance) return instanceNotFound(instanceId);
     const row = await this.db
       .selectFrom('review_items')
       .select('record')

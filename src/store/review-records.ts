@@ -102,23 +102,13 @@ export class InMemoryReviewRecords implements ReviewRecordStore {
 
   async decisions(instanceId: string, q: RecordedDecisionQuery) {
     const instance = this.instances.get(instanceId)?.value;
-    if (!instance)
-      return {
-        code: 'instance.not_found',
-        status: 404,
-        message: `Instance '${instanceId}' not found`,
-      } as const;
+    if (!instance) return instanceNotFound(instanceId);
     return listRecordedDecisions(instance, this.itemsOf(instanceId), q);
   }
 
   async decision(instanceId: string, itemId: string, viewer: Viewer, stageId?: string) {
     const instance = this.instances.get(instanceId)?.value;
-    if (!instance)
-      return {
-        code: 'instance.not_found',
-        status: 404,
-        message: `Instance '${instanceId}' not found`,
-      } as const;
+    if (!instance) return instanceNotFound(instanceId);
     return getRecordedDecision(instance, this.items.get(instanceId)?.get(itemId)?.value, viewer, stageId);
   }
 
@@ -133,6 +123,10 @@ export class InMemoryReviewRecords implements ReviewRecordStore {
       .sort((a, b) => (a.streamId === b.streamId ? a.seq - b.seq : a.streamId < b.streamId ? -1 : 1));
   }
 }
+
+/** The answer for an instance the records do not know. */
+export const instanceNotFound = (instanceId: string) =>
+  ({ code: 'instance.not_found', status: 404, message: `Instance '${instanceId}' not found` }) as const;
 
 /** Shards ask some reviewers each; a reviewer was first contacted when the first shard asked. */
 export function firstContacted(lists: ContactedReviewerView[][]): ContactedReviewerView[] {
