@@ -77,14 +77,20 @@ export function createApi(
     auth: AuthSettings;
     localIssuer?: LocalIssuer;
     logger: Logger;
-    /** The review records, read when a review's workflow cannot answer (deleted, or no worker runs). */
+    /** The review records, which answer the reads (also while no worker runs, and after retention). */
     records?: ReviewRecordStore;
   },
 ) {
   const gw = new TemporalGateway(deps.client, config.TASK_QUEUE);
   const lookup = async (id: string) => deps.directory.getUser(id);
   const references = new DirectoryReferences(deps.directory);
-  const definitions = new DefinitionService(gw, lookup, references, { shardSize: config.REVIEW_SHARD_SIZE });
+  const definitions = new DefinitionService(
+    gw,
+    lookup,
+    references,
+    { shardSize: config.REVIEW_SHARD_SIZE },
+    deps.records,
+  );
   const instances = new InstanceService(gw, definitions, deps.records);
   const directory = new DirectoryService(deps.directory, gw);
   // A first probe now starts the probe workflow if it does not exist, so the first request finds it.

@@ -2,7 +2,7 @@ import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Directory } from '../directory/port';
 import { DirectoryUnavailableError } from '../directory/port';
-import type { RecordBatch } from '../domain/review-records';
+import type { DefinitionBatch, RecordBatch } from '../domain/review-records';
 import type { ApplyLedger } from '../store/apply-ledger';
 import type { ReviewRecordStore } from '../store/review-records';
 import { InMemoryReviewRecords } from '../store/review-records';
@@ -38,6 +38,10 @@ export function createActivities(deps: ActivityDeps) {
     /** Writes a batch of review records (idempotent: a retry or a replayed batch changes nothing). */
     async recordReview(batch: RecordBatch) {
       await records.write(batch);
+    },
+    /** Writes a definition's record (idempotent: only a later version replaces it). */
+    async recordDefinition(batch: DefinitionBatch) {
+      await records.writeDefinition(batch);
     },
     /** Snapshots the reviewees of an instance. */
     async resolveReviewees(input: ResolveRevieweesInput) {

@@ -264,7 +264,8 @@ function order(a: unknown, b: unknown): number {
   if (DATE_TIME.test(x) && DATE_TIME.test(y)) {
     const dx = Date.parse(x);
     const dy = Date.parse(y);
-    if (!Number.isNaN(dx) && !Number.isNaN(dy) && dx !== dy) return dx - dy;
+    // Two date-times compare by instant, whatever their spelling (…00Z equals …00.000Z).
+    if (!Number.isNaN(dx) && !Number.isNaN(dy)) return dx - dy;
   }
   const lx = x.toLowerCase();
   const ly = y.toLowerCase();

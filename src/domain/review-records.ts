@@ -1,3 +1,4 @@
+import type { Definition } from './definition-schema';
 import type { DecisionItemView } from './graph-resources';
 import type { Filter, OrderKey } from './odata-filter';
 import { comparator, matches } from './odata-filter';
@@ -173,4 +174,31 @@ export function getRecordedDecision(
       message: 'You are not a reviewer of this decision item',
     }
   );
+}
+
+/** One started occurrence of a definition. */
+export interface SeriesInstance {
+  occurrence: number;
+  instanceId: string;
+  workflowId: string;
+  startDateTime: string;
+  completed: boolean;
+}
+
+/** A definition as the records hold it: what its series answers, and whether it was deleted. */
+export interface DefinitionRecord {
+  /** The definition with the status its series computes. */
+  definition: Definition;
+  /** The occurrences started so far (after continue-as-new, the latest ones the series kept). */
+  instances: SeriesInstance[];
+  nextOccurrenceDateTime: string | null;
+  /** DELETE ended the series: the definition is gone from the API, its record stays. */
+  ended: boolean;
+}
+
+/** A definition record to write, idempotent: `version` orders the writes of a series (a later one wins). */
+export interface DefinitionBatch {
+  definitionId: string;
+  version: number;
+  record: DefinitionRecord;
 }

@@ -5,6 +5,9 @@ import { seriesWorkflowId } from '../domain/ids';
 import { withGraphTypes } from '../domain/graph-types';
 import { compileDefinition } from '../domain/validate-definition';
 import { definitionIdSearchAttribute } from '../search-attributes';
+import type { Filter, OrderKey } from '../domain/odata-filter';
+import type { DefinitionRecord } from '../domain/review-records';
+import type { ReviewRecordStore } from '../store/review-records';
 import type { SeriesView } from '../workflows';
 import { endSeriesSignal, reviewSeries, seriesQuery, updateDefinitionSignal } from '../workflows';
 import type { Caller } from './caller';
@@ -35,12 +38,44 @@ async function settledWithin(promise: Promise<unknown>, ms: number): Promise<voi
   clearTimeout(timer);
 }
 
+/** How long a write waits for the records to show it, so that a read right after the answer does. */
+const RECORDED_WITHIN_MS = 10_000;
+
+/** A definition list request: a page, filtered and sorted; with `reviewerId`, only what they review now. */
+export interface DefinitionListOptions {
+  skip: number;
+  top: number;
+  filter?: Filter;
+  orderBy?: OrderKey[];
+  reviewerId?: string;
+}
+
+/** Waits until `ready` answers true, polling, but at most `ms`. */
+async function until(ready: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await ready()) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+const seriesViewOf = (r: DefinitionRecord): SeriesView => ({
+  definition: withGraphTypes(r.definition),
+  instances: r.instances,
+  nextOccurrenceDateTime: r.nextOccurrenceDateTime,
+});
+
 /** Looks up display data of a user for createdBy. */
 export type IdentityLookup = (
   userId: string,
 ) => Promise<{ displayName: string; userPrincipalName: string } | undefined>;
 
-/** Access review definitions: each one is a running review-series workflow. */
+/**
+ * Access review definitions: each one is a running review-series workflow, which keeps the definition's
+ * record in the review records. Reads answer from the records (also while no worker runs); a series that
+ * keeps no record (started before records were kept) is read from the workflow.
+ */
 export class DefinitionService {
   private readonly recent = new Map<string, { view: SeriesView; expires: number }>();
 
@@ -49,6 +84,7 @@ export class DefinitionService {
     private readonly lookup: IdentityLookup,
     private readonly references: DirectoryReferences,
     private readonly settings: { shardSize?: number } = {},
+    private readonly records?: ReviewRecordStore,
   ) {}
 
   /**
@@ -91,7 +127,27 @@ export class DefinitionService {
       typedSearchAttributes: [{ key: definitionIdSearchAttribute, value: id }],
     });
     await this.untilFirstInstance(id);
+    await this.untilRecorded(id, (r) => r.instances.length === 0 || this.instancesRecorded(r));
     return definition;
+  }
+
+  /** Whether the records hold every instance the definition record lists. */
+  private async instancesRecorded(r: DefinitionRecord): Promise<boolean> {
+    for (const i of r.instances) if (!(await this.records?.instance(i.instanceId))) return false;
+    return true;
+  }
+
+  /**
+   * Waits (at most RECORDED_WITHIN_MS) until the definition's record satisfies `done`: the series writes
+   * it in the background, and a read right after this request's answer reads the records.
+   */
+  private async untilRecorded(id: string, done: (r: DefinitionRecord) => boolean | Promise<boolean>) {
+    const records = this.records;
+    if (!records) return;
+    await until(async () => {
+      const r = await records.definition(id);
+      return r !== undefined && (await done(r));
+    }, RECORDED_WITHIN_MS);
   }
 
   /**
@@ -118,6 +174,16 @@ export class DefinitionService {
 
   /** The definition and its instances; 404 when unknown or deleted. */
   async get(id: string): Promise<SeriesView> {
+    const recorded = await this.records?.definition(id);
+    if (recorded) {
+      if (recorded.ended) throw this.notFound(id);
+      return seriesViewOf(recorded);
+    }
+    return this.live(id);
+  }
+
+  /** The definition as its series answers (a series that keeps no record, or whose record is not written yet). */
+  private async live(id: string): Promise<SeriesView> {
     return this.gw
       .with(seriesWorkflowId(id), 'definition.not_found', `Definition '${id}'`, async (h) => {
         const description = await h.describe();
@@ -132,7 +198,26 @@ export class DefinitionService {
       });
   }
 
+  /**
+   * A page of definitions (`total` counts every match), from the records: $filter and $orderby in SQL, and
+   * for a reviewer only the definitions in which they review something now.
+   */
+  async page(options: DefinitionListOptions): Promise<{ value: Definition[]; total: number }> {
+    if (!this.records) throw new Error('definition pages are read from the review records');
+    const page = await this.records.definitions(options);
+    return { value: page.value.map((r) => seriesViewOf(r).definition), total: page.total };
+  }
+
+  /** Whether definitions are listed from the records (else from the series workflows). */
+  get recorded(): boolean {
+    return this.records !== undefined;
+  }
+
   async list(skip: number, top: number): Promise<{ value: Definition[]; more: boolean }> {
+    if (this.records) {
+      const page = await this.page({ skip, top });
+      return { value: page.value, more: skip + page.value.length < page.total };
+    }
     const value: Definition[] = [];
     let index = 0;
     let more = false;
@@ -153,6 +238,7 @@ export class DefinitionService {
 
   /** How many definitions `list` would show in all: the running review series. */
   async count(): Promise<number> {
+    if (this.records) return (await this.page({ skip: 0, top: 0 })).total;
     const { count } = await this.gw.client.workflow.count(SERIES_QUERY);
     return count;
   }
@@ -172,6 +258,10 @@ export class DefinitionService {
       lastModifiedDateTime: new Date().toISOString(),
     });
     await this.gw.handle(seriesWorkflowId(id)).signal(updateDefinitionSignal, { definition, plan });
+    await this.untilRecorded(
+      id,
+      (r) => r.definition.lastModifiedDateTime === definition.lastModifiedDateTime,
+    );
     return definition;
   }
 
@@ -199,6 +289,7 @@ export class DefinitionService {
     // The series closes as soon as it has handled the signal; waiting for that (briefly) makes a GET right
     // after the 204 answer 404 instead of racing the worker.
     await settledWithin(series.result(), DELETE_SETTLE_MS);
+    await this.untilRecorded(id, (r) => r.ended);
   }
 
   private notFound(id: string) {

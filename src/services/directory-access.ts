@@ -66,7 +66,12 @@ export class DirectoryAccess {
     return this.reviewing.get(caller.userId, async () => {
       const out: ReviewedInstance[] = [];
       for (let skip = 0; ; skip += DEFINITIONS_PAGE) {
-        const page = await this.definitions.list(skip, DEFINITIONS_PAGE);
+        // The records narrow the definitions to those the caller reviews in; the series list has them all.
+        const page = this.definitions.recorded
+          ? await this.definitions
+              .page({ skip, top: DEFINITIONS_PAGE, reviewerId: caller.userId })
+              .then((p) => ({ value: p.value, more: skip + p.value.length < p.total }))
+          : await this.definitions.list(skip, DEFINITIONS_PAGE);
         for (const d of page.value) {
           const mine = (await this.instances.list(d.id, caller, true).catch(gone)) ?? [];
           out.push(...mine.map((i) => ({ definitionId: d.id, instanceId: i.id })));

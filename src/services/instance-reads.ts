@@ -103,9 +103,10 @@ export class InstanceReads {
   ): Promise<ContactedReviewerView[]> {
     requireAdmin(caller);
     const { record } = await this.at.located(definitionId, instanceId);
-    const lists = await this.at.orRecords(
-      () => this.at.queryAll(record, (h) => h.query(contactedReviewersQuery)),
+    const lists = await this.at.fromRecords(
+      instanceId,
       async (records) => [await records.contacted(instanceId)],
+      () => this.at.queryAll(record, (h) => h.query(contactedReviewersQuery)),
     );
     if (lists.length === 1) return lists[0]!;
     // Shards ask some reviewers each; a reviewer was first contacted when the first shard asked.
@@ -138,8 +139,8 @@ export class InstanceReads {
     options: DecisionListOptions,
   ): Promise<DecisionPage> {
     const { record } = await this.at.located(definitionId, instanceId);
-    return this.at.orRecords(
-      () => this.liveDecisions(record, caller, options),
+    return this.at.fromRecords(
+      instanceId,
       async (records) => {
         const page = await records.decisions(instanceId, {
           viewer: viewerOf(caller, options.asReviewer),
@@ -154,6 +155,7 @@ export class InstanceReads {
         if (isViolation(page)) throw violation(page);
         return page;
       },
+      () => this.liveDecisions(record, caller, options),
     );
   }
 
@@ -247,12 +249,13 @@ export class InstanceReads {
     stageId?: string,
   ): Promise<DecisionItemView> {
     const { record } = await this.at.located(definitionId, instanceId);
-    const view = await this.at.orRecords(
+    const view = await this.at.fromRecords(
+      instanceId,
+      (records) => records.decision(instanceId, itemId, viewerOf(caller), stageId),
       async () => {
         const holder = await this.at.holderOf(record, itemId);
         return holder.query(decisionQuery, { viewer: viewerOf(caller), itemId, stageId });
       },
-      (records) => records.decision(instanceId, itemId, viewerOf(caller), stageId),
     );
     if (isViolation(view)) throw violation(view);
     return view;

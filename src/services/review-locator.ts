@@ -7,12 +7,9 @@ import type { SeriesInstance } from '../workflows';
 import { instanceQuery, reviewerQuery } from '../workflows';
 import type { Caller } from './caller';
 import type { DefinitionService } from './definitions';
+import type { InstanceRecord } from '../domain/review-records';
 import type { ReviewRecordStore } from '../store/review-records';
 import type { TemporalGateway } from './temporal-gateway';
-import { isWorkflowNotFound } from './temporal-errors';
-
-/** Errors that mean the workflow cannot answer now or any more, not that the request is wrong. */
-const GONE = new Set(['instance.not_found', 'service.unavailable']);
 
 /** A rule violation a query answered with, as the API's error. */
 export const violation = (v: RuleViolation) => new AppError(v.code, v.message);
@@ -30,27 +27,23 @@ export class ReviewLocator {
   constructor(
     readonly gw: TemporalGateway,
     readonly definitions: DefinitionService,
-    /** The review records: what answers when the instance's workflow cannot (see `orRecords`). */
+    /** The review records, which answer the reads of every instance they hold (see `fromRecords`). */
     readonly records?: ReviewRecordStore,
   ) {}
 
   /**
-   * A live read, or the same read from the review records when the workflow cannot answer: Temporal has
-   * deleted it after its retention, or no worker runs. Reads keep working; writes still need the workflow.
+   * A read from the review records when they hold the instance, else from its workflows (an instance
+   * started before records were kept, or whose first record is not written yet). Records answer while
+   * no worker runs and after Temporal has deleted the workflows; writes still go through the workflows.
    */
-  async orRecords<T>(
+  async fromRecords<T>(
+    instanceId: string,
+    recorded: (records: ReviewRecordStore, instance: InstanceRecord) => Promise<T>,
     live: () => Promise<T>,
-    recorded: (records: ReviewRecordStore) => Promise<T | undefined>,
   ): Promise<T> {
-    try {
-      return await live();
-    } catch (err) {
-      const gone = err instanceof AppError ? GONE.has(err.code) : isWorkflowNotFound(err);
-      if (!this.records || !gone) throw err;
-      const answer = await recorded(this.records);
-      if (answer === undefined) throw err;
-      return answer;
-    }
+    const instance = await this.records?.instance(instanceId);
+    if (this.records && instance) return recorded(this.records, instance);
+    return live();
   }
 
   /** The instance's definition and its record in the series; 404 for an unknown instance. */
@@ -96,29 +89,24 @@ export class ReviewLocator {
 
   /** The instance's own view (status, stages, counts). */
   view(record: SeriesInstance): Promise<InstanceView> {
-    return this.orRecords(
+    return this.fromRecords(
+      record.instanceId,
+      async (_records, instance) => instance.view,
       () =>
         this.gw.with(record.workflowId, 'instance.not_found', `Instance '${record.instanceId}'`, (h) =>
           h.query(instanceQuery),
         ),
-      async (records) => (await records.instance(record.instanceId))?.view,
     );
   }
 
   /** Whether the caller reviews anything in the stage in progress. */
   async isReviewer(record: SeriesInstance, caller: Caller): Promise<boolean> {
-    return this.orRecords(
+    return this.fromRecords(
+      record.instanceId,
+      (records) => records.reviews(record.instanceId, caller.userId),
       async () => {
         const roles = await this.queryAll(record, (h) => h.query(reviewerQuery, { userId: caller.userId }));
         return roles.some((r) => r.isReviewer);
-      },
-      async (records) => {
-        const mine = await records.decisions(record.instanceId, {
-          viewer: { kind: 'reviewer', userId: caller.userId },
-          skip: 0,
-          top: 0,
-        });
-        return 'total' in mine ? mine.total > 0 : undefined;
       },
     );
   }

@@ -1,11 +1,23 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, RawBuilder } from 'kysely';
 import { sql } from 'kysely';
 import type { ContactedReviewerView } from '../domain/graph-resources';
-import type { InstanceRecord, ItemRecord, RecordBatch } from '../domain/review-records';
-import { getRecordedDecision, listRecordedDecisions } from '../domain/review-records';
-import type { Viewer } from '../domain/review-rules';
-import type { InstanceView } from '../domain/review-views';
-import type { RecordedDecisionQuery, ReviewRecordStore } from './review-records';
+import type {
+  DefinitionBatch,
+  DefinitionRecord,
+  InstanceRecord,
+  ItemRecord,
+  RecordBatch,
+} from '../domain/review-records';
+import { getRecordedDecision } from '../domain/review-records';
+import type { RuleViolation, Viewer } from '../domain/review-rules';
+import type { DecisionItemView, DecisionPage, InstanceView } from '../domain/review-views';
+import { filterSql, orderSql } from './odata-sql';
+import type {
+  DefinitionListQuery,
+  DefinitionPage,
+  RecordedDecisionQuery,
+  ReviewRecordStore,
+} from './review-records';
 import { firstContacted, instanceNotFound } from './review-records';
 import type { Database } from './schema';
 
@@ -108,6 +120,77 @@ export class PostgresReviewRecords implements ReviewRecordStore {
     });
   }
 
+  async writeDefinition(batch: DefinitionBatch): Promise<void> {
+    await this.db
+      .insertInto('review_definitions')
+      .values({
+        definition_id: batch.definitionId,
+        version: batch.version,
+        ended: batch.record.ended,
+        created_date_time: batch.record.definition.createdDateTime,
+        record: JSON.stringify(batch.record),
+      })
+      .onConflict((oc) =>
+        oc
+          .column('definition_id')
+          .doUpdateSet((eb) => ({
+            version: eb.ref('excluded.version'),
+            ended: eb.ref('excluded.ended'),
+            record: eb.ref('excluded.record'),
+            updated_at: sql`now()`,
+          }))
+          .where('review_definitions.version', '<=', (eb) => eb.ref('excluded.version')),
+      )
+      .execute();
+  }
+
+  async definition(definitionId: string): Promise<DefinitionRecord | undefined> {
+    const row = await this.db
+      .selectFrom('review_definitions')
+      .select('record')
+      .where('definition_id', '=', definitionId)
+      .executeTakeFirst();
+    return row?.record as DefinitionRecord | undefined;
+  }
+
+  async definitions(q: DefinitionListQuery): Promise<DefinitionPage> {
+    const doc = sql`(review_definitions.record -> 'definition')`;
+    let base = this.db.selectFrom('review_definitions').where('ended', '=', false);
+    if (q.filter) base = base.where(filterSql(doc, q.filter));
+    if (q.reviewerId !== undefined) {
+      const reviewer = q.reviewerId;
+      base = base.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('review_items')
+            .innerJoin('review_instances', 'review_instances.instance_id', 'review_items.instance_id')
+            .select(sql`1`.as('one'))
+            .whereRef('review_instances.definition_id', '=', 'review_definitions.definition_id')
+            .where(sql<boolean>`review_items.current_reviewer_ids @> ARRAY[${reviewer}]::text[]`),
+        ),
+      );
+    }
+    let page = base.select('record');
+    for (const [expr, dir] of orderSql(doc, q.orderBy ?? [])) page = page.orderBy(expr, dir);
+    page = page.orderBy('created_date_time').orderBy('definition_id').offset(q.skip).limit(q.top);
+    const [rows, count] = await Promise.all([
+      page.execute(),
+      base.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return { total: Number(count.n), value: rows.map((row) => row.record as DefinitionRecord) };
+  }
+
+  async reviews(instanceId: string, userId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('review_items')
+      .select(sql`1`.as('one'))
+      .where('instance_id', '=', instanceId)
+      .where(sql<boolean>`current_reviewer_ids @> ARRAY[${userId}]::text[]`)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async instance(instanceId: string): Promise<InstanceRecord | undefined> {
     const row = await this.db
       .selectFrom('review_instances')
@@ -137,29 +220,56 @@ export class PostgresReviewRecords implements ReviewRecordStore {
     }));
   }
 
-  /** The items a viewer may see, narrowed in SQL: a reviewer outside a stage sees only what they review now. */
-  private async items(instanceId: string, viewer: Viewer, stageId?: string, principalId?: string) {
-    let query = this.db
-      .selectFrom('review_items')
-      .select('record')
-      .where('instance_id', '=', instanceId)
-      .orderBy('holder')
-      .orderBy('position');
-    if (principalId !== undefined) query = query.where('principal_id', '=', principalId);
-    if (viewer.kind === 'reviewer' && stageId === undefined) {
-      query = query.where(sql<boolean>`current_reviewer_ids @> ARRAY[${viewer.userId}]::text[]`);
-    }
-    return (await query.execute()).map((row) => row.record as ItemRecord);
-  }
-
-  async decisions(instanceId: string, q: RecordedDecisionQuery) {
+  /**
+   * Decision items as the viewer may see them, entirely in SQL: which items they see (the rules of
+   * `listRecordedDecisions`), $filter over the view they get, $orderby, the count and the page.
+   */
+  async decisions(instanceId: string, q: RecordedDecisionQuery): Promise<DecisionPage | RuleViolation> {
     const instance = await this.instance(instanceId);
     if (!instance) return instanceNotFound(instanceId);
-    return listRecordedDecisions(
-      instance,
-      await this.items(instanceId, q.viewer, q.stageId, q.principalId),
-      q,
-    );
+    const { stageId, viewer } = q;
+    if (stageId !== undefined && !instance.view.stages.some((s) => s.id === stageId)) {
+      return { code: 'stage.not_found', status: 404, message: `No stage '${stageId}' in this review` };
+    }
+    const histories = instance.decisionHistoriesForReviewersEnabled;
+    const reviewsNow = sql<boolean>`(review_items.current_reviewer_ids @> ARRAY[${viewer.userId}]::text[])`;
+    let view: RawBuilder<unknown>;
+    let visible: RawBuilder<boolean>;
+    if (stageId === undefined) {
+      view = sql`(review_items.record -> ${viewer.kind === 'admin' || histories ? 'view' : 'reviewerView'}::text)`;
+      visible = viewer.kind === 'admin' ? sql<boolean>`true` : reviewsNow;
+    } else {
+      const vars = JSON.stringify({ s: stageId, u: viewer.userId });
+      view = sql`(jsonb_path_query_first(review_items.record, '$.stages[*] ? (@.stageId == $s).view', ${vars}::jsonb))`;
+      const inStage = sql<boolean>`(${view} is not null)`;
+      if (viewer.kind === 'admin') visible = inStage;
+      else {
+        // R7: the current stage's reviewers see earlier stages' decisions of their items when enabled.
+        const order = instance.view.stages.map((s) => s.id);
+        const current = instance.view.currentStageId;
+        const earlier = current !== null && order.indexOf(stageId) < order.indexOf(current);
+        const reviewedThere = sql<boolean>`jsonb_path_exists(review_items.record, '$.stages[*] ? (@.stageId == $s && @.reviewerIds[*] == $u)', ${vars}::jsonb)`;
+        visible =
+          histories && earlier
+            ? sql<boolean>`(${inStage} and (${reviewedThere} or ${reviewsNow}))`
+            : sql<boolean>`(${inStage} and ${reviewedThere})`;
+      }
+    }
+    let base = this.db
+      .selectFrom('review_items')
+      .where('review_items.instance_id', '=', instanceId)
+      .where(visible);
+    if (q.principalId !== undefined) base = base.where('principal_id', '=', q.principalId);
+    if (q.decision !== undefined)
+      base = base.where(sql<boolean>`(${view} ->> 'decision') = ${q.decision}::text`);
+    if (q.filter) base = base.where(filterSql(view, q.filter));
+    const count = base.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    if (q.top === 0) return { total: Number((await count).n), value: [] };
+    let page = base.select(view.as('view'));
+    for (const [expr, dir] of orderSql(view, q.orderBy ?? [])) page = page.orderBy(expr, dir);
+    page = page.orderBy('holder').orderBy('position').offset(q.skip).limit(q.top);
+    const [rows, n] = await Promise.all([page.execute(), count]);
+    return { total: Number(n.n), value: rows.map((row) => row.view as DecisionItemView) };
   }
 
   async decision(instanceId: string, itemId: string, viewer: Viewer, stageId?: string) {

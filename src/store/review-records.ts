@@ -1,15 +1,38 @@
 import type { ContactedReviewerView } from '../domain/graph-resources';
-import type { InstanceRecord, ItemRecord, RecordBatch } from '../domain/review-records';
+import type {
+  DefinitionBatch,
+  DefinitionRecord,
+  InstanceRecord,
+  ItemRecord,
+  RecordBatch,
+} from '../domain/review-records';
 import { getRecordedDecision, listRecordedDecisions } from '../domain/review-records';
 import type { RuleViolation, Viewer } from '../domain/review-rules';
 import type { DecisionItemView, DecisionPage, DecisionQuery } from '../domain/review-views';
 import type { Filter, OrderKey } from '../domain/odata-filter';
+import { comparator, matches } from '../domain/odata-filter';
 
 /** A decision list request against the records. */
 export type RecordedDecisionQuery = Omit<DecisionQuery, 'filter' | 'orderBy'> & {
   filter?: Filter;
   orderBy?: OrderKey[];
 };
+
+/** A definition list request against the records: $filter and $orderby over the Graph definition. */
+export interface DefinitionListQuery {
+  filter?: Filter;
+  orderBy?: OrderKey[];
+  skip: number;
+  top: number;
+  /** Only the definitions in which this user reviews something now (filterByCurrentUser). */
+  reviewerId?: string;
+}
+
+/** A page of definitions; `total` counts every match. */
+export interface DefinitionPage {
+  value: DefinitionRecord[];
+  total: number;
+}
 
 /**
  * The review records: written by the review workflows as they go (recordReview activity), read by the
@@ -18,6 +41,13 @@ export type RecordedDecisionQuery = Omit<DecisionQuery, 'filter' | 'orderBy'> & 
  */
 export interface ReviewRecordStore {
   write(batch: RecordBatch): Promise<void>;
+  writeDefinition(batch: DefinitionBatch): Promise<void>;
+  /** A definition's record, also after it was deleted (`ended`). */
+  definition(definitionId: string): Promise<DefinitionRecord | undefined>;
+  /** The definitions not deleted, oldest first unless `orderBy` says otherwise. */
+  definitions(q: DefinitionListQuery): Promise<DefinitionPage>;
+  /** Whether the user reviews an item of the instance in its stage in progress. */
+  reviews(instanceId: string, userId: string): Promise<boolean>;
   instance(instanceId: string): Promise<InstanceRecord | undefined>;
   instancesOf(definitionId: string): Promise<(InstanceRecord & { instanceId: string })[]>;
   decisions(instanceId: string, q: RecordedDecisionQuery): Promise<DecisionPage | RuleViolation>;
@@ -41,6 +71,7 @@ interface Versioned<T> {
 export class InMemoryReviewRecords implements ReviewRecordStore {
   private readonly instances = new Map<string, Versioned<InstanceRecord>>();
   private readonly items = new Map<string, Map<string, Versioned<ItemRecord>>>();
+  private readonly definitionsById = new Map<string, Versioned<DefinitionRecord>>();
   private readonly contactedBy = new Map<string, Map<string, Versioned<ContactedReviewerView[]>>>();
   private readonly log = new Map<
     string,
@@ -84,6 +115,56 @@ export class InMemoryReviewRecords implements ReviewRecordStore {
         byStream.set(batch.streamId, { version: batch.version, value: structuredClone(batch.contacted) });
       }
     }
+  }
+
+  async writeDefinition(batch: DefinitionBatch): Promise<void> {
+    const current = this.definitionsById.get(batch.definitionId);
+    if (current && current.version > batch.version) return;
+    this.definitionsById.set(batch.definitionId, {
+      version: batch.version,
+      value: structuredClone(batch.record),
+    });
+  }
+
+  async definition(definitionId: string) {
+    return this.definitionsById.get(definitionId)?.value;
+  }
+
+  async definitions(q: DefinitionListQuery): Promise<DefinitionPage> {
+    let all = [...this.definitionsById.values()]
+      .map((r) => r.value)
+      .filter((r) => !r.ended)
+      .sort((a, b) =>
+        a.definition.createdDateTime === b.definition.createdDateTime
+          ? a.definition.id < b.definition.id
+            ? -1
+            : 1
+          : a.definition.createdDateTime < b.definition.createdDateTime
+            ? -1
+            : 1,
+      );
+    if (q.reviewerId !== undefined) {
+      const reviewer = q.reviewerId;
+      const reviewed = new Set<string>();
+      for (const [instanceId, instance] of this.instances) {
+        if (!reviewed.has(instance.value.definitionId) && (await this.reviews(instanceId, reviewer)))
+          reviewed.add(instance.value.definitionId);
+      }
+      all = all.filter((r) => reviewed.has(r.definition.id));
+    }
+    if (q.filter) {
+      const filter = q.filter;
+      all = all.filter((r) => matches(r.definition, filter));
+    }
+    if (q.orderBy?.length) {
+      const compare = comparator(q.orderBy);
+      all.sort((a, b) => compare(a.definition, b.definition));
+    }
+    return { total: all.length, value: all.slice(q.skip, q.skip + q.top) };
+  }
+
+  async reviews(instanceId: string, userId: string): Promise<boolean> {
+    return this.itemsOf(instanceId).some((item) => item.currentReviewerIds.includes(userId));
   }
 
   async instance(instanceId: string) {

@@ -42,6 +42,17 @@ export interface ReviewItemsTable {
   record: Json<unknown>;
 }
 
+/** A row of `review_definitions`: the latest record of a definition (its series). */
+export interface ReviewDefinitionsTable {
+  definition_id: string;
+  version: number;
+  /** Deleted: the series ended; kept as the record of what was reviewed. */
+  ended: boolean;
+  created_date_time: string;
+  record: Json<unknown>;
+  updated_at: Generated<Date>;
+}
+
 /** A row of `review_contacted`: the reviewers one stream contacted so far. */
 export interface ReviewContactedTable {
   instance_id: string;
@@ -57,4 +68,5 @@ export interface Database {
   review_instances: ReviewInstancesTable;
   review_items: ReviewItemsTable;
   review_contacted: ReviewContactedTable;
+  review_definitions: ReviewDefinitionsTable;
 }

@@ -20,16 +20,12 @@ import { occurrenceStart } from '../domain/recurrence';
 import type { ReviewPlan } from '../domain/review-plan';
 import { definitionIdSearchAttribute, reviewStatusSearchAttribute } from '../search-attributes';
 import { accessReviewInstance } from './access-review-instance';
+import { definitionPublisherFor } from './definition-records';
 import { stopInstanceSignal } from './review-messages';
 
-/** One started occurrence of a definition. */
-export interface SeriesInstance {
-  occurrence: number;
-  instanceId: string;
-  workflowId: string;
-  startDateTime: string;
-  completed: boolean;
-}
+import type { SeriesInstance } from '../domain/review-records';
+
+export type { SeriesInstance };
 
 export interface ReviewSeriesInput {
   definition: Definition;
@@ -40,6 +36,8 @@ export interface ReviewSeriesInput {
   searchAttributes?: boolean;
   /** See AccessReviewInstanceInput.shardSize. */
   shardSize?: number;
+  /** The version of the definition record written last, carried over continue-as-new. */
+  recordsVersion?: number;
 }
 
 export interface SeriesView {
@@ -101,14 +99,19 @@ export async function reviewSeries(input: ReviewSeriesInput): Promise<SeriesView
           ? 'InProgress'
           : 'NotStarted';
 
+  const records = definitionPublisherFor(definition.id, () => ({ ...view(), ended }), input.recordsVersion);
+  const changed = () => records?.changed();
+
   setHandler(updateDefinitionSignal, (update) => {
     definition = update.definition;
     plan = update.plan;
     upsertMemo({ displayName: definition.displayName });
+    changed();
   });
   setHandler(endSeriesSignal, ({ by, stopInstances }) => {
     ended = true;
     if (stopInstances) stopInstancesBy ??= by;
+    changed();
   });
   setHandler(seriesQuery, view);
 
@@ -120,6 +123,7 @@ export async function reviewSeries(input: ReviewSeriesInput): Promise<SeriesView
   for (let index = instances.at(-1)?.occurrence ?? 0; !ended; index++) {
     next = occurrenceStart(definition.settings.recurrence, definition.createdDateTime, index);
     indexStatus(statusOf());
+    changed();
     if (next === undefined) break;
     const wait = Date.parse(next) - Date.now();
     if (wait > 0) {
@@ -143,18 +147,22 @@ export async function reviewSeries(input: ReviewSeriesInput): Promise<SeriesView
       completed: false,
     };
     instances.push(record);
-    void handle.result().then(
-      () => (record.completed = true),
-      () => (record.completed = true),
-    );
+    changed();
+    const completed = () => {
+      record.completed = true;
+      changed();
+    };
+    void handle.result().then(completed, completed);
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
+      await records?.settled();
       await continueAsNew<typeof reviewSeries>({
         definition,
         plan,
         instances: instances.slice(-KEEP_INSTANCES_AFTER_CONTINUE),
         searchAttributes: indexed,
         shardSize: input.shardSize,
+        recordsVersion: records?.version(),
       });
     }
   }
@@ -186,5 +194,7 @@ export async function reviewSeries(input: ReviewSeriesInput): Promise<SeriesView
     );
   }
   await condition(allHandlersFinished);
+  changed();
+  await records?.settled();
   return view();
 }

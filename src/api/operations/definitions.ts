@@ -21,8 +21,21 @@ const expandInstances = {
   },
 };
 
-/** Every definition when the query needs them all ($filter, $orderby, $count), else just this page. */
-async function definitionPage({ services, options }: OperationInput<unknown, unknown>) {
+/**
+ * A page of definitions. From the records, the query runs in SQL; without them, every definition is read
+ * when the query needs them all ($filter, $orderby, $count), else just this page.
+ */
+async function definitionPage({ services, options }: OperationInput<unknown, unknown>, reviewerId?: string) {
+  if (services.definitions.recorded) {
+    const page = await services.definitions.page({
+      skip: options.skip,
+      top: options.top,
+      filter: options.filter,
+      orderBy: options.orderBy,
+      reviewerId,
+    });
+    return { value: page.value, total: page.total, more: options.skip + page.value.length < page.total };
+  }
   if (options.filter || options.orderBy.length || options.count) {
     return pageOf((await services.definitions.list(0, ALL)).value, options);
   }
@@ -79,13 +92,16 @@ export const definitionOperations = [
       kind: 'collection',
       schema: definitionEntitySchema,
       context: definitionsContext,
+      paged: true,
       expand: expandInstances,
     },
-    handler: async ({ services, caller }) => {
+    handler: async (input) => {
+      const { services, caller, options } = input;
+      if (services.definitions.recorded) return definitionPage(input, caller.userId);
       const all = await services.definitions.list(0, ALL);
       const mine: Definition[] = [];
       for (const d of all.value) if (await reviewsIn(services.instances, d.id, caller)) mine.push(d);
-      return mine;
+      return pageOf(mine, options);
     },
   }),
   operation({
@@ -98,9 +114,11 @@ export const definitionOperations = [
     adminMessage: 'Only access review administrators can count definitions',
     success: { kind: 'count', schema: definitionEntitySchema },
     handler: async ({ services, options }) =>
-      options.filter
-        ? pageOf((await services.definitions.list(0, ALL)).value, options).total
-        : services.definitions.count(),
+      services.definitions.recorded
+        ? (await services.definitions.page({ skip: 0, top: 0, filter: options.filter })).total
+        : options.filter
+          ? pageOf((await services.definitions.list(0, ALL)).value, options).total
+          : services.definitions.count(),
   }),
   operation({
     method: 'get',

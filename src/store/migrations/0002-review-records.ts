@@ -42,12 +42,33 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('record', 'jsonb', (col) => col.notNull())
     .addPrimaryKeyConstraint('review_items_pk', ['instance_id', 'item_id'])
     .execute();
+  // Decision items in review order, page by page.
+  await db.schema
+    .createIndex('review_items_order')
+    .on('review_items')
+    .columns(['instance_id', 'holder', 'position'])
+    .execute();
   // The reviewer inbox: the items someone reviews now, across every review.
   await db.schema
     .createIndex('review_items_current_reviewers')
     .on('review_items')
     .using('gin')
     .column('current_reviewer_ids')
+    .execute();
+  await db.schema
+    .createTable('review_definitions')
+    .addColumn('definition_id', 'text', (col) => col.primaryKey())
+    .addColumn('version', 'integer', (col) => col.notNull())
+    .addColumn('ended', 'boolean', (col) => col.notNull())
+    .addColumn('created_date_time', 'text', (col) => col.notNull())
+    .addColumn('record', 'jsonb', (col) => col.notNull())
+    .addColumn('updated_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+    .execute();
+  // The admin list: definitions still defined, oldest first.
+  await db.schema
+    .createIndex('review_definitions_listed')
+    .on('review_definitions')
+    .columns(['ended', 'created_date_time', 'definition_id'])
     .execute();
   await db.schema
     .createTable('review_contacted')
@@ -60,7 +81,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ['review_contacted', 'review_items', 'review_instances', 'review_events']) {
+  for (const table of ['review_contacted', 'review_definitions', 'review_items', 'review_instances', 'review_events']) {
     await db.schema.dropTable(table).execute();
   }
 }
