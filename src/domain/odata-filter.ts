@@ -253,7 +253,8 @@ export function valueAt(item: unknown, path: string[]): unknown {
 const fold = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v);
 
 function order(a: unknown, b: unknown): number {
-  if (a === b) return 0;
+  // A missing property is null: the two compare equal.
+  if (a === b || ((a === null || a === undefined) && (b === null || b === undefined))) return 0;
   if (a === null || a === undefined) return -1;
   if (b === null || b === undefined) return 1;
   if (typeof a === 'number' && typeof b === 'number') return a - b;

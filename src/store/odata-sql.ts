@@ -60,7 +60,7 @@ function compareString(v: Json, op: Exclude<Op, 'ne'>, literal: string): Bool {
 }
 
 function compare(v: Json, op: Op, literal: FilterLiteral): Bool {
-  if (op === 'ne') return sql<boolean>`(not ${compare(v, 'eq', literal)})`;
+  if (op === 'ne') return sql<boolean>`(not coalesce(${compare(v, 'eq', literal)}, false))`;
   if (literal === null) return op === 'eq' ? isNull(v) : sql<boolean>`false`;
   const o = SQL_OP[op];
   if (typeof literal === 'string') return compareString(v, op, literal);
