@@ -34,6 +34,11 @@ export const configSchema = z.object({
   DATABASE_URL: z
     .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
     .optional(),
+  /**
+   * Days the review records of a finished review are kept after its last change; unset keeps them for
+   * ever. The worker deletes older ones once an hour.
+   */
+  RECORDS_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
   /** npm start without DATABASE_URL: the embedded server's cluster, password and log. */
   EMBEDDED_POSTGRES_DIR: z.string().min(1).default('.stagecoach/postgres'),
   EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(0).max(65535).default(5433),

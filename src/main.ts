@@ -9,6 +9,7 @@ import { redactUrl } from './store/database';
 import type { EmbeddedPostgres } from './store/embedded-postgres';
 import { startEmbeddedPostgres } from './store/embedded-postgres';
 import { PostgresApplyLedger } from './store/postgres-apply-ledger';
+import { startRecordRetention } from './services/record-retention';
 import { PostgresReviewRecords } from './store/postgres-review-records';
 import { resolveCliExecutable } from './temporal-binaries';
 
@@ -96,6 +97,8 @@ async function main() {
       worker.shutdown();
       await running;
     });
+    const stopRetention = startRecordRetention(records, config.RECORDS_RETENTION_DAYS, logger);
+    started.push(async () => stopRetention());
     const client = await createClient(temporal);
     started.push(() => client.connection.close());
     const { auth, localIssuer } = await createAuth(config, logger);

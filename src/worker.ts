@@ -4,6 +4,7 @@ import { createLogger } from './logger';
 import { createWorker, listen, openDatabase } from './runtime';
 import { redactUrl } from './store/database';
 import { PostgresApplyLedger } from './store/postgres-apply-ledger';
+import { startRecordRetention } from './services/record-retention';
 import { PostgresReviewRecords } from './store/postgres-review-records';
 import { workerHealth } from './worker-health';
 
@@ -17,11 +18,13 @@ async function main() {
     stateFile: config.DIRECTORY_FILE,
     seedFile: config.DIRECTORY_SEED,
   });
+  const records = new PostgresReviewRecords(db);
   const worker = await createWorker(config, {
     directory,
     applyLedger: new PostgresApplyLedger(db),
-    records: new PostgresReviewRecords(db),
+    records,
   });
+  const stopRetention = startRecordRetention(records, config.RECORDS_RETENTION_DAYS, logger);
   const health =
     config.WORKER_HEALTH_PORT === undefined
       ? undefined
@@ -34,6 +37,7 @@ async function main() {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   await worker.run();
+  stopRetention();
   if (health) {
     const closed = new Promise((r) => health.close(r));
     health.closeAllConnections();

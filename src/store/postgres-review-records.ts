@@ -18,7 +18,7 @@ import type {
   RecordedDecisionQuery,
   ReviewRecordStore,
 } from './review-records';
-import { firstContacted, instanceNotFound } from './review-records';
+import { FINISHED, firstContacted, instanceNotFound } from './review-records';
 import type { Database } from './schema';
 
 /**
@@ -189,6 +189,38 @@ export class PostgresReviewRecords implements ReviewRecordStore {
       .limit(1)
       .executeTakeFirst();
     return row !== undefined;
+  }
+
+  async prune(before: Date): Promise<number> {
+    return this.db.transaction().execute(async (tx) => {
+      const gone = await tx
+        .deleteFrom('review_instances')
+        .where('updated_at', '<', before)
+        .where(sql<boolean>`view ->> 'status' = any(${[...FINISHED]}::text[])`)
+        .returning('instance_id')
+        .execute();
+      const ids = gone.map((r) => r.instance_id);
+      if (ids.length > 0) {
+        for (const table of ['review_items', 'review_contacted', 'review_events'] as const) {
+          await tx.deleteFrom(table).where('instance_id', 'in', ids).execute();
+        }
+      }
+      await tx
+        .deleteFrom('review_definitions')
+        .where('ended', '=', true)
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('review_instances')
+                .select(sql`1`.as('one'))
+                .whereRef('review_instances.definition_id', '=', 'review_definitions.definition_id'),
+            ),
+          ),
+        )
+        .execute();
+      return ids.length;
+    });
   }
 
   async instance(instanceId: string): Promise<InstanceRecord | undefined> {

@@ -58,6 +58,11 @@ export interface ReviewRecordStore {
     stageId?: string,
   ): Promise<DecisionItemView | RuleViolation>;
   contacted(instanceId: string): Promise<ContactedReviewerView[]>;
+  /**
+   * Deletes the records of instances that finished (Completed or Applied) and last changed before
+   * `before`, and of deleted definitions with no records left; returns how many instances it deleted.
+   */
+  prune(before: Date): Promise<number>;
   /** Events of an instance (all its streams), in order within each stream. */
   events(instanceId: string): Promise<{ streamId: string; seq: number; event: unknown }[]>;
 }
@@ -65,6 +70,8 @@ export interface ReviewRecordStore {
 interface Versioned<T> {
   version: number;
   value: T;
+  /** When it was written (ms). */
+  at?: number;
 }
 
 /** Records in memory: for tests and single-process demos without a database. */
@@ -94,6 +101,7 @@ export class InMemoryReviewRecords implements ReviewRecordStore {
     if (batch.instance && later(this.instances.get(batch.instanceId))) {
       this.instances.set(batch.instanceId, {
         version: batch.version,
+        at: Date.now(),
         value: {
           definitionId: batch.definitionId,
           view: structuredClone(batch.instance),
@@ -171,6 +179,23 @@ export class InMemoryReviewRecords implements ReviewRecordStore {
     return this.instances.get(instanceId)?.value;
   }
 
+  async prune(before: Date): Promise<number> {
+    let pruned = 0;
+    for (const [instanceId, { value, at = 0 }] of this.instances) {
+      if (!FINISHED.has(value.view.status) || at >= before.getTime()) continue;
+      this.instances.delete(instanceId);
+      this.items.delete(instanceId);
+      this.contactedBy.delete(instanceId);
+      for (const [key, e] of this.log) if (e.instanceId === instanceId) this.log.delete(key);
+      pruned++;
+    }
+    const kept = new Set([...this.instances.values()].map((i) => i.value.definitionId));
+    for (const [id, { value }] of this.definitionsById) {
+      if (value.ended && !kept.has(id)) this.definitionsById.delete(id);
+    }
+    return pruned;
+  }
+
   async instancesOf(definitionId: string) {
     return [...this.instances]
       .filter(([, r]) => r.value.definitionId === definitionId)
@@ -204,6 +229,9 @@ export class InMemoryReviewRecords implements ReviewRecordStore {
       .sort((a, b) => (a.streamId === b.streamId ? a.seq - b.seq : a.streamId < b.streamId ? -1 : 1));
   }
 }
+
+/** Instance statuses after which nothing more happens to a review unless an admin applies it. */
+export const FINISHED = new Set(['Completed', 'Applied']);
 
 /** The answer for an instance the records do not know. */
 export const instanceNotFound = (instanceId: string) =>

@@ -69,7 +69,7 @@ const compare: fc.Arbitrary<Filter> = fc
     op: fc.constantFrom('eq', 'ne', 'gt', 'ge', 'lt', 'le' as const),
     pick: fc.nat(),
   })
-  .map(({ at, op, pick }) => ({
+  .map(({ at, op, pick }): Filter => ({
     kind: 'compare',
     op,
     path: at.path,
@@ -82,7 +82,7 @@ const call: fc.Arbitrary<Filter> = fc
     path: fc.constantFrom(['principal', 'displayName'], ['justification'], ['decision'], ['count']),
     value: fc.constantFrom('a', 'AN', 'b', '_', '%', 'é', 'ove', ''),
   })
-  .map(({ fn, path, value }) => ({ kind: 'call', fn, path, value }));
+  .map(({ fn, path, value }): Filter => ({ kind: 'call', fn, path: [...path], value }));
 
 const filters: fc.Arbitrary<Filter> = fc.letrec<{ f: Filter }>((tie) => ({
   f: fc.oneof(

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Filter } from '../../src/domain/odata-filter';
 import type { ItemRecord, RecordBatch } from '../../src/domain/review-records';
 import type { DecisionItemView, InstanceView } from '../../src/domain/review-views';
 import { createDatabase } from '../../src/store/database';
@@ -93,5 +94,74 @@ describe.each([
     ).toMatchObject({
       code: 'instance.not_found',
     });
+  });
+
+  it('keeps a later version of a definition, and lists, filters and counts definitions not deleted', async () => {
+    const store = open();
+    const tag = Math.random().toString(36).slice(2);
+    const record = (id: string, name: string, created: string, ended = false) => ({
+      definition: { id, displayName: name, createdDateTime: created, status: 'InProgress' } as never,
+      instances: [],
+      nextOccurrenceDateTime: null,
+      ended,
+    });
+    await store.writeDefinition({
+      definitionId: `a-${tag}`,
+      version: 2,
+      record: record(`a-${tag}`, `Alpha ${tag}`, '2026-01-02T00:00:00.000Z'),
+    });
+    await store.writeDefinition({
+      definitionId: `a-${tag}`,
+      version: 1,
+      record: record(`a-${tag}`, 'stale', '2026-01-02T00:00:00.000Z'),
+    });
+    await store.writeDefinition({
+      definitionId: `b-${tag}`,
+      version: 1,
+      record: record(`b-${tag}`, `beta ${tag}`, '2026-01-01T00:00:00.000Z'),
+    });
+    await store.writeDefinition({
+      definitionId: `c-${tag}`,
+      version: 3,
+      record: record(`c-${tag}`, `Gamma ${tag}`, '2026-01-03T00:00:00.000Z', true),
+    });
+    expect((await store.definition(`a-${tag}`))?.definition.displayName).toBe(`Alpha ${tag}`);
+    expect((await store.definition(`c-${tag}`))?.ended).toBe(true);
+    const mine: Filter = { kind: 'compare', op: 'eq', path: ['displayName'], value: `ALPHA ${tag}` };
+    const ofTag: Filter = { kind: 'call', fn: 'endswith', path: ['displayName'], value: tag };
+    const page = await store.definitions({ skip: 0, top: 10, filter: ofTag });
+    expect(page.total).toBe(2);
+    expect(page.value.map((r) => r.definition.id)).toEqual([`b-${tag}`, `a-${tag}`]);
+    const sorted = await store.definitions({
+      skip: 0,
+      top: 1,
+      filter: ofTag,
+      orderBy: [{ path: ['displayName'], desc: false }],
+    });
+    expect({ total: sorted.total, ids: sorted.value.map((r) => r.definition.id) }).toEqual({
+      total: 2,
+      ids: [`a-${tag}`],
+    });
+    expect((await store.definitions({ skip: 0, top: 10, filter: mine })).total).toBe(1);
+  });
+
+  it('deletes finished reviews past their retention, and keeps running and recent ones', async () => {
+    const store = open();
+    const finished = `f-${Math.random().toString(36).slice(2)}`;
+    const running = `r-${Math.random().toString(36).slice(2)}`;
+    const done = batch(finished, 3, [item('i1', 'Deny', [])], [1, 2, 3]);
+    done.instance = { ...done.instance!, status: 'Applied' };
+    await store.write(done);
+    await store.write(batch(running, 2, [item('i1', 'Approve', ['ann'])], [1, 2]));
+    expect(await store.prune(new Date(Date.now() - 60_000))).toBe(0);
+    expect(await store.instance(finished)).toBeDefined();
+    await store.prune(new Date(Date.now() + 60_000));
+    expect(await store.instance(finished)).toBeUndefined();
+    expect(await store.events(finished)).toEqual([]);
+    expect(
+      await store.decisions(finished, { viewer: { kind: 'admin', userId: 'x' }, skip: 0, top: 1 }),
+    ).toMatchObject({ code: 'instance.not_found' });
+    expect(await store.instance(running)).toBeDefined();
+    expect((await store.events(running)).map((e) => e.seq)).toEqual([1, 2]);
   });
 });
