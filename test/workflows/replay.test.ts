@@ -15,13 +15,16 @@ import { workflowBundle } from '../helpers/review-harness';
 // an instance holding its items that got its decisions and admin actions as signals (before Updates);
 // `*.updates`: unsharded and sharded instances driven by the Updates the API sends now (decisions naming
 // their stage, reset, reminder, accept recommendations, reviewer change, stop stage, stop, apply).
-// `*-records.updates`: after reviews kept their records (the `review-records` patch: recordReview
-// activities, and Updates that answer once their decisions are recorded).
+// `*-records.updates`: reviews keeping their records (the `review-records` patch), written by local
+// activities (recordReview markers in the history, not activity tasks), with Updates that answer once
+// their decisions are recorded; recorded by test/fixtures/record-review-histories.ts with the Updates of
+// `*.updates`: 12 members held by the instance, and 12 members in 3 shards (the instance, its first shard).
 // `review-series.*`: definitions' series workflows on a dev server with search attributes (recorded by
 // test/fixtures/record-series-histories.ts): two past weekly occurrences run to their end, then the
 // definition deleted; a definition deleted while its instance runs. `.status-set-at-start`: recorded
 // before the series' status followed its instances (the `series-status-follows-instances` patch);
-// `.status-follows-instances`: after.
+// `.status-follows-instances`: after. `.definition-records`: series keeping their definition record
+// (the `definition-records` patch: recordDefinition local activities).
 const dir = path.join(__dirname, '..', 'fixtures', 'histories');
 const recorded = fs
   .readdirSync(dir)
