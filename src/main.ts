@@ -10,6 +10,7 @@ import type { EmbeddedPostgres } from './store/embedded-postgres';
 import { startEmbeddedPostgres } from './store/embedded-postgres';
 import { PostgresApplyLedger } from './store/postgres-apply-ledger';
 import { startRecordRetention } from './services/record-retention';
+import { HistoryReportStore } from './store/history-reports';
 import { PostgresReviewRecords } from './store/postgres-review-records';
 import { resolveCliExecutable } from './temporal-binaries';
 
@@ -102,7 +103,15 @@ async function main() {
     const client = await createClient(temporal);
     started.push(() => client.connection.close());
     const { auth, localIssuer } = await createAuth(config, logger);
-    const app = createApi(config, { client, directory, auth, localIssuer, logger, records });
+    const app = createApi(config, {
+      client,
+      directory,
+      auth,
+      localIssuer,
+      logger,
+      records,
+      historyReports: new HistoryReportStore(db),
+    });
     const server = await listen(app, config.PORT, config.HOST);
     started.push(() => new Promise((r) => server.close(r)));
   } catch (err) {

@@ -17,9 +17,11 @@ import { DefinitionService } from './services/definitions';
 import { DirectoryService } from './services/directory';
 import { DirectoryAccess } from './services/directory-access';
 import { DirectoryReferences } from './services/directory-references';
+import { HistoryReportService } from './services/history-reports';
 import { InstanceService } from './services/instances';
 import { TemporalGateway } from './services/temporal-gateway';
 import type { ApplyLedger } from './store/apply-ledger';
+import type { HistoryReportStore } from './store/history-reports';
 import { createDatabase } from './store/database';
 import { migrateToLatest } from './store/migrations';
 import type { ReviewRecordStore } from './store/review-records';
@@ -79,6 +81,8 @@ export function createApi(
     logger: Logger;
     /** The review records, which answer the reads (also while no worker runs, and after retention). */
     records?: ReviewRecordStore;
+    /** Review history reports, read from the review records in PostgreSQL. */
+    historyReports?: HistoryReportStore;
   },
 ) {
   const gw = new TemporalGateway(deps.client, config.TASK_QUEUE);
@@ -105,6 +109,7 @@ export function createApi(
     access: new DirectoryAccess(definitions, instances),
     auth: deps.auth,
     localIssuer: deps.localIssuer,
+    history: deps.historyReports && new HistoryReportService(deps.historyReports, lookup),
     logger: deps.logger,
     bodyLimit: config.BODY_LIMIT,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { DefinitionService } from '../services/definitions';
 import type { DirectoryService } from '../services/directory';
 import type { DirectoryAccess } from '../services/directory-access';
+import type { HistoryReportService } from '../services/history-reports';
 import type { InstanceService } from '../services/instances';
 import { DecisionInsights } from '../services/decision-insights';
 import type { WorkerHealth } from '../services/worker-liveness';
@@ -30,6 +31,8 @@ export interface AppDeps {
   auth: AuthSettings;
   /** Present only with AUTH_MODE=local: serves demo tokens for any directory user. */
   localIssuer?: LocalIssuer;
+  /** Review history reports; without them (records not in PostgreSQL) their routes do not exist. */
+  history?: HistoryReportService;
   logger: Logger;
   bodyLimit: string;
   rateLimitPerMinute: number;
@@ -79,6 +82,7 @@ export function createApp(deps: AppDeps) {
     health: deps.health,
     auth: deps.auth,
     localIssuer: deps.localIssuer,
+    history: deps.history,
   };
 
   // Served without a token; the token endpoint is limited per address before its body is read.

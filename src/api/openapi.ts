@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { definitionInputSchema } from '../domain/definition-schema';
+import { historyDefinitionInputSchema } from '../domain/history-definitions';
 import type { ErrorStatus } from '../domain/error-codes';
 import { codesWithStatus, ERROR_CODES } from '../domain/error-codes';
 import type { AnyOperation } from './operation';
@@ -18,6 +19,8 @@ import {
   errorSchema,
   graphCollection,
   healthSchema,
+  historyDefinitionEntitySchema,
+  historyInstanceSchema,
   instanceEntitySchema,
   localTokenSchema,
   odataEntitySchema,
@@ -53,6 +56,8 @@ const ENTITIES: [string, z.ZodObject][] = [
   ['AccessReviewReviewer', contactedReviewerSchema],
   ['UserSignInInsight', signInInsightSchema],
   ['User', userSchema],
+  ['AccessReviewHistoryDefinition', historyDefinitionEntitySchema],
+  ['AccessReviewHistoryInstance', historyInstanceSchema],
 ];
 const RESPONSES: [string, z.ZodType][] = [
   ['Error', errorSchema],
@@ -68,6 +73,7 @@ const REQUESTS: [string, z.ZodType][] = [
   ['BatchRecordDecisions', batchRecordDecisionsSchema],
   ['UserPatch', userPatchSchema],
   ['LocalTokenRequest', localTokenRequestSchema],
+  ['AccessReviewHistoryDefinitionInput', historyDefinitionInputSchema],
 ];
 
 /** Each error status's response name and the situations it stands for, written from the code catalogue. */
@@ -233,6 +239,12 @@ function operationObject(op: AnyOperation, names: Map<z.ZodType, string>): Json 
       break;
     case 'document':
       ok = json('This document', { type: 'object' });
+      break;
+    case 'csv':
+      ok = {
+        description: 'A CSV file (RFC 4180), streamed',
+        content: { 'text/csv': { schema: { type: 'string' } } },
+      };
       break;
     case 'html':
       ok = { description: 'Swagger UI', content: { 'text/html': { schema: { type: 'string' } } } };

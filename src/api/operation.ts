@@ -9,9 +9,11 @@ import type { QueryOptions } from './odata';
 export type Role = 'public' | 'user' | 'admin';
 
 /** What a guarded handler sees: parsed, typed inputs, the query options, the caller and the services. */
-export interface OperationInput<P, B> {
+export interface OperationInput<P, B, Q = Record<string, never>> {
   params: P;
   body: B;
+  /** The parsed query string of an operation that declares its own `query` schema (not OData options). */
+  query: Q;
   options: QueryOptions;
   caller: Caller;
   services: ApiServices;
@@ -53,6 +55,8 @@ export type Success<P, T> =
   | { kind: 'count'; schema: z.ZodObject }
   /** A plain JSON body (not a Graph entity). */
   | { kind: 'json'; schema: z.ZodType }
+  /** A CSV file, streamed chunk by chunk as the handler's iterable yields them. */
+  | { kind: 'csv'; filename: (params: P) => string }
   /** Served by the docs middleware; listed so the document describes it. */
   | { kind: 'document' | 'html' };
 
@@ -69,10 +73,17 @@ export type HandlerResult<S> = S extends { kind: 'none' }
           ? number
           : S extends { kind: 'json' }
             ? unknown
-            : never;
+            : S extends { kind: 'csv' }
+              ? AsyncIterable<string>
+              : never;
 
 /** One API operation, declared once: the router and /openapi.json are both built from these. */
-export interface Operation<P = unknown, B = unknown, S extends Success<P, never> = Success<P, never>> {
+export interface Operation<
+  P = unknown,
+  B = unknown,
+  S extends Success<P, never> = Success<P, never>,
+  Q = Record<string, never>,
+> {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** OpenAPI path; Graph's function-call segments are written as Graph writes them. */
   path: string;
@@ -84,18 +95,20 @@ export interface Operation<P = unknown, B = unknown, S extends Success<P, never>
   /** The 403 message for non-admins of an admin operation. */
   adminMessage?: string;
   params?: z.ZodObject;
+  /** The query string, for an operation that takes parameters of its own instead of OData options. */
+  query?: z.ZodObject;
   body?: { schema: z.ZodType; example: unknown };
   success: S;
   /** Statuses beyond the ones every operation of its kind has. */
   errors?: ErrorStatus[];
   /** Served only when this holds (e.g. the demo token endpoint with AUTH_MODE=local); absent: 404. */
   enabled?: (services: ApiServices) => boolean;
-  handler?: (input: OperationInput<P, B>) => Promise<HandlerResult<S>>;
+  handler?: (input: OperationInput<P, B, Q>) => Promise<HandlerResult<S>>;
 }
 
 /** Any operation of the table, its types erased once checked by `operation()`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyOperation = Operation<any, any, Success<any, any>>;
+export type AnyOperation = Operation<any, any, Success<any, any>, any>;
 
 type Infer<S> = S extends z.ZodType ? z.infer<S> : undefined;
 
@@ -107,9 +120,14 @@ export function operation<
   S extends Success<Infer<PS>, never>,
   PS extends z.ZodObject | undefined = undefined,
   BS extends z.ZodType | undefined = undefined,
+  QS extends z.ZodObject | undefined = undefined,
 >(
-  op: Omit<Operation<Infer<PS>, Infer<BS>, S>, 'params' | 'body'> & {
+  op: Omit<
+    Operation<Infer<PS>, Infer<BS>, S, QS extends z.ZodObject ? z.infer<QS> : Record<string, never>>,
+    'params' | 'body' | 'query'
+  > & {
     params?: PS;
+    query?: QS;
     body?: BS extends z.ZodType ? { schema: BS; example: unknown } : undefined;
   },
 ): AnyOperation {

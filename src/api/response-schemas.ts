@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { definitionSchema } from '../domain/definition-schema';
+import { historyDefinitionSchema, historyInstanceSchema } from '../domain/history-definitions';
 import {
   contactedReviewerSchema,
   decisionItemSchema,
@@ -11,6 +12,7 @@ import {
 import type { errorBody } from './errors';
 
 export {
+  historyInstanceSchema,
   contactedReviewerSchema,
   decisionItemSchema,
   instanceSchema,
@@ -37,6 +39,11 @@ export const instanceEntitySchema = instanceSchema
 export const decisionEntitySchema = decisionItemSchema
   .extend({ insights: z.array(signInInsightSchema).optional() })
   .meta(decisionItemSchema.meta() ?? {});
+
+/** accessReviewHistoryDefinition; `instances` with $expand=instances. */
+export const historyDefinitionEntitySchema = historyDefinitionSchema
+  .extend({ instances: z.array(historyInstanceSchema).optional() })
+  .meta(historyDefinitionSchema.meta() ?? {});
 
 /** Graph's error body, the only shape a failed request answers with. */
 export const errorSchema = z

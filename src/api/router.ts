@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Router } from 'express';
 import type { z } from 'zod';
@@ -67,6 +69,7 @@ function shapeOf(op: AnyOperation): ResourceShape {
 
 /** The query schema an operation documents and parses: collections, entities and counts take OData options. */
 export function querySchemaOf(op: AnyOperation): z.ZodObject | undefined {
+  if (op.query) return op.query;
   if (op.method !== 'get') return undefined;
   const kind = op.success.kind;
   return kind === 'collection'
@@ -80,7 +83,7 @@ export function querySchemaOf(op: AnyOperation): z.ZodObject | undefined {
 
 function optionsOf(op: AnyOperation, query: Record<string, unknown>): QueryOptions {
   const schema = querySchemaOf(op);
-  if (!schema) return NO_OPTIONS;
+  if (!schema || op.query) return NO_OPTIONS;
   rejectUnknownOptions(query, new Set(Object.keys(schema.shape)));
   return resolveOptions(parse(schema, query, 'query') as Record<string, never>, shapeOf(op));
 }
@@ -96,7 +99,7 @@ function outgoing(op: AnyOperation, schema: z.ZodType, value: unknown): Record<s
   return result.data as Record<string, unknown>;
 }
 
-type Input = OperationInput<Record<string, string>, unknown>;
+type Input = OperationInput<Record<string, string>, unknown, unknown>;
 
 async function entityOut(op: AnyOperation, item: object, input: Input): Promise<Record<string, unknown>> {
   const s = op.success as {
@@ -123,6 +126,9 @@ async function send(op: AnyOperation, input: Input, result: unknown): Promise<vo
       return;
     case 'json':
       res.json(outgoing(op, s.schema, result));
+      return;
+    case 'csv':
+      await sendCsv(res, s.filename(params), result as AsyncIterable<string>);
       return;
     case 'entity': {
       const body = await entityOut(op, result as object, input);
@@ -154,6 +160,46 @@ async function send(op: AnyOperation, input: Input, result: unknown): Promise<vo
   }
 }
 
+/**
+ * Streams CSV chunks with backpressure: the next chunk is asked for only once the socket took the last, so
+ * a report of any size holds about one chunk in memory. A failure after the first chunk cannot change the
+ * status any more: the connection is cut, so the client sees an incomplete download, never a short file.
+ */
+async function sendCsv(res: Response, filename: string, chunks: AsyncIterable<string>): Promise<void> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  res.status(200);
+  res.type('text/csv; charset=utf-8');
+  res.setHeader('content-disposition', `attachment; filename="${filename.replace(/[^\w.-]/g, '_')}"`);
+  res.setHeader('cache-control', 'no-store');
+  try {
+    await pipeline(
+      Readable.from(
+        (async function* () {
+          try {
+            if (!first.done) yield first.value;
+            for (;;) {
+              const next = await iterator.next();
+              if (next.done) return;
+              yield next.value;
+            }
+          } finally {
+            // A client that went away ends the report's reads too.
+            await iterator.return?.();
+          }
+        })(),
+      ),
+      res,
+    );
+  } catch (err) {
+    res.destroy();
+    (res.locals.log as { error?: (o: object, m: string) => void } | undefined)?.error?.(
+      { err },
+      'streaming a CSV failed',
+    );
+  }
+}
+
 function handlerOf(op: AnyOperation, services: ApiServices): RequestHandler {
   const handler = op.handler!;
   return async (req: Request, res: Response, next: NextFunction) => {
@@ -163,6 +209,7 @@ function handlerOf(op: AnyOperation, services: ApiServices): RequestHandler {
       const input: Input = {
         params: (op.params ? parse(op.params, req.params, 'params') : {}) as Record<string, string>,
         options: optionsOf(op, req.query),
+        query: op.query ? parse(op.query, req.query, 'query') : {},
         body: op.body ? parse(op.body.schema, req.body === undefined ? {} : req.body, 'body') : undefined,
         caller,
         services,

@@ -2,6 +2,7 @@ import type { DecisionInsights } from '../services/decision-insights';
 import type { DefinitionService } from '../services/definitions';
 import type { DirectoryService } from '../services/directory';
 import type { DirectoryAccess } from '../services/directory-access';
+import type { HistoryReportService } from '../services/history-reports';
 import type { InstanceService } from '../services/instances';
 import type { WorkerHealth } from '../services/worker-liveness';
 import type { AuthSettings, LocalIssuer } from './auth';
@@ -18,6 +19,8 @@ export interface ApiServices {
   /** The Temporal connection and its workers, as `/health` reports them. */
   health: () => Promise<WorkerHealth>;
   auth: AuthSettings;
+  /** Review history reports; present where the review records are in PostgreSQL. */
+  history?: HistoryReportService;
   /** Present only with AUTH_MODE=local: serves demo tokens for any directory user. */
   localIssuer?: LocalIssuer;
 }

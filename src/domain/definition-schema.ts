@@ -67,7 +67,8 @@ const graphDate = z.preprocess(
   z.iso.date(),
 );
 
-const recurrenceSchema = z.object({
+/** patternedRecurrence as access reviews use it: weekly or absoluteMonthly, with a range. */
+export const recurrenceSchema = z.object({
   pattern: z.object({
     type: z.enum(['weekly', 'absoluteMonthly']),
     interval: z.number().int().min(1).max(99),

@@ -61,6 +61,26 @@ export interface ReviewContactedTable {
   reviewers: Json<unknown>;
 }
 
+/** A row of `review_history_definitions`: an accessReviewHistoryDefinition as created. */
+export interface ReviewHistoryDefinitionsTable {
+  definition_id: string;
+  created_at: Date;
+  definition: Json<unknown>;
+}
+
+/** A row of `review_history_instances`: one materialised occurrence of a history definition. */
+export interface ReviewHistoryInstancesTable {
+  instance_id: string;
+  definition_id: string;
+  occurrence: number;
+  period_start: Date;
+  period_end: Date;
+  run_at: Date;
+  /** The secret of the current download link, and when it stops working; null before the first. */
+  download_token: string | null;
+  download_expires_at: Date | null;
+}
+
 /** Every table Stagecoach keeps in PostgreSQL, as Kysely sees them; the migrations create them. */
 export interface Database {
   apply_ledger: ApplyLedgerTable;
@@ -69,4 +89,6 @@ export interface Database {
   review_items: ReviewItemsTable;
   review_contacted: ReviewContactedTable;
   review_definitions: ReviewDefinitionsTable;
+  review_history_definitions: ReviewHistoryDefinitionsTable;
+  review_history_instances: ReviewHistoryInstancesTable;
 }

@@ -15,6 +15,7 @@ import { EmbeddedDirectory } from '../../src/directory/embedded';
 import type { TenantFileInput } from '../../src/directory/tenant-file';
 import { createApi, listen } from '../../src/runtime';
 import { InMemoryApplyLedger } from '../../src/store/apply-ledger';
+import { HistoryReportStore } from '../../src/store/history-reports';
 import { createDatabase } from '../../src/store/database';
 import { migrateToLatest } from '../../src/store/migrations';
 import { PostgresReviewRecords } from '../../src/store/postgres-review-records';
@@ -34,6 +35,8 @@ export interface Stack {
   directory: EmbeddedDirectory;
   /** The review records the worker writes and the API reads. */
   records: ReviewRecordStore;
+  /** The database of the records, with `records: 'postgres'`. */
+  db?: Kysely<Database>;
   issuer: LocalIssuer;
   baseUrl: string;
   /** Bearer token for a user; admins get the admin role claim. */
@@ -75,12 +78,14 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
   const taskQueue = `api-test-${randomUUID()}`;
   let database: { db: Kysely<Database>; drop: () => Promise<void> } | undefined;
   let records: ReviewRecordStore = new InMemoryReviewRecords();
+  let historyReports: HistoryReportStore | undefined;
   if (options.records === 'postgres') {
     const created = await createTestDatabase();
     const db = createDatabase(created.url);
     await migrateToLatest(db);
     database = { db, drop: created.drop };
     records = new PostgresReviewRecords(db);
+    historyReports = new HistoryReportStore(db);
   }
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -115,6 +120,7 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
         localIssuer: issuer,
         logger: api.logger ?? pino({ level: 'silent' }),
         records,
+        historyReports,
       },
     );
     const server = await listen(app, 0, '127.0.0.1');
@@ -126,6 +132,7 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
     env,
     directory,
     records,
+    db: database?.db,
     issuer,
     baseUrl,
     token: (userId, admin = false) => issuer.issue(userId, { roles: admin ? [ADMIN_ROLE] : [] }),

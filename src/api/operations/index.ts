@@ -2,6 +2,7 @@ import type { AnyOperation } from '../operation';
 import { decisionItemOperations } from './decisions';
 import { definitionOperations } from './definitions';
 import { directoryOperations } from './directory';
+import { historyOperations } from './history';
 import { instanceOperations } from './instances';
 import { serviceOperations } from './service';
 
@@ -14,4 +15,5 @@ export const operations: readonly AnyOperation[] = [
   ...instanceOperations,
   ...decisionItemOperations,
   ...directoryOperations,
+  ...historyOperations,
 ];

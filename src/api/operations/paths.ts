@@ -54,3 +54,25 @@ export const reviewersExample = {
   reviewers: [{ query: '/users/7c32e15c-d4d0-49aa-9eb3-0793e032aa70', queryType: 'MicrosoftGraph' }],
 };
 export const decisionExample = { decision: 'Deny', justification: 'Moved to sales' };
+
+export const HISTORY_DEFINITIONS = `${REVIEWS}/historyDefinitions`;
+export const HISTORY_DEFINITION = `${HISTORY_DEFINITIONS}/{historyDefinitionId}`;
+export const HISTORY_INSTANCE = `${HISTORY_DEFINITION}/instances/{historyInstanceId}`;
+export const HISTORY_DOWNLOAD = `${HISTORY_INSTANCE}/download`;
+export const historyDefinitionsContext = () => `${ACCESS_REVIEWS}/historyDefinitions`;
+export const historyInstancesContext = (p: { historyDefinitionId: string }) =>
+  `${ACCESS_REVIEWS}/historyDefinitions('${p.historyDefinitionId}')/instances`;
+export const historyDefinitionExample = {
+  displayName: "Last quarter's group reviews",
+  decisions: ['approve', 'deny', 'dontKnow', 'notReviewed', 'notNotified'],
+  reviewHistoryPeriodStartDateTime: '2021-01-01T00:00:00Z',
+  reviewHistoryPeriodEndDateTime: '2021-04-30T23:59:59Z',
+  scopes: [
+    {
+      '@odata.type': '#microsoft.graph.accessReviewQueryScope',
+      queryType: 'MicrosoftGraph',
+      query: "/identityGovernance/accessReviews/definitions?$filter=contains(scope/query, '/groups')",
+      queryRoot: null,
+    },
+  ],
+};

@@ -42,12 +42,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('record', 'jsonb', (col) => col.notNull())
     .addPrimaryKeyConstraint('review_items_pk', ['instance_id', 'item_id'])
     .execute();
-  // Decision items in review order, page by page.
-  await db.schema
-    .createIndex('review_items_order')
-    .on('review_items')
-    .columns(['instance_id', 'holder', 'position'])
-    .execute();
   // The reviewer inbox: the items someone reviews now, across every review.
   await db.schema
     .createIndex('review_items_current_reviewers')
