@@ -126,15 +126,25 @@ export class DefinitionService {
       memo: { displayName: definition.displayName },
       typedSearchAttributes: [{ key: definitionIdSearchAttribute, value: id }],
     });
-    await this.untilFirstInstance(id);
-    await this.untilRecorded(id, (r) => r.instances.length === 0 || this.instancesRecorded(r));
+    if (this.records) await this.untilRecorded(id, (r) => this.firstInstanceOpen(r));
+    else await this.untilFirstInstance(id);
     return definition;
   }
 
-  /** Whether the records hold every instance the definition record lists. */
-  private async instancesRecorded(r: DefinitionRecord): Promise<boolean> {
-    for (const i of r.instances) if (!(await this.records?.instance(i.instanceId))) return false;
-    return true;
+  /**
+   * Whether the records show the definition's first instance open for its reviewers (its first stage
+   * started), or the first occurrence lies ahead: what listing instances right after the 201 should see.
+   */
+  private async firstInstanceOpen(r: DefinitionRecord): Promise<boolean> {
+    const [first] = r.instances;
+    if (!first) {
+      // Before the series has looked at its schedule its record says neither: no instance, no next one.
+      const next = r.nextOccurrenceDateTime;
+      return next !== null && Date.parse(next) > Date.now();
+    }
+    const view = (await this.records?.instance(first.instanceId))?.view;
+    if (!view || view.status === 'NotStarted' || view.status === 'Initializing') return false;
+    return view.status !== 'InProgress' || view.currentStageId !== null;
   }
 
   /**

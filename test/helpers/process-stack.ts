@@ -17,6 +17,7 @@ import type { TenantFileInput } from '../../src/directory/tenant-file';
 import { createApi, createClient, listen } from '../../src/runtime';
 import type { LedgerEntry } from '../../src/store/apply-ledger';
 import { createDatabase } from '../../src/store/database';
+import { PostgresReviewRecords } from '../../src/store/postgres-review-records';
 import { resolveCliExecutable } from '../../src/temporal-binaries';
 import type { TestDatabase } from './postgres';
 import { createTestDatabase } from './postgres';
@@ -24,7 +25,7 @@ import { createTestDatabase } from './postgres';
 // Stagecoach as it runs in production, for crash tests: a Temporal dev server on a SQLite file, the worker
 // as a separate `tsx src/worker.ts` process (so it can be SIGKILLed and restarted), and the API in the
 // test process, all sharing one embedded-directory state file in a temp folder and one PostgreSQL
-// database (test/helpers/postgres.ts) that holds the apply ledger.
+// database (test/helpers/postgres.ts) that holds the apply ledger and the review records.
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 export const ADMIN_ROLE = 'AccessReview.ReadWrite.All';
@@ -226,6 +227,8 @@ export class ProcessStack {
   private devServerStarts = 0;
   private readonly cliPath: string;
   private db: ReturnType<typeof createDatabase> | undefined;
+  /** The API's connections to the review records (the worker process has its own). */
+  private recordsDb!: ReturnType<typeof createDatabase>;
 
   constructor(options: ProcessStackOptions) {
     const cli = resolveCliExecutable({ envPath: process.env.TEMPORAL_CLI_PATH, projectRoot });
@@ -253,6 +256,7 @@ export class ProcessStack {
     this.port = await restartablePort();
     this.uiPort = await restartablePort();
     this.database = await createTestDatabase();
+    this.recordsDb = createDatabase(this.database.url, { max: 4 });
     await this.startDevServer();
     // The API's directory; opening it first seeds the state file that the worker then opens too.
     const directory = await EmbeddedDirectory.open({ stateFile: this.stateFile, seedFile: this.seedFile });
@@ -279,6 +283,7 @@ export class ProcessStack {
         },
         localIssuer: this.issuer,
         logger: pino({ level: 'silent' }),
+        records: new PostgresReviewRecords(this.recordsDb),
       },
     );
     this.server = await listen(app, 0, '127.0.0.1');
@@ -414,6 +419,7 @@ export class ProcessStack {
     await this.stopDevServer().catch(() => undefined);
     await this.db?.destroy().catch(() => undefined);
     this.db = undefined;
+    await this.recordsDb?.destroy().catch(() => undefined);
     if (!process.env.KEEP_RESILIENCE_TMP) await this.database?.drop().catch(() => undefined);
     if (!process.env.KEEP_RESILIENCE_TMP) fs.rmSync(this.dir, { recursive: true, force: true });
   }
