@@ -9,6 +9,8 @@ import { redactUrl } from './store/database';
 import type { EmbeddedPostgres } from './store/embedded-postgres';
 import { startEmbeddedPostgres } from './store/embedded-postgres';
 import { PostgresApplyLedger } from './store/postgres-apply-ledger';
+import { PostgresApplyObservations } from './store/postgres-apply-observations';
+import { PostgresEvidence } from './store/evidence';
 import { PostgresReviewRecords } from './store/postgres-review-records';
 import { resolveCliExecutable } from './temporal-binaries';
 
@@ -89,6 +91,7 @@ async function main() {
     const worker = await createWorker(temporal, {
       directory,
       applyLedger: new PostgresApplyLedger(db),
+      observations: new PostgresApplyObservations(db),
       records,
     });
     const running = worker.run();
@@ -99,7 +102,15 @@ async function main() {
     const client = await createClient(temporal);
     started.push(() => client.connection.close());
     const { auth, localIssuer } = await createAuth(config, logger);
-    const app = createApi(config, { client, directory, auth, localIssuer, logger, records });
+    const app = createApi(config, {
+      client,
+      directory,
+      auth,
+      localIssuer,
+      logger,
+      records,
+      evidence: new PostgresEvidence(db),
+    });
     const server = await listen(app, config.PORT, config.HOST);
     started.push(() => new Promise((r) => server.close(r)));
   } catch (err) {

@@ -3,6 +3,7 @@ import { EmbeddedDirectory } from './directory/embedded';
 import { createLogger } from './logger';
 import { createApi, createAuth, createClient, listen, openDatabase } from './runtime';
 import { redactUrl } from './store/database';
+import { PostgresEvidence } from './store/evidence';
 import { PostgresReviewRecords } from './store/postgres-review-records';
 
 /** API-only entry point (production): serves the Graph-shaped API against TEMPORAL_ADDRESS. */
@@ -25,6 +26,7 @@ async function main() {
     localIssuer,
     logger,
     records: new PostgresReviewRecords(db),
+    evidence: new PostgresEvidence(db),
   });
   const server = await listen(app, config.PORT, config.HOST);
   logger.info({ port: config.PORT, authMode: config.AUTH_MODE }, 'API listening');

@@ -4,6 +4,7 @@ import { createLogger } from './logger';
 import { createWorker, listen, openDatabase } from './runtime';
 import { redactUrl } from './store/database';
 import { PostgresApplyLedger } from './store/postgres-apply-ledger';
+import { PostgresApplyObservations } from './store/postgres-apply-observations';
 import { PostgresReviewRecords } from './store/postgres-review-records';
 import { workerHealth } from './worker-health';
 
@@ -20,6 +21,7 @@ async function main() {
   const worker = await createWorker(config, {
     directory,
     applyLedger: new PostgresApplyLedger(db),
+    observations: new PostgresApplyObservations(db),
     records: new PostgresReviewRecords(db),
   });
   const health =

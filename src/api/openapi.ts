@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { definitionInputSchema } from '../domain/definition-schema';
 import type { ErrorStatus } from '../domain/error-codes';
 import { codesWithStatus, ERROR_CODES } from '../domain/error-codes';
+import { evidenceFileSchema } from '../domain/evidence';
 import type { AnyOperation } from './operation';
 import { operations } from './operations';
 import {
@@ -59,6 +60,7 @@ const RESPONSES: [string, z.ZodType][] = [
   ['ODataEntity', odataEntitySchema],
   ['LocalToken', localTokenSchema],
   ['Health', healthSchema],
+  ['AccessReviewEvidence', evidenceFileSchema],
 ];
 /** Request bodies are documented as clients may write them (zod's input side: defaults are optional). */
 const REQUESTS: [string, z.ZodType][] = [
@@ -230,6 +232,20 @@ function operationObject(op: AnyOperation, names: Map<z.ZodType, string>): Json 
       break;
     case 'json':
       ok = json('OK', ref('schemas', named(s.schema)));
+      break;
+    case 'file':
+      ok = {
+        description: s.description,
+        headers: {
+          'Content-Disposition': {
+            description: 'attachment; filename="…"',
+            schema: { type: 'string' },
+          },
+        },
+        content: {
+          [s.mediaType]: { schema: s.schema ? ref('schemas', named(s.schema)) : { type: 'string' } },
+        },
+      };
       break;
     case 'document':
       ok = json('This document', { type: 'object' });

@@ -2,6 +2,7 @@ import type { DecisionInsights } from '../services/decision-insights';
 import type { DefinitionService } from '../services/definitions';
 import type { DirectoryService } from '../services/directory';
 import type { DirectoryAccess } from '../services/directory-access';
+import type { EvidenceService } from '../services/evidence';
 import type { InstanceService } from '../services/instances';
 import type { WorkerHealth } from '../services/worker-liveness';
 import type { AuthSettings, LocalIssuer } from './auth';
@@ -13,6 +14,8 @@ export interface ApiServices {
   directory: DirectoryService;
   /** Which directory objects a caller may read. */
   access: DirectoryAccess;
+  /** Audit evidence exports; present when the review records are in PostgreSQL. */
+  evidence?: EvidenceService;
   /** Sign-in insights of decision items. */
   insights: DecisionInsights;
   /** The Temporal connection and its workers, as `/health` reports them. */

@@ -50,6 +50,14 @@ export interface ReviewContactedTable {
   reviewers: Json<unknown>;
 }
 
+/** A row of `apply_observations`: the directory state read back after one decision item was applied. */
+export interface ApplyObservationsTable {
+  instance_id: string;
+  item_id: string;
+  observation: Json<unknown>;
+  recorded_at: Generated<Date>;
+}
+
 /** Every table Stagecoach keeps in PostgreSQL, as Kysely sees them; the migrations create them. */
 export interface Database {
   apply_ledger: ApplyLedgerTable;
@@ -57,4 +65,5 @@ export interface Database {
   review_instances: ReviewInstancesTable;
   review_items: ReviewItemsTable;
   review_contacted: ReviewContactedTable;
+  apply_observations: ApplyObservationsTable;
 }

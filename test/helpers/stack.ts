@@ -15,8 +15,13 @@ import { EmbeddedDirectory } from '../../src/directory/embedded';
 import type { TenantFileInput } from '../../src/directory/tenant-file';
 import { createApi, listen } from '../../src/runtime';
 import { InMemoryApplyLedger } from '../../src/store/apply-ledger';
+import type { ApplyObservationStore } from '../../src/store/apply-observations';
+import { InMemoryApplyObservations } from '../../src/store/apply-observations';
 import { createDatabase } from '../../src/store/database';
+import type { EvidenceSource } from '../../src/store/evidence';
+import { PostgresEvidence } from '../../src/store/evidence';
 import { migrateToLatest } from '../../src/store/migrations';
+import { PostgresApplyObservations } from '../../src/store/postgres-apply-observations';
 import { PostgresReviewRecords } from '../../src/store/postgres-review-records';
 import type { ReviewRecordStore } from '../../src/store/review-records';
 import { InMemoryReviewRecords } from '../../src/store/review-records';
@@ -34,6 +39,10 @@ export interface Stack {
   directory: EmbeddedDirectory;
   /** The review records the worker writes and the API reads. */
   records: ReviewRecordStore;
+  /** The directory state the apply activity read back after each applied item. */
+  observations: ApplyObservationStore;
+  /** The stack's database, with `records: 'postgres'`. */
+  db?: Kysely<Database>;
   issuer: LocalIssuer;
   baseUrl: string;
   /** Bearer token for a user; admins get the admin role claim. */
@@ -75,18 +84,27 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
   const taskQueue = `api-test-${randomUUID()}`;
   let database: { db: Kysely<Database>; drop: () => Promise<void> } | undefined;
   let records: ReviewRecordStore = new InMemoryReviewRecords();
+  let observations: ApplyObservationStore = new InMemoryApplyObservations();
+  let evidence: EvidenceSource | undefined;
   if (options.records === 'postgres') {
     const created = await createTestDatabase();
     const db = createDatabase(created.url);
     await migrateToLatest(db);
     database = { db, drop: created.drop };
     records = new PostgresReviewRecords(db);
+    observations = new PostgresApplyObservations(db);
+    evidence = new PostgresEvidence(db);
   }
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ directory, applyLedger: new InMemoryApplyLedger(), records }),
+    activities: createActivities({
+      directory,
+      applyLedger: new InMemoryApplyLedger(),
+      records,
+      observations,
+    }),
   });
   const running = worker.run();
   const issuer = await LocalIssuer.open(options.keyFile ?? path.join(dir, 'key.json'));
@@ -115,6 +133,7 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
         localIssuer: issuer,
         logger: api.logger ?? pino({ level: 'silent' }),
         records,
+        evidence,
       },
     );
     const server = await listen(app, 0, '127.0.0.1');
@@ -126,6 +145,8 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
     env,
     directory,
     records,
+    observations,
+    db: database?.db,
     issuer,
     baseUrl,
     token: (userId, admin = false) => issuer.issue(userId, { roles: admin ? [ADMIN_ROLE] : [] }),

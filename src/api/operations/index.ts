@@ -2,6 +2,7 @@ import type { AnyOperation } from '../operation';
 import { decisionItemOperations } from './decisions';
 import { definitionOperations } from './definitions';
 import { directoryOperations } from './directory';
+import { evidenceOperations } from './evidence';
 import { instanceOperations } from './instances';
 import { serviceOperations } from './service';
 
@@ -13,5 +14,6 @@ export const operations: readonly AnyOperation[] = [
   ...definitionOperations,
   ...instanceOperations,
   ...decisionItemOperations,
+  ...evidenceOperations,
   ...directoryOperations,
 ];

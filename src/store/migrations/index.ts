@@ -3,6 +3,7 @@ import { Migrator } from 'kysely';
 import type { Database } from '../schema';
 import * as applyLedger from './0001-apply-ledger';
 import * as reviewRecords from './0002-review-records';
+import * as applyObservations from './0004-apply-observations';
 
 /**
  * Every migration, in order, imported statically (no folder scan), so they run the same under tsx and
@@ -11,6 +12,7 @@ import * as reviewRecords from './0002-review-records';
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001-apply-ledger': applyLedger,
   '0002-review-records': reviewRecords,
+  '0004-apply-observations': applyObservations,
 };
 
 /**
