@@ -159,8 +159,8 @@ export async function* csvEvidence(
   const row = (cells: Record<string, string>) => {
     const values: Record<string, string> = {};
     for (const c of columns.slice(0, -2)) values[c] = cells[c] ?? '';
-    const linked = chain.link(values);
-    return csvRecord(columns.map((c) => linked[c as keyof typeof linked] as string));
+    const linked: Record<string, string> = chain.link(values);
+    return csvRecord(columns.map((c) => linked[c] ?? ''));
   };
   yield csvRecord(columns);
   yield row({
