@@ -58,8 +58,8 @@ export function createActivities(deps: ActivityDeps) {
     /**
      * Applies a batch of final decisions, then reads the directory back and keeps what it holds now with
      * each item (the evidence that the change took effect); heartbeats progress so a retry after a crash
-     * resumes quickly. A read-back that fails for a reason other than an outage is logged, not retried: the
-     * decisions are applied either way.
+     * resumes quickly. A read-back the directory refuses for a reason other than an outage is logged, not
+     * retried: the decisions are applied either way.
      */
     async applyDecisions(input: ApplyInput) {
       const ctx = Context.current();
@@ -67,14 +67,20 @@ export function createActivities(deps: ActivityDeps) {
         applyDecisionItems(deps.directory, deps.applyLedger, input, (done) => ctx.heartbeat({ done })),
       );
       ctx.heartbeat({ done: output.results.length });
-      await directoryCall(async () => {
-        try {
-          await recordReadBack(deps.directory, observations, input, () => new Date().toISOString());
-        } catch (err) {
-          if (err instanceof DirectoryUnavailableError) throw err;
-          log.warn('directory read-back after apply failed', { instanceId: input.instanceId, err });
-        }
-      });
+      await directoryCall(() =>
+        recordReadBack(
+          deps.directory,
+          observations,
+          input,
+          () => new Date().toISOString(),
+          (err) => {
+            log.warn('directory read-back after apply failed', {
+              instanceId: input.instanceId,
+              error: err instanceof Error ? err.message : String(err),
+            });
+          },
+        ),
+      );
       return output;
     },
     /** Deletes a blocked guest 30 days after denial unless restored. */

@@ -1,4 +1,5 @@
 import type { Directory } from '../directory/port';
+import { DirectoryUnavailableError } from '../directory/port';
 import type { ApplyObservation } from '../domain/apply-observations';
 import type { ApplyObservationStore, ItemObservation } from '../store/apply-observations';
 import type { ApplyInput, ApplyItem } from './apply';
@@ -60,13 +61,16 @@ export async function readBack(
 
 /**
  * Keeps the read-back of every item of an applied batch that has none yet: a retried activity reads the
- * directory again only for the items it did not get to, and never replaces an observation.
+ * directory again only for the items it did not get to, and never replaces an observation. Store failures
+ * and directory outages throw (the activity is retried; its writes are in the apply ledger already); a
+ * read the directory refuses otherwise goes to `unreadable` and the batch keeps no observation.
  */
 export async function recordReadBack(
   directory: Directory,
   store: ApplyObservationStore,
   input: ApplyInput,
   now: () => string,
+  unreadable: (err: unknown) => void,
 ): Promise<number> {
   const missing = new Set(
     await store.missing(
@@ -76,7 +80,14 @@ export async function recordReadBack(
   );
   if (missing.size === 0) return 0;
   const items = input.items.filter((i) => missing.has(i.itemId));
-  const observations = await readBack(directory, input, items, now());
+  let observations: ItemObservation[];
+  try {
+    observations = await readBack(directory, input, items, now());
+  } catch (err) {
+    if (err instanceof DirectoryUnavailableError) throw err;
+    unreadable(err);
+    return 0;
+  }
   await store.add(input.instanceId, observations);
   return observations.length;
 }

@@ -63,6 +63,10 @@ describe.each([
   });
 });
 
+const fail = (err: unknown) => {
+  throw err;
+};
+
 describe('reading the directory back after apply', () => {
   const tenant = () =>
     EmbeddedDirectory.inMemory({
@@ -164,8 +168,8 @@ describe('reading the directory back after apply', () => {
       items,
     };
     await store.add(input.instanceId, [{ itemId: 'item-ann', observation: seen(false) }]);
-    expect(await recordReadBack(directory, store, input, () => AT)).toBe(3);
-    expect(await recordReadBack(directory, store, input, () => AT)).toBe(0);
+    expect(await recordReadBack(directory, store, input, () => AT, fail)).toBe(3);
+    expect(await recordReadBack(directory, store, input, () => AT, fail)).toBe(0);
     const kept = await store.get(
       input.instanceId,
       items.map((i) => i.itemId),
