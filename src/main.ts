@@ -11,6 +11,8 @@ import { startEmbeddedPostgres } from './store/embedded-postgres';
 import { PostgresApplyLedger } from './store/postgres-apply-ledger';
 import { startRecordRetention } from './services/record-retention';
 import { HistoryReportStore } from './store/history-reports';
+import { PostgresApplyObservations } from './store/postgres-apply-observations';
+import { PostgresEvidence } from './store/evidence';
 import { PostgresReviewRecords } from './store/postgres-review-records';
 import { resolveCliExecutable } from './temporal-binaries';
 
@@ -91,6 +93,7 @@ async function main() {
     const worker = await createWorker(temporal, {
       directory,
       applyLedger: new PostgresApplyLedger(db),
+      observations: new PostgresApplyObservations(db),
       records,
     });
     const running = worker.run();
@@ -111,6 +114,7 @@ async function main() {
       logger,
       records,
       historyReports: new HistoryReportStore(db),
+      evidence: new PostgresEvidence(db),
     });
     const server = await listen(app, config.PORT, config.HOST);
     started.push(() => new Promise((r) => server.close(r)));

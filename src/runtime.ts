@@ -22,7 +22,10 @@ import { InstanceService } from './services/instances';
 import { TemporalGateway } from './services/temporal-gateway';
 import type { ApplyLedger } from './store/apply-ledger';
 import type { HistoryReportStore } from './store/history-reports';
+import { EvidenceService } from './services/evidence';
+import type { ApplyObservationStore } from './store/apply-observations';
 import { createDatabase } from './store/database';
+import type { EvidenceSource } from './store/evidence';
 import { migrateToLatest } from './store/migrations';
 import type { ReviewRecordStore } from './store/review-records';
 import type { Database } from './store/schema';
@@ -31,7 +34,12 @@ import { connectNamingAddress, temporalTarget } from './temporal-connection';
 /** Builds the Temporal worker that runs every Stagecoach workflow and activity. */
 export async function createWorker(
   config: TemporalConnectionSettings & Pick<Config, 'TEMPORAL_NAMESPACE' | 'TASK_QUEUE'>,
-  deps: { directory: Directory; applyLedger: ApplyLedger; records?: ReviewRecordStore },
+  deps: {
+    directory: Directory;
+    applyLedger: ApplyLedger;
+    records?: ReviewRecordStore;
+    observations?: ApplyObservationStore;
+  },
 ): Promise<Worker> {
   // The SDK logs every bundling step and state change at INFO; an operator needs warnings and errors.
   // Entry points own shutdown (no SDK signal handlers), so the API and dev server stop in order. A process
@@ -83,6 +91,8 @@ export function createApi(
     records?: ReviewRecordStore;
     /** Review history reports, read from the review records in PostgreSQL. */
     historyReports?: HistoryReportStore;
+    /** Where audit evidence is read from (the records in PostgreSQL); without it, no evidence routes. */
+    evidence?: EvidenceSource;
   },
 ) {
   const gw = new TemporalGateway(deps.client, config.TASK_QUEUE);
@@ -107,6 +117,7 @@ export function createApi(
     directory,
     health: () => gw.liveness.health(),
     access: new DirectoryAccess(definitions, instances),
+    evidence: deps.evidence && new EvidenceService(deps.evidence),
     auth: deps.auth,
     localIssuer: deps.localIssuer,
     history: deps.historyReports && new HistoryReportService(deps.historyReports, lookup),

@@ -4,6 +4,7 @@ import { createLogger } from './logger';
 import { createApi, createAuth, createClient, listen, openDatabase } from './runtime';
 import { redactUrl } from './store/database';
 import { HistoryReportStore } from './store/history-reports';
+import { PostgresEvidence } from './store/evidence';
 import { PostgresReviewRecords } from './store/postgres-review-records';
 
 /** API-only entry point (production): serves the Graph-shaped API against TEMPORAL_ADDRESS. */
@@ -27,6 +28,7 @@ async function main() {
     logger,
     records: new PostgresReviewRecords(db),
     historyReports: new HistoryReportStore(db),
+    evidence: new PostgresEvidence(db),
   });
   const server = await listen(app, config.PORT, config.HOST);
   logger.info({ port: config.PORT, authMode: config.AUTH_MODE }, 'API listening');

@@ -5,6 +5,7 @@ import { createWorker, listen, openDatabase } from './runtime';
 import { redactUrl } from './store/database';
 import { PostgresApplyLedger } from './store/postgres-apply-ledger';
 import { startRecordRetention } from './services/record-retention';
+import { PostgresApplyObservations } from './store/postgres-apply-observations';
 import { PostgresReviewRecords } from './store/postgres-review-records';
 import { workerHealth } from './worker-health';
 
@@ -23,6 +24,7 @@ async function main() {
     directory,
     applyLedger: new PostgresApplyLedger(db),
     records,
+    observations: new PostgresApplyObservations(db),
   });
   const stopRetention = startRecordRetention(records, config.RECORDS_RETENTION_DAYS, logger);
   const health =

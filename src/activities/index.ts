@@ -4,10 +4,13 @@ import type { Directory } from '../directory/port';
 import { DirectoryUnavailableError } from '../directory/port';
 import type { DefinitionBatch, RecordBatch } from '../domain/review-records';
 import type { ApplyLedger } from '../store/apply-ledger';
+import type { ApplyObservationStore } from '../store/apply-observations';
+import { InMemoryApplyObservations } from '../store/apply-observations';
 import type { ReviewRecordStore } from '../store/review-records';
 import { InMemoryReviewRecords } from '../store/review-records';
 import type { ApplyInput } from './apply';
 import { applyDecisionItems, deleteGuestIfStillBlocked } from './apply';
+import { recordReadBack } from './read-back';
 import type { ResolveRevieweesInput, ResolveStageInput } from './resolve';
 import { resolveReviewees, resolveStage } from './resolve';
 
@@ -17,6 +20,8 @@ export interface ActivityDeps {
   applyLedger: ApplyLedger;
   /** Where the review records go; in memory when the worker has no database (tests, demos). */
   records?: ReviewRecordStore;
+  /** Where the directory state read back after apply goes; in memory when the worker has no database. */
+  observations?: ApplyObservationStore;
 }
 
 /** Directory outages become retryable failures with a stable type; everything else passes through. */
@@ -34,6 +39,7 @@ async function directoryCall<T>(fn: () => Promise<T>): Promise<T> {
 /** Builds the activities with their dependencies injected (tests pass fakes of the ports). */
 export function createActivities(deps: ActivityDeps) {
   const records = deps.records ?? new InMemoryReviewRecords();
+  const observations = deps.observations ?? new InMemoryApplyObservations();
   return {
     /** Writes a batch of review records (idempotent: a retry or a replayed batch changes nothing). */
     async recordReview(batch: RecordBatch) {
@@ -53,12 +59,33 @@ export function createActivities(deps: ActivityDeps) {
     async resolveStageReviewers(input: ResolveStageInput) {
       return directoryCall(() => resolveStage(deps.directory, input));
     },
-    /** Applies a batch of final decisions; heartbeats progress so a retry after a crash resumes quickly. */
+    /**
+     * Applies a batch of final decisions, then reads the directory back and keeps what it holds now with
+     * each item (the evidence that the change took effect); heartbeats progress so a retry after a crash
+     * resumes quickly. A read-back the directory refuses for a reason other than an outage is logged, not
+     * retried: the decisions are applied either way.
+     */
     async applyDecisions(input: ApplyInput) {
       const ctx = Context.current();
-      return directoryCall(() =>
+      const output = await directoryCall(() =>
         applyDecisionItems(deps.directory, deps.applyLedger, input, (done) => ctx.heartbeat({ done })),
       );
+      ctx.heartbeat({ done: output.results.length });
+      await directoryCall(() =>
+        recordReadBack(
+          deps.directory,
+          observations,
+          input,
+          () => new Date().toISOString(),
+          (err) => {
+            log.warn('directory read-back after apply failed', {
+              instanceId: input.instanceId,
+              error: err instanceof Error ? err.message : String(err),
+            });
+          },
+        ),
+      );
+      return output;
     },
     /** Deletes a blocked guest 30 days after denial unless restored. */
     async deleteGuestIfStillBlocked(input: { userId: string }) {

@@ -6,6 +6,7 @@ import type { DefinitionService } from '../services/definitions';
 import type { DirectoryService } from '../services/directory';
 import type { DirectoryAccess } from '../services/directory-access';
 import type { HistoryReportService } from '../services/history-reports';
+import type { EvidenceService } from '../services/evidence';
 import type { InstanceService } from '../services/instances';
 import { DecisionInsights } from '../services/decision-insights';
 import type { WorkerHealth } from '../services/worker-liveness';
@@ -28,6 +29,8 @@ export interface AppDeps {
   health: () => Promise<WorkerHealth>;
   /** Which directory objects a caller may read. */
   access: DirectoryAccess;
+  /** Audit evidence exports; without it (records not in PostgreSQL) their routes do not exist. */
+  evidence?: EvidenceService;
   auth: AuthSettings;
   /** Present only with AUTH_MODE=local: serves demo tokens for any directory user. */
   localIssuer?: LocalIssuer;
@@ -78,6 +81,7 @@ export function createApp(deps: AppDeps) {
     instances: deps.instances,
     directory: deps.directory,
     access: deps.access,
+    evidence: deps.evidence,
     insights: new DecisionInsights(deps.directory),
     health: deps.health,
     auth: deps.auth,

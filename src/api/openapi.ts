@@ -3,6 +3,7 @@ import { definitionInputSchema } from '../domain/definition-schema';
 import { historyDefinitionInputSchema } from '../domain/history-definitions';
 import type { ErrorStatus } from '../domain/error-codes';
 import { codesWithStatus, ERROR_CODES } from '../domain/error-codes';
+import { evidenceFileSchema } from '../domain/evidence';
 import type { AnyOperation } from './operation';
 import { operations } from './operations';
 import {
@@ -64,6 +65,7 @@ const RESPONSES: [string, z.ZodType][] = [
   ['ODataEntity', odataEntitySchema],
   ['LocalToken', localTokenSchema],
   ['Health', healthSchema],
+  ['AccessReviewEvidence', evidenceFileSchema],
 ];
 /** Request bodies are documented as clients may write them (zod's input side: defaults are optional). */
 const REQUESTS: [string, z.ZodType][] = [
@@ -237,14 +239,22 @@ function operationObject(op: AnyOperation, names: Map<z.ZodType, string>): Json 
     case 'json':
       ok = json('OK', ref('schemas', named(s.schema)));
       break;
+    case 'file':
+      ok = {
+        description: s.description,
+        headers: {
+          'Content-Disposition': {
+            description: 'attachment; filename="…"',
+            schema: { type: 'string' },
+          },
+        },
+        content: {
+          [s.mediaType]: { schema: s.schema ? ref('schemas', named(s.schema)) : { type: 'string' } },
+        },
+      };
+      break;
     case 'document':
       ok = json('This document', { type: 'object' });
-      break;
-    case 'csv':
-      ok = {
-        description: 'A CSV file (RFC 4180), streamed',
-        content: { 'text/csv': { schema: { type: 'string' } } },
-      };
       break;
     case 'html':
       ok = { description: 'Swagger UI', content: { 'text/html': { schema: { type: 'string' } } } };

@@ -55,10 +55,19 @@ export type Success<P, T> =
   | { kind: 'count'; schema: z.ZodObject }
   /** A plain JSON body (not a Graph entity). */
   | { kind: 'json'; schema: z.ZodType }
-  /** A CSV file, streamed chunk by chunk as the handler's iterable yields them. */
-  | { kind: 'csv'; filename: (params: P) => string }
+  /**
+   * A file streamed as it is produced (an attachment): the handler returns its name and its text chunk by
+   * chunk; `schema` documents a JSON file's shape.
+   */
+  | { kind: 'file'; mediaType: 'application/json' | 'text/csv'; description: string; schema?: z.ZodType }
   /** Served by the docs middleware; listed so the document describes it. */
   | { kind: 'document' | 'html' };
+
+/** What a file operation's handler returns: the attachment's name and its text, chunk by chunk. */
+export interface FileBody {
+  filename: string;
+  body: AsyncIterable<string>;
+}
 
 /** The handler's result for each kind of success. */
 export type HandlerResult<S> = S extends { kind: 'none' }
@@ -73,8 +82,8 @@ export type HandlerResult<S> = S extends { kind: 'none' }
           ? number
           : S extends { kind: 'json' }
             ? unknown
-            : S extends { kind: 'csv' }
-              ? AsyncIterable<string>
+            : S extends { kind: 'file' }
+              ? FileBody
               : never;
 
 /** One API operation, declared once: the router and /openapi.json are both built from these. */

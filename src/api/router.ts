@@ -1,13 +1,13 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Router } from 'express';
+import { once } from 'node:events';
+import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { AppError } from '../domain/errors';
 import type { Caller } from '../services/caller';
 import { requireAdmin } from '../services/caller';
 import { describeIssues } from './guard';
-import type { AnyOperation, OperationInput } from './operation';
+import type { AnyOperation, FileBody, OperationInput } from './operation';
 import type { QueryOptions, ResourceShape } from './odata';
 import {
   countQuerySchema,
@@ -101,6 +101,29 @@ function outgoing(op: AnyOperation, schema: z.ZodType, value: unknown): Record<s
 
 type Input = OperationInput<Record<string, string>, unknown, unknown>;
 
+/**
+ * Streams a file as it is produced, waiting for the client to drain. A failure after the first bytes
+ * cannot become an error response any more: it is logged and the connection is cut, so the client sees
+ * a truncated file (which fails verification), never one that looks complete.
+ */
+async function sendFile(op: AnyOperation, res: Response, mediaType: string, file: FileBody): Promise<void> {
+  res.status(200);
+  res.setHeader('Content-Type', `${mediaType}; charset=utf-8`);
+  res.setHeader('Content-Disposition', `attachment; filename="${file.filename.replace(/[^\w.-]/g, '_')}"`);
+  res.setHeader('Cache-Control', 'no-store');
+  try {
+    for await (const chunk of file.body) {
+      if (res.destroyed) return;
+      if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+    }
+    res.end();
+  } catch (err) {
+    if (!res.headersSent) throw err;
+    (res.locals.log as Logger | undefined)?.error({ err, operationId: op.operationId }, 'file stream failed');
+    res.destroy();
+  }
+}
+
 async function entityOut(op: AnyOperation, item: object, input: Input): Promise<Record<string, unknown>> {
   const s = op.success as {
     schema: z.ZodType;
@@ -127,8 +150,8 @@ async function send(op: AnyOperation, input: Input, result: unknown): Promise<vo
     case 'json':
       res.json(outgoing(op, s.schema, result));
       return;
-    case 'csv':
-      await sendCsv(res, s.filename(params), result as AsyncIterable<string>);
+    case 'file':
+      await sendFile(op, res, s.mediaType, result as FileBody);
       return;
     case 'entity': {
       const body = await entityOut(op, result as object, input);
@@ -157,46 +180,6 @@ async function send(op: AnyOperation, input: Input, result: unknown): Promise<vo
     }
     default:
       throw new Error(`${op.operationId}: nothing serves '${s.kind}'`);
-  }
-}
-
-/**
- * Streams CSV chunks with backpressure: the next chunk is asked for only once the socket took the last, so
- * a report of any size holds about one chunk in memory. A failure after the first chunk cannot change the
- * status any more: the connection is cut, so the client sees an incomplete download, never a short file.
- */
-async function sendCsv(res: Response, filename: string, chunks: AsyncIterable<string>): Promise<void> {
-  const iterator = chunks[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  res.status(200);
-  res.type('text/csv; charset=utf-8');
-  res.setHeader('content-disposition', `attachment; filename="${filename.replace(/[^\w.-]/g, '_')}"`);
-  res.setHeader('cache-control', 'no-store');
-  try {
-    await pipeline(
-      Readable.from(
-        (async function* () {
-          try {
-            if (!first.done) yield first.value;
-            for (;;) {
-              const next = await iterator.next();
-              if (next.done) return;
-              yield next.value;
-            }
-          } finally {
-            // A client that went away ends the report's reads too.
-            await iterator.return?.();
-          }
-        })(),
-      ),
-      res,
-    );
-  } catch (err) {
-    res.destroy();
-    (res.locals.log as { error?: (o: object, m: string) => void } | undefined)?.error?.(
-      { err },
-      'streaming a CSV failed',
-    );
   }
 }
 

@@ -3,6 +3,7 @@ import type { DefinitionService } from '../services/definitions';
 import type { DirectoryService } from '../services/directory';
 import type { DirectoryAccess } from '../services/directory-access';
 import type { HistoryReportService } from '../services/history-reports';
+import type { EvidenceService } from '../services/evidence';
 import type { InstanceService } from '../services/instances';
 import type { WorkerHealth } from '../services/worker-liveness';
 import type { AuthSettings, LocalIssuer } from './auth';
@@ -14,6 +15,8 @@ export interface ApiServices {
   directory: DirectoryService;
   /** Which directory objects a caller may read. */
   access: DirectoryAccess;
+  /** Audit evidence exports; present when the review records are in PostgreSQL. */
+  evidence?: EvidenceService;
   /** Sign-in insights of decision items. */
   insights: DecisionInsights;
   /** The Temporal connection and its workers, as `/health` reports them. */

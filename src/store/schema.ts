@@ -81,6 +81,14 @@ export interface ReviewHistoryInstancesTable {
   download_expires_at: Date | null;
 }
 
+/** A row of `apply_observations`: the directory state read back after one decision item was applied. */
+export interface ApplyObservationsTable {
+  instance_id: string;
+  item_id: string;
+  observation: Json<unknown>;
+  recorded_at: Generated<Date>;
+}
+
 /** Every table Stagecoach keeps in PostgreSQL, as Kysely sees them; the migrations create them. */
 export interface Database {
   apply_ledger: ApplyLedgerTable;
@@ -91,4 +99,5 @@ export interface Database {
   review_definitions: ReviewDefinitionsTable;
   review_history_definitions: ReviewHistoryDefinitionsTable;
   review_history_instances: ReviewHistoryInstancesTable;
+  apply_observations: ApplyObservationsTable;
 }

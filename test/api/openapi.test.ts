@@ -30,6 +30,7 @@ const deps: AppDeps = {
   directory: reachedOnly(),
   health: async () => ({ reachable: true, answering: true, pollers: 1 }),
   access: reachedOnly(),
+  evidence: reachedOnly(),
   localIssuer: reachedOnly(),
   history: reachedOnly(),
   auth: {

@@ -16,8 +16,13 @@ import type { TenantFileInput } from '../../src/directory/tenant-file';
 import { createApi, listen } from '../../src/runtime';
 import { InMemoryApplyLedger } from '../../src/store/apply-ledger';
 import { HistoryReportStore } from '../../src/store/history-reports';
+import type { ApplyObservationStore } from '../../src/store/apply-observations';
+import { InMemoryApplyObservations } from '../../src/store/apply-observations';
 import { createDatabase } from '../../src/store/database';
+import type { EvidenceSource } from '../../src/store/evidence';
+import { PostgresEvidence } from '../../src/store/evidence';
 import { migrateToLatest } from '../../src/store/migrations';
+import { PostgresApplyObservations } from '../../src/store/postgres-apply-observations';
 import { PostgresReviewRecords } from '../../src/store/postgres-review-records';
 import type { ReviewRecordStore } from '../../src/store/review-records';
 import { InMemoryReviewRecords } from '../../src/store/review-records';
@@ -36,6 +41,9 @@ export interface Stack {
   /** The review records the worker writes and the API reads. */
   records: ReviewRecordStore;
   /** The database of the records, with `records: 'postgres'`. */
+  /** The directory state the apply activity read back after each applied item. */
+  observations: ApplyObservationStore;
+  /** The stack's database, with `records: 'postgres'`. */
   db?: Kysely<Database>;
   issuer: LocalIssuer;
   baseUrl: string;
@@ -79,6 +87,8 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
   let database: { db: Kysely<Database>; drop: () => Promise<void> } | undefined;
   let records: ReviewRecordStore = new InMemoryReviewRecords();
   let historyReports: HistoryReportStore | undefined;
+  let observations: ApplyObservationStore = new InMemoryApplyObservations();
+  let evidence: EvidenceSource | undefined;
   if (options.records === 'postgres') {
     const created = await createTestDatabase();
     const db = createDatabase(created.url);
@@ -86,12 +96,19 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
     database = { db, drop: created.drop };
     records = new PostgresReviewRecords(db);
     historyReports = new HistoryReportStore(db);
+    observations = new PostgresApplyObservations(db);
+    evidence = new PostgresEvidence(db);
   }
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ directory, applyLedger: new InMemoryApplyLedger(), records }),
+    activities: createActivities({
+      directory,
+      applyLedger: new InMemoryApplyLedger(),
+      records,
+      observations,
+    }),
   });
   const running = worker.run();
   const issuer = await LocalIssuer.open(options.keyFile ?? path.join(dir, 'key.json'));
@@ -121,6 +138,7 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
         logger: api.logger ?? pino({ level: 'silent' }),
         records,
         historyReports,
+        evidence,
       },
     );
     const server = await listen(app, 0, '127.0.0.1');
@@ -132,6 +150,7 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
     env,
     directory,
     records,
+    observations,
     db: database?.db,
     issuer,
     baseUrl,

@@ -159,11 +159,18 @@ export const historyOperations = [
     params: instanceParams,
     query: downloadQuerySchema,
     success: {
-      kind: 'csv',
-      filename: (p: { historyInstanceId: string }) => `access-review-history-${p.historyInstanceId}.csv`,
+      kind: 'file',
+      mediaType: 'text/csv',
+      description: 'The report: a CSV file (RFC 4180), streamed',
     },
     errors: [403],
-    handler: ({ params, query, services }) =>
-      history(services).download(params.historyDefinitionId, params.historyInstanceId, query.token),
+    handler: async ({ params, query, services }) => ({
+      filename: `access-review-history-${params.historyInstanceId}.csv`,
+      body: await history(services).download(
+        params.historyDefinitionId,
+        params.historyInstanceId,
+        query.token,
+      ),
+    }),
   }),
 ];

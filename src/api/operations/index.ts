@@ -3,6 +3,7 @@ import { decisionItemOperations } from './decisions';
 import { definitionOperations } from './definitions';
 import { directoryOperations } from './directory';
 import { historyOperations } from './history';
+import { evidenceOperations } from './evidence';
 import { instanceOperations } from './instances';
 import { serviceOperations } from './service';
 
@@ -14,6 +15,7 @@ export const operations: readonly AnyOperation[] = [
   ...definitionOperations,
   ...instanceOperations,
   ...decisionItemOperations,
+  ...evidenceOperations,
   ...directoryOperations,
   ...historyOperations,
 ];

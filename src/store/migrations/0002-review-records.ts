@@ -42,6 +42,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('record', 'jsonb', (col) => col.notNull())
     .addPrimaryKeyConstraint('review_items_pk', ['instance_id', 'item_id'])
     .execute();
+  // Decision items in review order, page by page (lists, reports, evidence).
+  await db.schema
+    .createIndex('review_items_order')
+    .on('review_items')
+    .columns(['instance_id', 'holder', 'position', 'item_id'])
+    .execute();
   // The reviewer inbox: the items someone reviews now, across every review.
   await db.schema
     .createIndex('review_items_current_reviewers')
@@ -75,7 +81,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ['review_contacted', 'review_definitions', 'review_items', 'review_instances', 'review_events']) {
+  for (const table of [
+    'review_contacted',
+    'review_definitions',
+    'review_items',
+    'review_instances',
+    'review_events',
+  ]) {
     await db.schema.dropTable(table).execute();
   }
 }

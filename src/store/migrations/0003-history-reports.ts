@@ -3,8 +3,7 @@ import { sql } from 'kysely';
 
 /**
  * Review history reports: the history definitions, the instances materialised for them (one per
- * occurrence whose time has come) with their current download link, and an index that lets a report read
- * a review's items page by page in review order.
+ * occurrence whose time has come) with their current download link, and an index on the reviews' periods.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -32,11 +31,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('download_expires_at', 'timestamptz')
     .addUniqueConstraint('review_history_instances_occurrence', ['definition_id', 'occurrence'])
     .execute();
-  await db.schema
-    .createIndex('review_items_report_order')
-    .on('review_items')
-    .columns(['instance_id', 'holder', 'position', 'item_id'])
-    .execute();
   // Reviews whose period overlaps a report's, without reading every instance's view.
   await sql`create index review_instances_period on review_instances
     (((view->>'startDateTime')), ((view->>'endDateTime')))`.execute(db);
@@ -44,7 +38,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropIndex('review_instances_period').execute();
-  await db.schema.dropIndex('review_items_report_order').execute();
   await db.schema.dropTable('review_history_instances').execute();
   await db.schema.dropTable('review_history_definitions').execute();
 }

@@ -4,6 +4,7 @@ import type { Database } from '../schema';
 import * as applyLedger from './0001-apply-ledger';
 import * as reviewRecords from './0002-review-records';
 import * as historyReports from './0003-history-reports';
+import * as applyObservations from './0004-apply-observations';
 
 /**
  * Every migration, in order, imported statically (no folder scan), so they run the same under tsx and
@@ -13,6 +14,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0001-apply-ledger': applyLedger,
   '0002-review-records': reviewRecords,
   '0003-history-reports': historyReports,
+  '0004-apply-observations': applyObservations,
 };
 
 /**
