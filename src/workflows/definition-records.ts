@@ -4,6 +4,8 @@ import type { DefinitionRecord } from '../domain/review-records';
 
 /** Series started before definitions were kept in the records do not start keeping them. */
 export const DEFINITION_RECORDS_PATCH = 'definition-records';
+/** A series started before definitions were kept starts keeping its record when a backfill asks it to. */
+export const DEFINITION_RECORDS_BACKFILL_PATCH = 'definition-records-backfill';
 
 // A local activity: the worker writes the batch while it holds the workflow task, so no batch goes into
 // the history (only its marker), no round trip through the server adds to the records' lag, and the
@@ -53,13 +55,16 @@ export function createDefinitionPublisher(definitionId: string, current: () => D
   };
 }
 
+export type DefinitionPublisher = ReturnType<typeof createDefinitionPublisher>;
+
 /** The publisher of this series, or undefined for a series started before definitions were recorded. */
 export function definitionPublisherFor(
   definitionId: string,
   current: () => DefinitionRecord,
   from?: number,
-): ReturnType<typeof createDefinitionPublisher> | undefined {
-  if (!patched(DEFINITION_RECORDS_PATCH)) return undefined;
+  patch = DEFINITION_RECORDS_PATCH,
+): DefinitionPublisher | undefined {
+  if (!patched(patch)) return undefined;
   const publisher = createDefinitionPublisher(definitionId, current, from);
   void publisher.run();
   return publisher;

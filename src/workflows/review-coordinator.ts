@@ -97,7 +97,7 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
       shards: count,
     };
   };
-  engine.records?.instanceViewFrom(view);
+  engine.instanceViewFrom(view);
 
   const toShards = async <T>(send: (id: string) => Promise<T>) => {
     await Promise.all(shardIds.map(send));

@@ -66,10 +66,11 @@ import {
   stopStageSignal,
   stopStageUpdate,
   updateReviewersSignal,
+  republishRecordsSignal,
   updateReviewersUpdate,
 } from './review-messages';
 import type { RecordsOptions } from './review-records';
-import { recordPublisherFor } from './review-records';
+import { backfillPublisherFor, recordPublisherFor } from './review-records';
 import { checkDeadline, MAX_UPDATES_PER_RUN, outcomeOf, refuse, requireStage } from './review-updates';
 
 const { resolveReviewees, resolveStageReviewers } = proxyActivities<Activities>({
@@ -117,8 +118,18 @@ export function createReviewEngine(opts: EngineOptions) {
   const state: ReviewState = opts.resume
     ? restoreState(opts.resume)
     : initialState(opts.instanceId, opts.plan, now());
-  const records = recordPublisherFor(state, opts.records);
+  let records = recordPublisherFor(state, opts.records);
   if (records) void records.run();
+  let viewOfInstance: Parameters<NonNullable<typeof records>['instanceViewFrom']>[0] | undefined;
+  setHandler(republishRecordsSignal, () => {
+    if (!records) {
+      records = backfillPublisherFor(state, opts.records);
+      if (!records) return;
+      if (viewOfInstance) records.instanceViewFrom(viewOfInstance);
+      void records.run();
+    }
+    records.republish();
+  });
   const emit = (event: ReviewEvent) => {
     evolve(state, event);
     records?.touched(event);
@@ -434,7 +445,11 @@ export function createReviewEngine(opts: EngineOptions) {
     updates,
     emit,
     settled,
-    records,
+    /** A sharded instance's view (its counts come from the shards) is what its records show. */
+    instanceViewFrom(view: NonNullable<typeof viewOfInstance>): void {
+      viewOfInstance = view;
+      records?.instanceViewFrom(view);
+    },
     registerItemHandlers,
     resolveAllReviewees,
     openStage,

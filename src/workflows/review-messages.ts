@@ -86,6 +86,11 @@ export interface ForwardedActionPayload extends AdminActionPayload {
 }
 export const stopInstanceSignal = defineSignal<[AdminActionPayload]>('stopReview');
 export const applyDecisionsSignal = defineSignal<[AdminActionPayload]>('applyDecisions');
+/**
+ * Backfill (npm run backfill-records): write this workflow's records again in full — its definition, or
+ * its instance, items and contacted reviewers — and keep them from now on if it did not yet.
+ */
+export const republishRecordsSignal = defineSignal('republishRecords');
 export const resetDecisionsSignal = defineSignal<[ForwardedActionPayload]>('resetDecisions');
 export const sendReminderSignal = defineSignal<[ForwardedActionPayload]>('sendReminder');
 /** PUT instance / PATCH stage reviewers: re-resolves a running stage's reviewers, or sets a later stage's. */

@@ -8,6 +8,8 @@ import { contactedReviewers } from '../domain/review-views';
 
 /** Reviews started before their records were kept do not start keeping them (their history has no marker). */
 export const RECORDS_PATCH = 'review-records';
+/** A review started before records were kept starts keeping them when a backfill asks it to. */
+export const RECORDS_BACKFILL_PATCH = 'review-records-backfill';
 
 // A local activity: the worker writes the batch while it holds the workflow task, so no batch goes into
 // the history (only its marker), no round trip through the server adds to the records' lag, and the
@@ -132,6 +134,11 @@ export function createRecordPublisher(state: ReviewState, opts: RecordsOptions) 
   return {
     touched,
     run,
+    /** Writes every item, the instance and the contacted reviewers again (a backfill). */
+    republish(): void {
+      all = true;
+      instance = opts.ownsInstance;
+    },
     /** A sharded instance's view (its counts come from the shards), instead of the engine's own. */
     instanceViewFrom(view: () => ReturnType<typeof instanceRecord>): void {
       viewOfInstance = view;
@@ -155,5 +162,17 @@ export function recordPublisherFor(
   opts: RecordsOptions | undefined,
 ): RecordPublisher | undefined {
   if (!opts || !patched(RECORDS_PATCH)) return undefined;
+  return createRecordPublisher(state, opts);
+}
+
+/**
+ * The publisher a backfill starts in a run that kept no records: undefined for a workflow that keeps
+ * none (its options say so), or when replaying a history from before the backfill patch.
+ */
+export function backfillPublisherFor(
+  state: ReviewState,
+  opts: RecordsOptions | undefined,
+): RecordPublisher | undefined {
+  if (!opts || !patched(RECORDS_BACKFILL_PATCH)) return undefined;
   return createRecordPublisher(state, opts);
 }

@@ -20,8 +20,8 @@ import { occurrenceStart } from '../domain/recurrence';
 import type { ReviewPlan } from '../domain/review-plan';
 import { definitionIdSearchAttribute, reviewStatusSearchAttribute } from '../search-attributes';
 import { accessReviewInstance } from './access-review-instance';
-import { definitionPublisherFor } from './definition-records';
-import { stopInstanceSignal } from './review-messages';
+import { DEFINITION_RECORDS_BACKFILL_PATCH, definitionPublisherFor } from './definition-records';
+import { republishRecordsSignal, stopInstanceSignal } from './review-messages';
 
 import type { SeriesInstance } from '../domain/review-records';
 
@@ -99,8 +99,13 @@ export async function reviewSeries(input: ReviewSeriesInput): Promise<SeriesView
           ? 'InProgress'
           : 'NotStarted';
 
-  const records = definitionPublisherFor(definition.id, () => ({ ...view(), ended }), input.recordsVersion);
+  const current = () => ({ ...view(), ended });
+  let records = definitionPublisherFor(definition.id, current, input.recordsVersion);
   const changed = () => records?.changed();
+  setHandler(republishRecordsSignal, () => {
+    records ??= definitionPublisherFor(definition.id, current, 0, DEFINITION_RECORDS_BACKFILL_PATCH);
+    changed();
+  });
 
   setHandler(updateDefinitionSignal, (update) => {
     definition = update.definition;
