@@ -82,7 +82,7 @@ const call: fc.Arbitrary<Filter> = fc
     path: fc.constantFrom(['principal', 'displayName'], ['justification'], ['decision'], ['count']),
     value: fc.constantFrom('a', 'AN', 'b', '_', '%', 'é', 'ove', ''),
   })
-  .map(({ fn, path, value }) => ({ kind: 'call', fn, path, value }));
+  .map(({ fn, path, value }) => ({ kind: 'call', fn, path: [...path], value }));
 
 const filters: fc.Arbitrary<Filter> = fc.letrec<{ f: Filter }>((tie) => ({
   f: fc.oneof(
