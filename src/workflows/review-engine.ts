@@ -66,6 +66,7 @@ import {
   stopStageSignal,
   stopStageUpdate,
   updateReviewersSignal,
+  recordsQuery,
   republishRecordsSignal,
   updateReviewersUpdate,
 } from './review-messages';
@@ -130,6 +131,7 @@ export function createReviewEngine(opts: EngineOptions) {
     }
     records.republish();
   });
+  setHandler(recordsQuery, () => ({ eventCount: state.eventCount, recorded: records?.published() ?? null }));
   const emit = (event: ReviewEvent) => {
     evolve(state, event);
     records?.touched(event);

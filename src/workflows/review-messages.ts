@@ -91,6 +91,8 @@ export const applyDecisionsSignal = defineSignal<[AdminActionPayload]>('applyDec
  * its instance, items and contacted reviewers — and keep them from now on if it did not yet.
  */
 export const republishRecordsSignal = defineSignal('republishRecords');
+/** How far this workflow's records are: its event count, and the event count its records show (null: none kept). */
+export const recordsQuery = defineQuery<{ eventCount: number; recorded: number | null }>('records');
 export const resetDecisionsSignal = defineSignal<[ForwardedActionPayload]>('resetDecisions');
 export const sendReminderSignal = defineSignal<[ForwardedActionPayload]>('sendReminder');
 /** PUT instance / PATCH stage reviewers: re-resolves a running stage's reviewers, or sets a later stage's. */

@@ -134,6 +134,8 @@ export function createRecordPublisher(state: ReviewState, opts: RecordsOptions) 
   return {
     touched,
     run,
+    /** The event count the records show. */
+    published: () => published,
     /** Writes every item, the instance and the contacted reviewers again (a backfill). */
     republish(): void {
       all = true;
