@@ -42,7 +42,7 @@ export interface RecordBatch {
   /** The instance as a whole, when this stream owns it (not for a shard). */
   instance?: InstanceView;
   /** The events since the previous batch, numbered from `firstSeq`. */
-  events: { seq: number; event: ReviewEvent }[];
+  events: { seq: number; event: ReviewEvent | GuestEvent }[];
   items: ItemRecord[];
   /** Everyone asked to review so far, with when they were first asked (this stream's share). */
   contacted: {
@@ -52,6 +52,16 @@ export interface RecordBatch {
     createdDateTime: string;
   }[];
 }
+
+/**
+ * What became of a denied guest after the review (R11), recorded by the guest's deletion workflow in a
+ * stream of its own: blocked and due for deletion, then deleted, restored by an administrator, or gone.
+ */
+export type GuestEvent =
+  | { type: 'GuestDeletionScheduled'; at: string; userId: string; deleteAfter: string }
+  | { type: 'GuestDeleted' | 'GuestNotFound'; at: string; userId: string }
+  /** `by`: the administrator who restored the account, or null when it was re-enabled in the directory. */
+  | { type: 'GuestRestored'; at: string; userId: string; by: string | null };
 
 /** Which items an event changes the records of: some, or all of them. */
 export function itemsTouchedBy(state: ReviewState, event: ReviewEvent): string[] | 'all' {

@@ -1,5 +1,15 @@
-import { condition, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import {
+  condition,
+  defineQuery,
+  defineSignal,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { GuestEvent } from '../domain/review-records';
 
 export interface GuestDeletionInput {
   userId: string;
@@ -25,6 +35,28 @@ const { deleteGuestIfStillBlocked } = proxyActivities<Activities>({
 
 export const GUEST_DELETION_DAYS = 30;
 
+/** Guest deletions started before this version record what became of the guest once they wake up. */
+export const GUEST_RECORDS_PATCH = 'guest-deletion-records';
+
+const { recordReview } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 },
+});
+
+/** Writes one event of this guest's stream (idempotent by its number) into the review records. */
+async function record(instanceId: string, seq: number, event: GuestEvent): Promise<void> {
+  await recordReview({
+    streamId: `${workflowInfo().workflowId}/${instanceId}`,
+    definitionId: '',
+    instanceId,
+    version: seq,
+    decisionHistoriesForReviewersEnabled: false,
+    events: [{ seq, event }],
+    items: [],
+    contacted: [],
+  });
+}
+
 /**
  * R11: a denied guest, already blocked from signing in, is deleted from the directory 30 days later
  * unless an admin restores the account meanwhile. Outlives the review instance that started it.
@@ -38,9 +70,30 @@ export async function guestDeletion(input: GuestDeletionInput): Promise<GuestDel
     restoredBy ??= by;
   });
   setHandler(guestDeletionQuery, () => ({ ...input, deleteAfter, restoredBy }));
+  const { userId, instanceId } = input;
+  const recorded = patched(GUEST_RECORDS_PATCH);
+  if (recorded) {
+    await record(instanceId, 1, {
+      type: 'GuestDeletionScheduled',
+      at: input.blockedDateTime,
+      userId,
+      deleteAfter,
+    });
+  }
   const restored = await condition(() => restoredBy !== null, `${GUEST_DELETION_DAYS} days`, {
     summary: 'guest deleted unless restored',
   });
-  if (restored) return 'restored';
-  return deleteGuestIfStillBlocked({ userId: input.userId });
+  const outcome = restored ? 'restored' : await deleteGuestIfStillBlocked({ userId });
+  // A deletion that started before this version records its outcome only (it kept no first event).
+  if (recorded || patched(GUEST_RECORDS_PATCH)) {
+    const at = new Date().toISOString();
+    await record(
+      instanceId,
+      2,
+      outcome === 'restored'
+        ? { type: 'GuestRestored', at, userId, by: restoredBy }
+        : { type: outcome === 'deleted' ? 'GuestDeleted' : 'GuestNotFound', at, userId },
+    );
+  }
+  return outcome;
 }

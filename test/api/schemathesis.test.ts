@@ -99,7 +99,7 @@ async function decide(review: StartedReview, reviewerId: string, principalId: st
 beforeAll(async () => {
   schemathesisExecutable(); // fails at once, saying how to provision it, when it is missing
   dir = mkdtempSync(path.join(os.tmpdir(), 'stagecoach-schemathesis-'));
-  stack = await startStack();
+  stack = await startStack(undefined, { records: 'postgres' });
   api = new Api(stack);
   reviews = {
     // The admin run's reads, decisions and admin actions: Patti reviews stage 1, so her decisions are

@@ -18,6 +18,7 @@ import { decisionItemIdFor, shardOf, shardWorkflowId } from '../../src/domain/id
 import type { DecisionValue, ReviewerDecision } from '../../src/domain/review-events';
 import { compileDefinition } from '../../src/domain/validate-definition';
 import { InMemoryApplyLedger } from '../../src/store/apply-ledger';
+import type { ReviewRecordStore } from '../../src/store/review-records';
 import type { AccessReviewInstanceInput } from '../../src/workflows';
 import type { DecisionsOutcome } from '../../src/workflows';
 import {
@@ -184,6 +185,8 @@ export interface ReviewOptions {
     AccessReviewInstanceInput,
     'shardSize' | 'continueAsNewAfterEvents' | 'continueAsNewAfterUpdates'
   >;
+  /** The record store the activities write to (default: one in memory nobody reads). */
+  records?: ReviewRecordStore;
 }
 
 /** Runs `fn` with a worker on a fresh task queue over the given tenant. */
@@ -203,6 +206,7 @@ export async function withReview(
   const activities = createActivities({
     directory: options.wrapDirectory?.(directory) ?? directory,
     applyLedger: new InMemoryApplyLedger(),
+    records: options.records,
   });
   const worker = await Worker.create({
     connection: env.nativeConnection,
