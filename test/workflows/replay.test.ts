@@ -24,7 +24,13 @@ import { workflowBundle } from '../helpers/review-harness';
 // definition deleted; a definition deleted while its instance runs. `.status-set-at-start`: recorded
 // before the series' status followed its instances (the `series-status-follows-instances` patch);
 // `.status-follows-instances`: after. `.definition-records`: series keeping their definition record
-// (the `definition-records` patch: recordDefinition local activities).
+// (the `definition-records` patch: recordDefinition local activities). `backfill.pre-records`: runs started
+// before records were kept (no `review-records` or `definition-records` marker at their start: a series of
+// one occurrence, its instance, and a standalone instance, started with decisions in stage 1 by the code of
+// the release before records), then asked to write their records by a backfill (the republishRecords
+// signal, by today's code): they start keeping them (the `review-records-backfill` and
+// `definition-records-backfill` patches), get another decision, stop and apply, and the series is ended;
+// recorded on a dev server by test/fixtures/record-backfill-histories.ts.
 const dir = path.join(__dirname, '..', 'fixtures', 'histories');
 const recorded = fs
   .readdirSync(dir)
