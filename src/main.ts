@@ -4,16 +4,13 @@ import type { DevServer } from './dev-server';
 import { startDevServer } from './dev-server';
 import { EmbeddedDirectory } from './directory/embedded';
 import { createLogger } from './logger';
-import { createApi, createAuth, createClient, createWorker, listen, openDatabase } from './runtime';
+import { createApi, createAuth, createClient, createWorker, listen, openDatabase, postgresReads } from './runtime';
 import { redactUrl } from './store/database';
 import type { EmbeddedPostgres } from './store/embedded-postgres';
 import { startEmbeddedPostgres } from './store/embedded-postgres';
 import { PostgresApplyLedger } from './store/postgres-apply-ledger';
 import { startRecordRetention } from './services/record-retention';
-import { HistoryReportStore } from './store/history-reports';
 import { PostgresApplyObservations } from './store/postgres-apply-observations';
-import { PostgresEvidence } from './store/evidence';
-import { PostgresReviewRecords } from './store/postgres-review-records';
 import { resolveCliExecutable } from './temporal-binaries';
 
 const DEMO_ADMIN = 'f644c791-1b7c-4ab5-bcda-1fd65cc7538c';
@@ -89,7 +86,8 @@ async function main() {
       stateFile: config.DIRECTORY_FILE,
       seedFile: config.DIRECTORY_SEED,
     });
-    const records = new PostgresReviewRecords(db);
+    const reads = postgresReads(db);
+    const { records } = reads;
     const worker = await createWorker(temporal, {
       directory,
       applyLedger: new PostgresApplyLedger(db),
@@ -112,9 +110,7 @@ async function main() {
       auth,
       localIssuer,
       logger,
-      records,
-      historyReports: new HistoryReportStore(db),
-      evidence: new PostgresEvidence(db),
+      ...reads,
     });
     const server = await listen(app, config.PORT, config.HOST);
     started.push(() => new Promise((r) => server.close(r)));

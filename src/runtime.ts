@@ -21,12 +21,14 @@ import { HistoryReportService } from './services/history-reports';
 import { InstanceService } from './services/instances';
 import { TemporalGateway } from './services/temporal-gateway';
 import type { ApplyLedger } from './store/apply-ledger';
-import type { HistoryReportStore } from './store/history-reports';
+import { HistoryReportStore } from './store/history-reports';
 import { EvidenceService } from './services/evidence';
 import type { ApplyObservationStore } from './store/apply-observations';
 import { createDatabase } from './store/database';
 import type { EvidenceSource } from './store/evidence';
+import { PostgresEvidence } from './store/evidence';
 import { migrateToLatest } from './store/migrations';
+import { PostgresReviewRecords } from './store/postgres-review-records';
 import type { ReviewRecordStore } from './store/review-records';
 import type { Database } from './store/schema';
 import { connectNamingAddress, temporalTarget } from './temporal-connection';
@@ -216,4 +218,13 @@ export async function openDatabase(url: string, where: string, logger: Logger): 
 function reason(err: unknown): string {
   if (err instanceof AggregateError && err.errors.length) return reason(err.errors[0]);
   return err instanceof Error ? err.message : String(err);
+}
+
+/** What the API reads from PostgreSQL: the review records, the history reports and the audit evidence. */
+export function postgresReads(db: Kysely<Database>) {
+  return {
+    records: new PostgresReviewRecords(db),
+    historyReports: new HistoryReportStore(db),
+    evidence: new PostgresEvidence(db),
+  };
 }

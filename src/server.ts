@@ -1,11 +1,8 @@
 import { parseConfig } from './config';
 import { EmbeddedDirectory } from './directory/embedded';
 import { createLogger } from './logger';
-import { createApi, createAuth, createClient, listen, openDatabase } from './runtime';
+import { createApi, createAuth, createClient, listen, openDatabase, postgresReads } from './runtime';
 import { redactUrl } from './store/database';
-import { HistoryReportStore } from './store/history-reports';
-import { PostgresEvidence } from './store/evidence';
-import { PostgresReviewRecords } from './store/postgres-review-records';
 
 /** API-only entry point (production): serves the Graph-shaped API against TEMPORAL_ADDRESS. */
 async function main() {
@@ -26,9 +23,7 @@ async function main() {
     auth,
     localIssuer,
     logger,
-    records: new PostgresReviewRecords(db),
-    historyReports: new HistoryReportStore(db),
-    evidence: new PostgresEvidence(db),
+    ...postgresReads(db),
   });
   const server = await listen(app, config.PORT, config.HOST);
   logger.info({ port: config.PORT, authMode: config.AUTH_MODE }, 'API listening');

@@ -10,6 +10,7 @@ import { Api, DEMO, expectError, FINANCE_TEAM_SIZE, twoStageReview } from '../he
 import { until } from '../helpers/review-harness';
 import type { Stack } from '../helpers/stack';
 import { startStack } from '../helpers/stack';
+import { parseCsv } from '../helpers/csv';
 
 // An auditor's evidence of a finished two-stage review, exported from the records in PostgreSQL after
 // Temporal deleted the review's workflows, and checked with `npm run verify-evidence`.
@@ -27,35 +28,6 @@ async function verifyEvidence(file: string): Promise<{ code: number; out: string
     const e = err as { code?: number; stdout?: string; stderr?: string };
     return { code: e.code ?? -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}`.trim() };
   }
-}
-
-/** Parses RFC 4180 text (quoted fields may hold commas, quotes and line breaks). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else field += c;
-  }
-  return rows;
 }
 
 const withoutChain = ({ prevHash: _p, hash: _h, ...rest }: EvidenceRecord) => rest;
