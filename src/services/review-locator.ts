@@ -1,6 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { AppError } from '../domain/errors';
-import { shardOf, shardWorkflowId } from '../domain/ids';
+import { instanceWorkflowId, shardOf, shardWorkflowId } from '../domain/ids';
 import type { RuleViolation } from '../domain/review-rules';
 import type { InstanceView } from '../domain/review-views';
 import type { SeriesInstance } from '../workflows';
@@ -42,7 +42,10 @@ export class ReviewLocator {
     live: () => Promise<T>,
   ): Promise<T> {
     const instance = await this.records?.instance(instanceId);
-    if (this.records && instance) return recorded(this.records, instance);
+    if (this.records && instance) {
+      this.remember(instanceWorkflowId(instance.definitionId, instanceId), instance.view);
+      return recorded(this.records, instance);
+    }
     return live();
   }
 
@@ -61,16 +64,18 @@ export class ReviewLocator {
    * shardOf). Known for good once the instance has decided, so remembered per instance.
    */
   async holders(record: SeriesInstance): Promise<string[]> {
-    const known = this.holdersOf.get(record.workflowId);
-    if (known) return known;
-    const view = await this.view(record);
+    return this.holdersOf.get(record.workflowId) ?? this.remember(record.workflowId, await this.view(record));
+  }
+
+  /** The holders a view of the instance shows; remembered once they are known for good. */
+  private remember(workflowId: string, view: InstanceView): string[] {
     const ids =
       view.shards > 0
-        ? Array.from({ length: view.shards }, (_, k) => shardWorkflowId(record.workflowId, k))
-        : [record.workflowId];
+        ? Array.from({ length: view.shards }, (_, k) => shardWorkflowId(workflowId, k))
+        : [workflowId];
     if (view.shards > 0 || (view.status !== 'NotStarted' && view.status !== 'Initializing')) {
       if (this.holdersOf.size > 10_000) this.holdersOf.clear();
-      this.holdersOf.set(record.workflowId, ids);
+      this.holdersOf.set(workflowId, ids);
     }
     return ids;
   }

@@ -7,10 +7,10 @@ import { instanceWorkflowId, shardWorkflowId } from '../../src/domain/ids';
 import type { EvidenceRecord } from '../../src/domain/evidence';
 import type { DecisionItem, StartedReview } from '../helpers/api-fixtures';
 import { Api, DEMO, expectError, FINANCE_TEAM_SIZE, twoStageReview } from '../helpers/api-fixtures';
-import { until } from '../helpers/review-harness';
 import type { Stack } from '../helpers/stack';
 import { startStack } from '../helpers/stack';
 import { parseCsv } from '../helpers/csv';
+import { deleteWorkflows } from '../helpers/temporal';
 
 // An auditor's evidence of a finished two-stage review, exported from the records in PostgreSQL after
 // Temporal deleted the review's workflows, and checked with `npm run verify-evidence`.
@@ -90,29 +90,7 @@ describe('audit evidence of a finished multi-stage review (records in PostgreSQL
         shardWorkflowId(workflowId, k),
       ),
     ];
-    const { client } = stack.env;
-    for (const id of ids) {
-      await client.workflowService.deleteWorkflowExecution({
-        namespace: client.options.namespace,
-        workflowExecution: { workflowId: id },
-      });
-    }
-    for (const id of ids) {
-      await until(
-        () =>
-          client.workflow
-            .getHandle(id)
-            .describe()
-            .then(
-              () => 'exists',
-              () => 'deleted',
-            ),
-        (s) => s === 'deleted',
-        `${id} deleted`,
-        // The dev server carries out a deletion about 30 s after it was asked for.
-        90_000,
-      );
-    }
+    await deleteWorkflows(stack.env.client, ids);
     evidencePath = path.join(dir, 'evidence.json');
     csvPath = path.join(dir, 'evidence.csv');
   }, 300_000);

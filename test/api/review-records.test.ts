@@ -1,8 +1,8 @@
 import { instanceWorkflowId, shardWorkflowId } from '../../src/domain/ids';
 import { Api, DEMO, FINANCE_TEAM_SIZE, twoStageReview } from '../helpers/api-fixtures';
-import { until } from '../helpers/review-harness';
 import type { Stack } from '../helpers/stack';
 import { startStack } from '../helpers/stack';
+import { deleteWorkflows } from '../helpers/temporal';
 
 // Temporal deletes a closed workflow's history after the namespace's retention. The review records are
 // what is left then: every read of the instance, its stages, decision items and contacted reviewers
@@ -75,45 +75,7 @@ describe.each([
           ),
         ]
       : [workflowId];
-    const { client } = stack.env;
-    for (const id of ids) {
-      await client.workflowService.deleteWorkflowExecution({
-        namespace: client.options.namespace,
-        workflowExecution: { workflowId: id },
-      });
-    }
-    await until(
-      () =>
-        client.workflow
-          .getHandle(workflowId)
-          .describe()
-          .then(
-            () => 'exists',
-            () => 'deleted',
-          ),
-      (s) => s === 'deleted',
-      'instance workflow deleted',
-      // The dev server carries out a deletion about 30 s after it was asked for.
-      90_000,
-    );
-
-    if (shardSize) {
-      for (const id of ids.slice(1)) {
-        await until(
-          () =>
-            client.workflow
-              .getHandle(id)
-              .describe()
-              .then(
-                () => 'exists',
-                () => 'deleted',
-              ),
-          (s) => s === 'deleted',
-          `shard ${id} deleted`,
-          30_000,
-        );
-      }
-    }
+    await deleteWorkflows(stack.env.client, ids);
     const after = await Promise.all(reads.map(read));
     expect(after).toEqual(before);
 

@@ -1,8 +1,10 @@
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { stagecoachSearchAttributes } from '../../src/search-attributes';
 import { resolveCliExecutable, resolveTestServerExecutable } from '../../src/temporal-binaries';
+import { until } from './review-harness';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 
@@ -34,4 +36,32 @@ export async function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
       searchAttributes: [...stagecoachSearchAttributes],
     },
   });
+}
+
+/**
+ * Deletes workflows as Temporal does after its retention, and waits until they are gone (the dev server
+ * carries out a deletion about 30 s after it was asked for).
+ */
+export async function deleteWorkflows(client: Client, ids: string[]): Promise<void> {
+  for (const id of ids) {
+    await client.workflowService.deleteWorkflowExecution({
+      namespace: client.options.namespace,
+      workflowExecution: { workflowId: id },
+    });
+  }
+  for (const id of ids) {
+    await until(
+      () =>
+        client.workflow
+          .getHandle(id)
+          .describe()
+          .then(
+            () => 'exists',
+            () => 'deleted',
+          ),
+      (s) => s === 'deleted',
+      `${id} deleted`,
+      90_000,
+    );
+  }
 }
