@@ -1,17 +1,17 @@
 import type { Client } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { Kysely } from 'kysely';
 import { instanceWorkflowId, shardWorkflowId } from '../../src/domain/ids';
 import type { ReviewEvent } from '../../src/domain/review-events';
-import type { ItemRecord, RecordBatch } from '../../src/domain/review-records';
+import type { ItemRecord } from '../../src/domain/review-records';
 import { replay } from '../../src/domain/review-state';
 import type { DecisionItemView, InstanceView } from '../../src/domain/review-views';
-import { listDecisions } from '../../src/domain/review-views';
+import { instanceView, listDecisions } from '../../src/domain/review-views';
 import type { Database } from '../../src/store/schema';
-import { contactedReviewersQuery, decisionsQuery, instanceQuery } from '../../src/workflows';
+import { contactedReviewersQuery, decisionsQuery, instanceQuery, recordsQuery } from '../../src/workflows';
+import { GiveUp, pollUntil } from './process-stack';
 
-// The review records of one instance (PostgreSQL rows) set side by side with what its workflows answer:
-// their queries, and the recordReview batches their histories scheduled (the events they handed over).
+// The review records of one instance (PostgreSQL rows) set side by side with what its workflows answer
+// once their records have caught up with them (records query): their event counts, items and reviewers.
 
 /** A review instance as the tests address it. */
 export interface ReviewRef {
@@ -19,13 +19,11 @@ export interface ReviewRef {
   instanceId: string;
 }
 
-/** What one stream's workflow (the instance holding its items, or a shard) says, every run of it. */
+/** What one stream's workflow (the instance holding its items, or a shard) says. */
 export interface StreamState {
   streamId: string;
-  /** The events of every recordReview batch its runs scheduled, in the order scheduled. */
-  handedOver: { seq: number; event: ReviewEvent }[];
-  /** The version of the last batch scheduled: the stream's event count when it last flushed. */
-  version: number;
+  /** Its event count, read when its records showed all of it (records query: recorded === eventCount). */
+  eventCount: number;
   /** Its decision items as an administrator sees them, in review order; per stage too. */
   items: DecisionItemView[];
   stageItems: Map<string, DecisionItemView[]>;
@@ -36,7 +34,7 @@ export interface StreamState {
 export interface WorkflowSide {
   instance: InstanceView;
   /** The instance's own stream (for a sharded instance, the coordinator's; it holds no items). */
-  own: Pick<StreamState, 'streamId' | 'handedOver' | 'version'>;
+  own: Pick<StreamState, 'streamId' | 'eventCount'>;
   holders: StreamState[];
 }
 
@@ -51,35 +49,22 @@ export interface RecordsSide {
 const ADMIN = { kind: 'admin', userId: 'records-crash-test' } as const;
 const PAGE = 250;
 
-/** Every run of a workflow, oldest first (continue-as-new chains runs through continuedExecutionRunId). */
-async function historiesOf(client: Client, workflowId: string) {
-  const histories = [];
-  let runId: string | undefined;
-  for (;;) {
-    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-    histories.unshift(history);
-    const previous = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
-    if (!previous) return histories;
-    runId = previous;
-  }
-}
-
-/** The recordReview batches a workflow's runs scheduled, in order (a retried activity is scheduled once). */
-async function scheduledBatches(client: Client, workflowId: string): Promise<RecordBatch[]> {
-  const batches: RecordBatch[] = [];
-  for (const history of await historiesOf(client, workflowId)) {
-    for (const event of history.events ?? []) {
-      const scheduled = event.activityTaskScheduledEventAttributes;
-      if (scheduled?.activityType?.name !== 'recordReview') continue;
-      batches.push(defaultPayloadConverter.fromPayload<RecordBatch>(scheduled.input!.payloads![0]!));
-    }
-  }
-  return batches;
-}
-
-async function handedOverBy(client: Client, streamId: string) {
-  const batches = await scheduledBatches(client, streamId);
-  return { streamId, handedOver: batches.flatMap((b) => b.events), version: batches.at(-1)?.version ?? 0 };
+/**
+ * A stream's event count once its records show all of it. A write in flight (or cut off by a dead
+ * worker, until its workflow task times out and another worker writes it again) keeps `recorded` behind.
+ */
+export async function settledEventCount(client: Client, streamId: string, timeoutMs = 30_000) {
+  const answer = await pollUntil(
+    async () => {
+      const r = await client.workflow.getHandle(streamId).query(recordsQuery);
+      if (r.recorded === null) throw new GiveUp(`${streamId} keeps no records`);
+      return r;
+    },
+    (r) => r.recorded === r.eventCount,
+    `the records of ${streamId} to catch up with it`,
+    { timeoutMs, intervalMs: 250 },
+  );
+  return answer.eventCount;
 }
 
 async function listAll(client: Client, workflowId: string, stageId?: string): Promise<DecisionItemView[]> {
@@ -93,29 +78,46 @@ async function listAll(client: Client, workflowId: string, stageId?: string): Pr
   }
 }
 
-/** Reads everything the instance's workflows say (queries work on closed workflows too). */
-export async function workflowSide(client: Client, ref: ReviewRef): Promise<WorkflowSide> {
+/**
+ * Reads everything the instance's workflows say (queries work on closed workflows too), once each
+ * stream's records have caught up with it; read again if a stream moved on while it was being read.
+ */
+export async function workflowSide(
+  client: Client,
+  ref: ReviewRef,
+  timeoutMs = 30_000,
+): Promise<WorkflowSide> {
   const workflowId = instanceWorkflowId(ref.definitionId, ref.instanceId);
-  const instance = await client.workflow.getHandle(workflowId).query(instanceQuery);
-  const holderIds =
-    instance.shards > 0
-      ? Array.from({ length: instance.shards }, (_, k) => shardWorkflowId(workflowId, k))
-      : [workflowId];
-  const holders = await Promise.all(
-    holderIds.map(async (streamId): Promise<StreamState> => {
-      const stageItems = new Map<string, DecisionItemView[]>();
-      for (const stage of instance.stages)
-        stageItems.set(stage.id, await listAll(client, streamId, stage.id));
-      return {
-        ...(await handedOverBy(client, streamId)),
-        items: await listAll(client, streamId),
-        stageItems,
-        contacted: await client.workflow.getHandle(streamId).query(contactedReviewersQuery),
-      };
-    }),
-  );
-  const own = instance.shards > 0 ? await handedOverBy(client, workflowId) : holders[0]!;
-  return { instance, own, holders };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = () => Math.max(1_000, deadline - Date.now());
+    const shards = (await client.workflow.getHandle(workflowId).query(instanceQuery)).shards;
+    const holderIds =
+      shards > 0 ? Array.from({ length: shards }, (_, k) => shardWorkflowId(workflowId, k)) : [workflowId];
+    const streamIds = shards > 0 ? [workflowId, ...holderIds] : holderIds;
+    const counts = await Promise.all(streamIds.map((id) => settledEventCount(client, id, left())));
+    const instance = await client.workflow.getHandle(workflowId).query(instanceQuery);
+    const holders = await Promise.all(
+      holderIds.map(async (streamId): Promise<StreamState> => {
+        const stageItems = new Map<string, DecisionItemView[]>();
+        for (const stage of instance.stages)
+          stageItems.set(stage.id, await listAll(client, streamId, stage.id));
+        return {
+          streamId,
+          eventCount: counts[streamIds.indexOf(streamId)]!,
+          items: await listAll(client, streamId),
+          stageItems,
+          contacted: await client.workflow.getHandle(streamId).query(contactedReviewersQuery),
+        };
+      }),
+    );
+    const after = await Promise.all(streamIds.map((id) => client.workflow.getHandle(id).query(recordsQuery)));
+    if (after.every((r, i) => r.eventCount === counts[i] && r.recorded === counts[i])) {
+      const own = { streamId: workflowId, eventCount: counts[0]! };
+      return { instance, own, holders };
+    }
+    if (Date.now() > deadline) throw new Error(`the workflows of ${workflowId} kept moving on`);
+  }
 }
 
 /** Reads every row the record store keeps of the instance. */
@@ -165,12 +167,30 @@ export async function recordsSide(db: Kysely<Database>, instanceId: string): Pro
 const seqsOf = (events: { seq: number }[]) => events.map((e) => e.seq);
 const oneToN = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
+/** What the instance's own events decide about it: its lifecycle (counts and reviewers come from the items). */
+const lifecycle = (v: InstanceView) => ({
+  status: v.status,
+  startDateTime: v.startDateTime,
+  endDateTime: v.endDateTime,
+  currentStageId: v.currentStageId,
+  stages: v.stages.map((s) => ({ id: s.id, status: s.status, start: s.startDateTime, end: s.endDateTime })),
+  appliedDateTime: v.appliedDateTime,
+});
+
+/** The state a stream's recorded events rebuild, or why they cannot. */
+function replayed(instanceId: string, recorded: { event: unknown }[]) {
+  const events = recorded.map((e) => e.event as ReviewEvent);
+  const started = events[0];
+  if (started?.type !== 'InstanceStarted') return 'review_events does not start with InstanceStarted';
+  return replay(instanceId, structuredClone(started.plan), events);
+}
+
 /**
  * Every way the records can differ from the workflows, as readable lines (empty: they agree). Checked:
- * each stream's events are exactly the ones its workflow handed over, numbered 1..N without gaps or
- * repeats, N its event count at its last flush; folding them gives the items the workflow answers with;
- * each item's record (instance and stage views, place in the list) equals the workflow's; the instance
- * and contacted reviewers too.
+ * each stream's events are numbered 1..N without gaps or repeats, N its event count; replaying them gives
+ * the items, contacted reviewers and instance lifecycle the workflows answer with; each item's record
+ * (instance and stage views, place in the list, version ≤ N) equals the workflow's; the instance record
+ * (version N of the instance's own stream) and contacted reviewers too.
  */
 export function differences(wf: WorkflowSide, rec: RecordsSide): string[] {
   const out: string[] = [];
@@ -179,18 +199,11 @@ export function differences(wf: WorkflowSide, rec: RecordsSide): string[] {
     : [wf.own, ...wf.holders];
   for (const stream of streams) {
     const id = stream.streamId;
-    const handed = seqsOf(stream.handedOver);
-    if (handed.join() !== oneToN(stream.version).join()) {
-      out.push(
-        `${id}: the workflow handed over seqs ${summary(handed)}, its event count is ${stream.version}`,
-      );
-    }
     const recorded = rec.events.get(id) ?? [];
-    if (seqsOf(recorded).join() !== oneToN(stream.version).join()) {
-      out.push(`${id}: review_events holds seqs ${summary(seqsOf(recorded))}, expected 1..${stream.version}`);
-    } else if (canon(recorded) !== canon(stream.handedOver)) {
-      const at = recorded.findIndex((e, i) => canon(e) !== canon(stream.handedOver[i]));
-      out.push(`${id}: review_events differs from what the workflow handed over at seq ${at + 1}`);
+    if (seqsOf(recorded).join() !== oneToN(stream.eventCount).join()) {
+      out.push(
+        `${id}: review_events holds seqs ${summary(seqsOf(recorded))}, its event count is ${stream.eventCount}`,
+      );
     }
   }
   const unknown = [...rec.events.keys()].filter((id) => !streams.some((s) => s.streamId === id));
@@ -201,10 +214,24 @@ export function differences(wf: WorkflowSide, rec: RecordsSide): string[] {
     if (canon(rec.instance.view) !== canon(wf.instance)) {
       out.push(`review_instances view${diff(rec.instance.view, wf.instance)}`);
     }
-    if (rec.instance.version !== wf.own.version) {
+    if (rec.instance.version !== wf.own.eventCount) {
       out.push(
-        `review_instances version ${rec.instance.version}, the instance's event count ${wf.own.version}`,
+        `review_instances version ${rec.instance.version}, the instance's event count ${wf.own.eventCount}`,
       );
+    }
+  }
+  // The instance's own events rebuild its lifecycle (all of it when it holds its items itself).
+  const own = replayed(wf.instance.id, rec.events.get(wf.own.streamId) ?? []);
+  if (typeof own === 'string') out.push(`${wf.own.streamId}: ${own}`);
+  else {
+    // Reviewer ids come from a set whose order depends on how the state was built: compared sorted.
+    const whole = (v: InstanceView) => ({ ...v, reviewerIds: [...v.reviewerIds].sort() });
+    const [mine, theirs] =
+      wf.instance.shards > 0
+        ? [lifecycle(instanceView(own)), lifecycle(wf.instance)]
+        : [whole(instanceView(own)), whole(wf.instance)];
+    if (canon(mine) !== canon(theirs)) {
+      out.push(`${wf.own.streamId}: replaying review_events gives the instance${diff(mine, theirs)}`);
     }
   }
 
@@ -229,7 +256,8 @@ export function differences(wf: WorkflowSide, rec: RecordsSide): string[] {
       if (row.holder !== place || row.position !== position || r.order.join() !== [place, position].join()) {
         wrong.push(`place ${row.holder}/${row.position}, expected ${place}/${position}`);
       }
-      if (row.version > holder.version) wrong.push(`version ${row.version} > event count ${holder.version}`);
+      if (row.version > holder.eventCount)
+        wrong.push(`version ${row.version} > event count ${holder.eventCount}`);
       for (const [stageId, views] of holder.stageItems) {
         const inStage = views.find((v) => v.id === view.id);
         const recorded = r.stages.find((s) => s.stageId === stageId);
@@ -248,16 +276,26 @@ export function differences(wf: WorkflowSide, rec: RecordsSide): string[] {
         `${holder.streamId}: review_contacted differs (${contacted.length} vs ${holder.contacted.length})`,
       );
     }
-    // The events alone rebuild the items the workflow holds: none lost, none applied twice.
-    const events = (rec.events.get(holder.streamId) ?? []).map((e) => e.event as ReviewEvent);
-    const started = events[0];
-    if (started?.type === 'InstanceStarted') {
-      const state = replay(wf.instance.id, structuredClone(started.plan), events);
+    // The events alone rebuild the items and reviewers the workflow holds: none lost, none applied twice.
+    const events = rec.events.get(holder.streamId) ?? [];
+    const state = replayed(wf.instance.id, events);
+    if (typeof state === 'string') out.push(`${holder.streamId}: ${state}`);
+    else {
       const page = listDecisions(state, { viewer: ADMIN, skip: 0, top: Number.MAX_SAFE_INTEGER });
       if ('code' in page || canon(page.value) !== canon(holder.items)) {
-        out.push(`${holder.streamId}: folding review_events does not give the workflow's items`);
+        const got = 'code' in page ? [] : page.value;
+        const at = holder.items.findIndex((v, k) => canon(v) !== canon(got[k]));
+        const [mine, theirs] = [got[at], holder.items[at]];
+        const about = events
+          .filter((e) => JSON.stringify(e.event).includes(theirs?.id ?? '-'))
+          .map((e) => `${e.seq}:${(e.event as ReviewEvent).type}`);
+        out.push(
+          `${holder.streamId}: replaying review_events does not give the workflow's items: ` +
+            `item ${theirs?.id} replays to ${mine?.decision} (${mine?.reviewedBy?.id ?? '-'}), the workflow says ` +
+            `${theirs?.decision} (${theirs?.reviewedBy?.id ?? '-'}); recorded events naming it: ${about.join(', ')}`,
+        );
       }
-    } else out.push(`${holder.streamId}: review_events does not start with InstanceStarted`);
+    }
   });
   return out;
 }

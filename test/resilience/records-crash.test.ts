@@ -1,5 +1,7 @@
+import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { instanceWorkflowId, shardWorkflowId } from '../../src/domain/ids';
 import type { ReviewEvent } from '../../src/domain/review-events';
@@ -14,14 +16,15 @@ import {
   useProcessStack,
 } from '../helpers/process-stack';
 import type { ReviewRef } from '../helpers/records-vs-workflow';
-import { differences, recordsSide, workflowSide } from '../helpers/records-vs-workflow';
+import { differences, recordsSide, settledEventCount, workflowSide } from '../helpers/records-vs-workflow';
 
-// The review records (PostgreSQL) are written by the workflows through the recordReview activity, in the
-// background. The worker process is SIGKILLed while decision Updates and recordReview activities are in
-// flight, and again while decisions are applied; once it is back, the records must equal what the workflows
-// answer: the same items, every event of every stream exactly once, numbered 1..N. A recordReview attempt
-// cut off by the kill is only retried after its startToCloseTimeout (one minute), so each test waits about
-// that long for the records to catch up.
+// The review records (PostgreSQL) are written by the workflows through the recordReview local activity,
+// in the background: the worker holds a stream's workflow task while it writes. The worker process is
+// SIGKILLed while decision Updates and record writes are in flight (the record tables locked, so the writes
+// hang as backends waiting for the lock), and again while decisions are applied; once it is back, the
+// records must equal what the workflows answer: the same items, every event of every stream exactly once,
+// numbered 1..N. A workflow task held by the dead worker times out (after seconds) and the new worker
+// replays the workflow and makes the cut-off write again.
 
 const MEMBERS = 600;
 const CONCURRENCY = 24;
@@ -145,71 +148,70 @@ async function streamsOf(review: Review): Promise<string[]> {
   return [id, ...Array.from({ length: shards }, (_, k) => shardWorkflowId(id, k))];
 }
 
-interface PendingActivity {
-  workflowId: string;
-  activityId: string;
-  type: string;
-  started: boolean;
-}
-
-/** The activities the streams have scheduled or started and not finished. */
-async function pendingActivities(streams: string[]): Promise<PendingActivity[]> {
-  const out: PendingActivity[] = [];
+/** The activities of the streams started and not finished, by type (record writes are local: not here). */
+async function startedActivities(streams: string[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
   for (const workflowId of streams) {
     const { raw } = await stack.client!.workflow.getHandle(workflowId).describe();
     for (const a of raw.pendingActivities ?? []) {
-      out.push({
-        workflowId,
-        activityId: a.activityId ?? '',
-        type: a.activityType?.name ?? '',
-        started: a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
-      });
+      if (a.state !== temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED) continue;
+      const type = a.activityType?.name ?? '';
+      out[type] = (out[type] ?? 0) + 1;
     }
   }
   return out;
 }
 
-/** How many pending activities of each type, e.g. `{"recordReview (started)": 2}`. */
-function tally(pending: PendingActivity[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const a of pending) {
-    const key = `${a.type}${a.started ? ' (started)' : ''}`;
-    out[key] = (out[key] ?? 0) + 1;
+/**
+ * The streams whose workflow task a worker has held for at least `heldMs`. A record write is a local
+ * activity: the worker holds (and heartbeats) the workflow task while it runs, so a task held that long
+ * is a record write in flight; after a SIGKILL it stays held until it times out.
+ */
+async function heldTasks(streams: string[], heldMs = 0): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const workflowId of streams) {
+    const task = (await stack.client!.workflow.getHandle(workflowId).describe()).raw.pendingWorkflowTask;
+    if (task?.state !== temporal.api.enums.v1.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED) {
+      continue;
+    }
+    const since = tsToMs(task.originalScheduledTime ?? task.scheduledTime);
+    if (Date.now() - since >= heldMs) out.add(workflowId);
   }
   return out;
 }
 
-/**
- * Waits until the activities the kill cut off are done: Temporal retries one only after its timeout
- * (recordReview: one minute from the start of the attempt), and its stream's later batches wait for it.
- */
-async function untilDone(cutOff: PendingActivity[], streams: string[]): Promise<void> {
-  const key = (a: PendingActivity) => `${a.workflowId}#${a.activityId}`;
-  const waiting = new Set(cutOff.map(key));
-  await pollUntil(
-    async () => (await pendingActivities(streams)).filter((a) => waiting.has(key(a))).length,
-    (n) => n === 0,
-    'the activities cut off by the kill to be retried and done',
-    { timeoutMs: 120_000, intervalMs: 500 },
-  );
+/** Waits until every stream's records show all its events (the writes a kill cut off were made again). */
+async function untilSettled(streams: string[]): Promise<void> {
+  await Promise.all(streams.map((id) => settledEventCount(stack.client!, id, 120_000)));
 }
 
 interface RecordsLock {
+  /** Record writes waiting for the lock: backends it blocks, inserting into the record tables. */
+  waiting(): Promise<number>;
   release(): Promise<void>;
 }
 
 /**
- * Locks the record tables against writes (reads go on): every recordReview attempt then hangs in its
- * transaction until the lock is released or its worker dies.
+ * Locks the record tables against writes (reads go on): every record write then hangs in its
+ * transaction, a backend waiting for the lock, until the lock is released or its worker dies.
  */
 async function lockRecords(url: string): Promise<RecordsLock> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
+  const holder = (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
   await client.query('begin');
   await client.query(
     'lock table review_events, review_instances, review_items, review_contacted in share mode',
   );
   return {
+    async waiting() {
+      // Another connection: pg_stat_activity is read once per transaction, and the lock's stays open.
+      const { rows } = await sql<{ n: number }>`
+        select count(*)::int as n from pg_stat_activity
+        where wait_event_type = 'Lock' and ${holder}::int = any(pg_blocking_pids(pid))
+          and query ~* 'insert into "review_(events|instances|items|contacted)"'`.execute(records());
+      return rows[0]!.n;
+    },
     async release() {
       await client.query('rollback');
       await client.end();
@@ -224,9 +226,11 @@ async function untilRecordsEqualWorkflows(reviews: Review[], what: string, timeo
     (
       await Promise.all(
         reviews.map(async (r) =>
-          differences(await workflowSide(stack.client!, r), await recordsSide(records(), r.instanceId)).map(
-            (d) => `${r.instanceId}: ${d}`,
-          ),
+          (
+            await workflowSide(stack.client!, r)
+              .then(async (wf) => differences(wf, await recordsSide(records(), r.instanceId)))
+              .catch((err: Error) => [`not compared: ${err.message}`])
+          ).map((d) => `${r.instanceId}: ${d}`),
         ),
       )
     ).flat();
@@ -296,9 +300,9 @@ describe('the review records across a worker crash', () => {
       ).status;
 
     // First pass, 24 at a time. Once a fifth are acknowledged the record tables are locked, so record
-    // writes hang in flight (and Updates answer without waiting for them after a few seconds); the worker
-    // is SIGKILLed once every stream holding items has a recordReview attempt hanging and some decisions
-    // were answered meanwhile. No new request is sent after the kill; the ones in flight end as they end.
+    // writes hang in flight; the worker is SIGKILLed once every stream holding items has one hanging
+    // (and, within 20 s more, a decision was answered meanwhile). No new request is sent after the kill;
+    // the ones in flight end as they end.
     const acknowledged = new Set<Decision>();
     const beforeKill = new Set<Decision>();
     const whileLocked = new Set<Decision>();
@@ -329,42 +333,49 @@ describe('the review records across a worker crash', () => {
     const locked = await lockRecords(stack.database!.url);
     isLocked = true;
     const holders = streams.filter((id) => id !== instanceWorkflowId(large.definitionId, large.instanceId));
+    let waiting = 0;
     const hanging = await pollUntil(
-      async () =>
-        new Set(
-          (await pendingActivities(holders))
-            .filter((a) => a.type === 'recordReview' && a.started)
-            .map((a) => a.workflowId),
-        ),
-      (ids) => ids.size === holders.length && whileLocked.size > 0,
-      'record writes hanging in every stream and decisions answered meanwhile',
+      async () => {
+        waiting = await locked.waiting();
+        return heldTasks(holders, 1_000);
+      },
+      (held) => held.size === holders.length && waiting >= holders.length,
+      'record writes hanging in every stream holding items',
       { timeoutMs: 60_000, intervalMs: 200 },
+    ).catch(() => undefined);
+    // An Update reaches a workflow only with a new workflow task, which a hanging write delays until its
+    // task heartbeat: decisions answered meanwhile are few, and often none before the API gives up (503).
+    await pollUntil(
+      async () => whileLocked.size,
+      (n) => n > 0,
+      'a decision answered while the records are locked',
+      { timeoutMs: 20_000, intervalMs: 200 },
     ).catch(() => undefined);
     inFlightAtKill = inFlight;
     killed = true;
     await stack.killWorker();
+    const cutOff = await heldTasks(streams);
     await locked.release();
     await sending;
-    const pendingAtKill = await pendingActivities(streams);
-    const cutOff = pendingAtKill.filter((a) => a.type === 'recordReview');
     note(
       `SIGKILL at ${Date.now() - t0} ms with ${beforeKill.size} decisions acknowledged (${whileLocked.size} ` +
-        `while the records were locked) and ${inFlightAtKill} in flight; pending activities: ` +
-        `${JSON.stringify(tally(pendingAtKill))}; answers: ${JSON.stringify(Object.fromEntries(statuses))}`,
+        `while the records were locked) and ${inFlightAtKill} in flight; ${waiting} record writes waiting ` +
+        `for the lock; workflow tasks held: ${cutOff.size} of ${streams.length}; ` +
+        `answers: ${JSON.stringify(Object.fromEntries(statuses))}`,
     );
-    // The kill hit decision Updates and record writes of every stream holding items on their way, and
-    // decisions acknowledged but not yet in the records.
+    // The kill hit decision Updates and record writes of every stream holding items on their way (and
+    // the decisions answered while the records were locked, when there were any).
     expect(inFlightAtKill).toBeGreaterThan(0);
     expect(hanging?.size).toBe(holders.length);
-    expect(new Set(cutOff.map((a) => a.workflowId)).size).toBeGreaterThanOrEqual(holders.length);
-    expect(whileLocked.size).toBeGreaterThan(0);
+    expect(waiting).toBeGreaterThanOrEqual(holders.length);
+    expect(holders.filter((id) => !cutOff.has(id))).toEqual([]);
 
     await stack.startWorker();
     note(`worker restarted at ${Date.now() - t0} ms`);
-    await untilDone(cutOff, streams);
-    note(`the cut-off recordReview activities are done at ${Date.now() - t0} ms`);
+    await untilSettled(streams);
+    note(`every stream's records caught up with it at ${Date.now() - t0} ms`);
 
-    // Every decision answered 2xx before the kill reaches the records (once the cut-off recordReview is retried).
+    // Every decision answered 2xx before the kill reaches the records (the cut-off writes made again).
     const missing = async (decisions: Iterable<Decision>) => {
       const rows = new Map(
         (await Promise.all(reviews.map((r) => recordsSide(records(), r.instanceId))))
@@ -433,19 +444,22 @@ describe('the review records across a worker crash', () => {
       timeoutMs: 60_000,
       intervalMs: 2,
     });
+    const waitingAtKill = await locked.waiting();
     await stack.killWorker();
+    const heldAtKill = await heldTasks(streams);
+    const startedAtKill = await startedActivities(streams);
     await locked.release();
     const atKill = await applied();
-    const pendingAtKill = await pendingActivities(streams);
     note(
       `SIGKILL at ${Date.now() - t0} ms with ${applying}→${atKill} of ${denials} denials applied; ` +
-        `pending activities: ${JSON.stringify(tally(pendingAtKill))}`,
+        `${waitingAtKill} record writes waiting for the lock; workflow tasks held: ${heldAtKill.size} of ` +
+        `${streams.length}; started activities: ${JSON.stringify(startedAtKill)}`,
     );
     // The kill hit the apply (it had started and not finished) and a record write of every stream.
     expect(atKill).toBeLessThan(denials);
-    expect(pendingAtKill.some((a) => a.type === 'applyDecisions' && a.started)).toBe(true);
-    const writing = new Set(pendingAtKill.filter((a) => a.type === 'recordReview').map((a) => a.workflowId));
-    expect(writing.size).toBe(streams.length);
+    expect(startedAtKill.applyDecisions).toBeGreaterThan(0);
+    expect(streams.filter((id) => !heldAtKill.has(id))).toEqual([]);
+    expect(waitingAtKill).toBeGreaterThanOrEqual(streams.length);
 
     await stack.startWorker();
     for (const r of reviews) await api.untilStatus(r.base, 'Applied', 180_000);
