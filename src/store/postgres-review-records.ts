@@ -23,14 +23,24 @@ import type { Database } from './schema';
 
 /**
  * The review records in PostgreSQL, for any number of workers and API servers. A batch is one
- * transaction: its events are inserted once per (stream, seq), and each row moves only to a later version,
- * so retries, replays and batches arriving out of order leave the same rows.
+ * transaction: its events are kept once per (stream, seq), the latest write's, and each other row moves
+ * only to a later version, so retries and replays leave the same rows.
  */
 export class PostgresReviewRecords implements ReviewRecordStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async write(batch: RecordBatch): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
+      // A write that waits on a lock gives up soon; the workflow retries it without holding up its reviews.
+      await sql`set local statement_timeout = '5s'`.execute(tx);
+      // A worker writes a batch before its workflow task is saved; when that task fails, the workflow goes
+      // on from its last saved task and numbers its events from there again. Its events replace what the
+      // failed task wrote at the same numbers, and any it numbered beyond the stream's count are dropped.
+      await tx
+        .deleteFrom('review_events')
+        .where('stream_id', '=', batch.streamId)
+        .where('seq', '>', batch.version)
+        .execute();
       if (batch.events.length > 0) {
         await tx
           .insertInto('review_events')
@@ -42,7 +52,12 @@ export class PostgresReviewRecords implements ReviewRecordStore {
               event: JSON.stringify(e.event),
             })),
           )
-          .onConflict((oc) => oc.columns(['stream_id', 'seq']).doNothing())
+          .onConflict((oc) =>
+            oc.columns(['stream_id', 'seq']).doUpdateSet((eb) => ({
+              event: eb.ref('excluded.event'),
+              recorded_at: sql`now()`,
+            })),
+          )
           .execute();
       }
       if (batch.instance) {

@@ -37,7 +37,8 @@ export interface DefinitionPage {
 /**
  * The review records: written by the review workflows as they go (recordReview activity), read by the
  * API when a review's workflow cannot answer (deleted after Temporal's retention, or no worker running).
- * Writes are idempotent: an event is kept once per (stream, seq), and a row only moves to a later version.
+ * Writes are idempotent: an event is kept once per (stream, seq) (the latest write's; a write drops the
+ * stream's events numbered beyond its count), and every other row only moves to a later version.
  */
 export interface ReviewRecordStore {
   write(batch: RecordBatch): Promise<void>;
@@ -79,6 +80,8 @@ export class InMemoryReviewRecords implements ReviewRecordStore {
   private readonly instances = new Map<string, Versioned<InstanceRecord>>();
   private readonly items = new Map<string, Map<string, Versioned<ItemRecord>>>();
   private readonly definitionsById = new Map<string, Versioned<DefinitionRecord>>();
+  /** The highest event number kept per stream. */
+  private readonly lastSeq = new Map<string, number>();
   private readonly contactedBy = new Map<string, Map<string, Versioned<ContactedReviewerView[]>>>();
   private readonly log = new Map<
     string,
@@ -86,16 +89,20 @@ export class InMemoryReviewRecords implements ReviewRecordStore {
   >();
 
   async write(batch: RecordBatch): Promise<void> {
+    // As in PostgreSQL: the latest write of an event number wins, numbers beyond the batch's count go.
+    const last = this.lastSeq.get(batch.streamId) ?? 0;
+    for (let seq = batch.version + 1; seq <= last; seq++) this.log.delete(`${batch.streamId}#${seq}`);
+    this.lastSeq.set(
+      batch.streamId,
+      Math.max(Math.min(last, batch.version), ...batch.events.map((e) => e.seq)),
+    );
     for (const { seq, event } of batch.events) {
-      const key = `${batch.streamId}#${seq}`;
-      if (!this.log.has(key)) {
-        this.log.set(key, {
-          instanceId: batch.instanceId,
-          streamId: batch.streamId,
-          seq,
-          event: structuredClone(event),
-        });
-      }
+      this.log.set(`${batch.streamId}#${seq}`, {
+        instanceId: batch.instanceId,
+        streamId: batch.streamId,
+        seq,
+        event: structuredClone(event),
+      });
     }
     const later = <T>(current: Versioned<T> | undefined) => !current || current.version <= batch.version;
     if (batch.instance && later(this.instances.get(batch.instanceId))) {

@@ -39,7 +39,10 @@ export const GUEST_DELETION_DAYS = 30;
 export const GUEST_RECORDS_PATCH = 'guest-deletion-records';
 
 const { recordReview } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
+  startToCloseTimeout: '10 seconds',
+  // Later attempts wait on a workflow timer, not in the workflow task: while the store is down, the
+  // workflow's Updates and signals go on.
+  localRetryThreshold: '1 second',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 },
 });
 

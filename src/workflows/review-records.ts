@@ -15,7 +15,10 @@ export const RECORDS_BACKFILL_PATCH = 'review-records-backfill';
 // the history (only its marker), no round trip through the server adds to the records' lag, and the
 // clock of a test server that skips time stands still meanwhile.
 const { recordReview } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
+  startToCloseTimeout: '10 seconds',
+  // Later attempts wait on a workflow timer, not in the workflow task: while the store is down, the
+  // workflow's Updates and signals go on.
+  localRetryThreshold: '1 second',
   // The store may be down for a while: keep trying, the review goes on meanwhile.
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 },
 });

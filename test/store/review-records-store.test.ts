@@ -96,6 +96,27 @@ describe.each([
     });
   });
 
+  it('replaces what a workflow task that failed wrote with what the workflow wrote when it went on', async () => {
+    const store = open();
+    const id = `i-${Math.random().toString(36).slice(2)}`;
+    const by = (who: string) => ({ type: 'ReminderSent', at: 'x', by: who, reviewerIds: [] }) as never;
+    const withEvents = (version: number, seqs: number[], who: string) => ({
+      ...batch(id, version, [], []),
+      events: seqs.map((seq) => ({ seq, event: by(who) })),
+    });
+    await store.write(withEvents(2, [1, 2], 'saved'));
+    // The failed task numbered three events; the workflow, going on from its last saved task, two others.
+    await store.write(withEvents(5, [3, 4, 5], 'lost'));
+    await store.write(withEvents(4, [3, 4], 'kept'));
+    const events = await store.events(id);
+    expect(events.map((e) => [e.seq, (e.event as { by: string }).by])).toEqual([
+      [1, 'saved'],
+      [2, 'saved'],
+      [3, 'kept'],
+      [4, 'kept'],
+    ]);
+  });
+
   it('keeps a later version of a definition, and lists, filters and counts definitions not deleted', async () => {
     const store = open();
     const tag = Math.random().toString(36).slice(2);
