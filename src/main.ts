@@ -4,7 +4,15 @@ import type { DevServer } from './dev-server';
 import { startDevServer } from './dev-server';
 import { EmbeddedDirectory } from './directory/embedded';
 import { createLogger } from './logger';
-import { createApi, createAuth, createClient, createWorker, listen, openDatabase, postgresReads } from './runtime';
+import {
+  createApi,
+  createAuth,
+  createClient,
+  createWorker,
+  listen,
+  openDatabase,
+  postgresReads,
+} from './runtime';
 import { redactUrl } from './store/database';
 import type { EmbeddedPostgres } from './store/embedded-postgres';
 import { startEmbeddedPostgres } from './store/embedded-postgres';
