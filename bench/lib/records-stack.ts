@@ -17,10 +17,10 @@ import { startEmbeddedPostgres } from '../../src/store/embedded-postgres';
 import { migrateToLatest } from '../../src/store/migrations';
 import { PostgresReviewRecords } from '../../src/store/postgres-review-records';
 import type { Database } from '../../src/store/schema';
-import { resolveCliExecutable } from '../../src/temporal-binaries';
 import { freePort, portOf } from '../../test/helpers/process-stack';
 import type { LogCollector } from './log-collector';
 import type { Closer } from './stack';
+import { benchCli, timed } from './stack';
 
 const NAMESPACE = 'default';
 const TASK_QUEUE = 'stagecoach-records-bench';
@@ -45,15 +45,6 @@ export interface RecordsStack {
   timings: Record<string, number>;
 }
 
-async function timed<T>(timings: Record<string, number>, name: string, fn: () => Promise<T>): Promise<T> {
-  const t0 = performance.now();
-  try {
-    return await fn();
-  } finally {
-    timings[name] = Math.round(performance.now() - t0);
-  }
-}
-
 /**
  * Starts, in a fresh temp dir: an embedded PostgreSQL (new cluster, migrated), the Temporal dev server,
  * one worker that writes review records to PostgreSQL, and two APIs on the same worker and Temporal:
@@ -70,13 +61,7 @@ export async function startRecordsStack(
   pgSettings: Record<string, string> = {},
 ): Promise<RecordsStack> {
   const timings: Record<string, number> = {};
-  const cli = resolveCliExecutable({ envPath: process.env.TEMPORAL_CLI_PATH, projectRoot });
-  if (cli.type !== 'existing-path') {
-    throw new Error(
-      'The Temporal CLI was not found: run `node scripts/provision-temporal.mjs` (npm run bench does), ' +
-        'or set TEMPORAL_CLI_PATH to a `temporal` binary.',
-    );
-  }
+  const cli = benchCli(projectRoot);
   const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'stagecoach-records-bench-'));
   // Run as root, PostgreSQL runs as the `postgres` user, which must be able to enter this folder.
   chmodSync(tmpDir, 0o711);

