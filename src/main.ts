@@ -2,7 +2,7 @@ import path from 'node:path';
 import { parseConfig } from './config';
 import type { DevServer } from './dev-server';
 import { startDevServer } from './dev-server';
-import { EmbeddedDirectory } from './directory/embedded';
+import { openDirectory } from './directory/open';
 import { createLogger } from './logger';
 import {
   createApi,
@@ -41,6 +41,7 @@ async function main() {
   let devServer: DevServer | undefined;
   let embedded: EmbeddedPostgres | undefined;
   let address = config.TEMPORAL_ADDRESS;
+  let directoryDescription = '';
   try {
     // Started first and so stopped last: the worker's last activities write to the ledger in it.
     if (!config.DATABASE_URL) {
@@ -90,10 +91,10 @@ async function main() {
           TASK_QUEUE: config.TASK_QUEUE,
         }
       : config;
-    const directory = await EmbeddedDirectory.open({
-      stateFile: config.DIRECTORY_FILE,
-      seedFile: config.DIRECTORY_SEED,
-    });
+    const opened = await openDirectory(config);
+    started.push(() => opened.close());
+    directoryDescription = opened.description;
+    const { directory } = opened;
     const reads = postgresReads(db);
     const { records } = reads;
     const worker = await createWorker(temporal, {
@@ -134,11 +135,11 @@ async function main() {
       `  API          ${api}/v1.0/identityGovernance/accessReviews/definitions`,
       `  Temporal UI  ${devServer?.uiUrl ?? '(external server)'}`,
       `  Temporal     ${address}${devServer ? ` (state in ${config.TEMPORAL_DB_FILE})` : ''}`,
-      `  Directory    ${config.DIRECTORY_FILE} (seeded from ${config.DIRECTORY_SEED})`,
+      `  Directory    ${directoryDescription}`,
       embedded
         ? `  PostgreSQL   ${redactUrl(embedded.url)} (data in ${config.EMBEDDED_POSTGRES_DIR}, password in ${path.join(config.EMBEDDED_POSTGRES_DIR, 'password')})`
         : `  PostgreSQL   ${redactUrl(config.DATABASE_URL!)}`,
-      `  Demo token   curl -s -X POST ${api}/auth/local/token -H 'content-type: application/json' -d '{"userId":"${DEMO_ADMIN}","admin":true}'`,
+      `  Demo token   curl -s -X POST ${api}/auth/local/token -H 'content-type: application/json' -d '{"userId":"${config.DIRECTORY === 'embedded' ? DEMO_ADMIN : '<id of a directory user>'}","admin":true}'`,
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),

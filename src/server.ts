@@ -1,5 +1,5 @@
 import { parseConfig } from './config';
-import { EmbeddedDirectory } from './directory/embedded';
+import { openDirectory } from './directory/open';
 import { createLogger } from './logger';
 import { createApi, createAuth, createClient, listen, openDatabase, postgresReads } from './runtime';
 import { redactUrl } from './store/database';
@@ -11,10 +11,9 @@ async function main() {
   // Migrated here as well as by the worker, whichever starts first; review records will be read from it.
   const url = config.DATABASE_URL!;
   const db = await openDatabase(url, `DATABASE_URL=${redactUrl(url)}`, logger);
-  const directory = await EmbeddedDirectory.open({
-    stateFile: config.DIRECTORY_FILE,
-    seedFile: config.DIRECTORY_SEED,
-  });
+  const opened = await openDirectory(config);
+  const { directory } = opened;
+  logger.info({ directory: opened.description }, 'directory connected');
   const client = await createClient(config);
   const { auth, localIssuer } = await createAuth(config, logger);
   const app = createApi(config, {
@@ -27,7 +26,8 @@ async function main() {
   });
   const server = await listen(app, config.PORT, config.HOST);
   logger.info({ port: config.PORT, authMode: config.AUTH_MODE }, 'API listening');
-  const stop = () => server.close(() => void db.destroy().finally(() => process.exit(0)));
+  const stop = () =>
+    server.close(() => void Promise.allSettled([opened.close(), db.destroy()]).finally(() => process.exit(0)));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }

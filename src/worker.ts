@@ -1,5 +1,5 @@
 import { parseConfig } from './config';
-import { EmbeddedDirectory } from './directory/embedded';
+import { openDirectory } from './directory/open';
 import { createLogger } from './logger';
 import { createWorker, listen, openDatabase } from './runtime';
 import { redactUrl } from './store/database';
@@ -15,10 +15,9 @@ async function main() {
   const logger = createLogger(config.LOG_LEVEL);
   const url = config.DATABASE_URL!;
   const db = await openDatabase(url, `DATABASE_URL=${redactUrl(url)}`, logger);
-  const directory = await EmbeddedDirectory.open({
-    stateFile: config.DIRECTORY_FILE,
-    seedFile: config.DIRECTORY_SEED,
-  });
+  const opened = await openDirectory(config);
+  const { directory } = opened;
+  logger.info({ directory: opened.description }, 'directory connected');
   const records = new PostgresReviewRecords(db);
   const worker = await createWorker(config, {
     directory,
@@ -46,6 +45,7 @@ async function main() {
     await closed;
   }
   // After the worker: its last activities may still have written to the ledger.
+  await opened.close();
   await db.destroy();
   logger.info('worker stopped');
 }
