@@ -20,6 +20,7 @@ import { createDatabase } from '../../src/store/database';
 import { PostgresReviewRecords } from '../../src/store/postgres-review-records';
 import { resolveCliExecutable } from '../../src/temporal-binaries';
 import type { TestDatabase } from './postgres';
+import { portOf } from './ports';
 import { createTestDatabase } from './postgres';
 
 // Stagecoach as it runs in production, for crash tests: a Temporal dev server on a SQLite file, the worker
@@ -31,24 +32,7 @@ const projectRoot = path.resolve(__dirname, '..', '..');
 export const ADMIN_ROLE = 'AccessReview.ReadWrite.All';
 export const REVIEWS = '/v1.0/identityGovernance/accessReviews';
 
-/** The TCP port a listening server is bound to. */
-export function portOf(server: net.Server): number {
-  const address = server.address();
-  return typeof address === 'object' && address ? address.port : 0;
-}
-
-/** A free TCP port on 127.0.0.1 (bound and released; the OS does not hand it out again at once). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = portOf(srv);
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort, portOf } from './ports';
 
 /**
  * A free TCP port on 127.0.0.1 below the OS's ephemeral range (32768–60999 on Linux), for a server that is

@@ -28,8 +28,11 @@ function openssl(dir: string, args: string[]): void {
   }
 }
 
-/** A CA with a server certificate for SERVER_NAME and a client certificate, made with the openssl CLI. */
-export function createTestPki(): TestPki {
+/**
+ * A CA with a server certificate for SERVER_NAME (or `serverAltNames`, an openssl subjectAltName value such
+ * as `IP:127.0.0.1,DNS:localhost`) and a client certificate, made with the openssl CLI.
+ */
+export function createTestPki(options: { serverAltNames?: string } = {}): TestPki {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stagecoach-pki-'));
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   const ca = (name: string) =>
@@ -75,7 +78,7 @@ export function createTestPki(): TestPki {
   };
   leaf(
     'server',
-    `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:${SERVER_NAME}\n`,
+    `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=${options.serverAltNames ?? `DNS:${SERVER_NAME}`}\n`,
   );
   leaf('client', 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n');
   const file = (name: string) => path.join(dir, name);
