@@ -26,7 +26,10 @@ export async function openDirectory(config: Config): Promise<OpenedDirectory> {
       close: () => directory.close(),
     };
   }
-  const directory = await EmbeddedDirectory.open({ stateFile: config.DIRECTORY_FILE, seedFile: config.DIRECTORY_SEED });
+  const directory = await EmbeddedDirectory.open({
+    stateFile: config.DIRECTORY_FILE,
+    seedFile: config.DIRECTORY_SEED,
+  });
   return {
     directory,
     description: `${config.DIRECTORY_FILE} (seeded from ${config.DIRECTORY_SEED})`,

@@ -70,13 +70,19 @@ export function describeDirectoryContract(
         });
         expect(Date.parse(adele!.createdDateTime)).not.toBeNaN();
         expect(Date.parse(adele!.createdDateTime)).toBeLessThanOrEqual(Date.now() + 60_000);
-        expect(await d.getUser(id('alex'))).toMatchObject({ lastSignInDateTime: null, managerId: id('megan') });
+        expect(await d.getUser(id('alex'))).toMatchObject({
+          lastSignInDateTime: null,
+          managerId: id('megan'),
+        });
         expect(await d.getUser(id('megan'))).toMatchObject({ managerId: null });
       });
 
       it('tells guests and disabled accounts', async () => {
         expect(await d.getUser(id('grady'))).toMatchObject({ userType: 'Guest', accountEnabled: true });
-        expect(await d.getUser(id('gina'))).toMatchObject({ userType: 'Guest', lastSignInDateTime: '2026-11-25T16:45:00Z' });
+        expect(await d.getUser(id('gina'))).toMatchObject({
+          userType: 'Guest',
+          lastSignInDateTime: '2026-11-25T16:45:00Z',
+        });
         expect(await d.getUser(id('isaiah'))).toMatchObject({ userType: 'Member', accountEnabled: false });
       });
 
@@ -102,7 +108,11 @@ export function describeDirectoryContract(
 
       it('reads a group: its direct members (users and nested groups) and owners', async () => {
         const sales = await d.getGroup(id('sales'));
-        expect(sales).toMatchObject({ id: id('sales'), displayName: 'Sales', description: 'Everyone in sales' });
+        expect(sales).toMatchObject({
+          id: id('sales'),
+          displayName: 'Sales',
+          description: 'Everyone in sales',
+        });
         expect([...sales!.memberIds].sort()).toEqual(keyIds('adele', 'alex', 'grady', 'gina', 'sales-emea'));
         expect(sales!.ownerIds).toEqual([id('megan')]);
         expect((await d.getGroup(id('empty')))?.memberIds).toEqual([]);
@@ -154,7 +164,9 @@ export function describeDirectoryContract(
         const before = Date.now() - 2_000;
         await f.signIn!('alex');
         const alex = await d.getUser(id('alex'));
-        expect(Date.parse(alex!.lastSignInDateTime!)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+        expect(Date.parse(alex!.lastSignInDateTime!)).toBeGreaterThanOrEqual(
+          Math.floor(before / 1000) * 1000,
+        );
       });
     });
 

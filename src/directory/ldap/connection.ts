@@ -32,10 +32,11 @@ const TRANSIENT_RESULTS = new Set([3, 49, 51, 52]);
 /** Whether the error means the directory could not be reached or asked to come back later. */
 export function isTransientLdapError(err: unknown): boolean {
   if (err instanceof ResultCodeError) return TRANSIENT_RESULTS.has(err.code);
-  if (!(err instanceof Error)) return false;
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code !== undefined && TRANSIENT_CODES.has(code)) return true;
-  return TRANSIENT_MESSAGES.some((re) => re.test(err.message));
+  // Not `instanceof Error`: socket errors come from Node's own realm, which need not be the caller's.
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
+  return typeof message === 'string' && TRANSIENT_MESSAGES.some((re) => re.test(message));
 }
 
 /** The LDAP result code of a failed operation, if the server answered one. */
@@ -71,7 +72,9 @@ export class LdapConnectionPool {
   }
 
   private tlsOptions() {
-    return this.settings.ca ? { ca: this.settings.ca, minVersion: 'TLSv1.2' as const } : { minVersion: 'TLSv1.2' as const };
+    return this.settings.ca
+      ? { ca: this.settings.ca, minVersion: 'TLSv1.2' as const }
+      : { minVersion: 'TLSv1.2' as const };
   }
 
   /** Connects, negotiates TLS and binds one connection; errors are raw (the caller classifies them). */
@@ -126,7 +129,9 @@ export class LdapConnectionPool {
       return await fn(await this.acquire(slot));
     } catch (err) {
       if (isTransientLdapError(err)) {
-        this.drop(slot);
+        // A reset or a restart of the server kills every pooled connection alike: reconnect them all.
+        if (resultCode(err) === undefined) for (const s of this.slots) this.drop(s);
+        else this.drop(slot);
         throw new DirectoryUnavailableError(`LDAP ${what} at ${this.settings.url} failed: ${describe(err)}`);
       }
       throw err;
@@ -164,9 +169,9 @@ export class LdapConnectionPool {
 /** One line for an LDAP failure: the result code's name and the server's message, or the socket error. */
 export function describe(err: unknown): string {
   if (err instanceof ResultCodeError) return `${err.name} (${err.code}): ${err.message}`.slice(0, 300);
-  if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return `${code ? `${code} ` : ''}${err.message.split('\n')[0]}`.slice(0, 300);
+  if (typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string') {
+    const { code, message } = err as { code?: unknown; message: string };
+    return `${typeof code === 'string' ? `${code} ` : ''}${message.split('\n')[0]}`.slice(0, 300);
   }
   return String(err);
 }

@@ -8,7 +8,8 @@ export class EntryView {
   private readonly byName = new Map<string, Entry[string]>();
 
   constructor(readonly entry: Entry) {
-    for (const [key, value] of Object.entries(entry)) if (key !== 'dn') this.byName.set(key.toLowerCase(), value);
+    for (const [key, value] of Object.entries(entry))
+      if (key !== 'dn') this.byName.set(key.toLowerCase(), value);
   }
 
   get dn(): string {
@@ -54,11 +55,24 @@ export class EntryMapping {
   /** Attributes asked for a user: operational ones (entryUUID, authTimestamp, …) must be named. */
   userAttributes(): string[] {
     const a = this.settings.attributes;
-    const lock = { ppolicy: 'pwdAccountLockedTime', nsAccountLock: 'nsAccountLock', userAccountControl: 'userAccountControl' }[
-      this.settings.lockMethod
-    ];
+    const lock = {
+      ppolicy: 'pwdAccountLockedTime',
+      nsAccountLock: 'nsAccountLock',
+      userAccountControl: 'userAccountControl',
+    }[this.settings.lockMethod];
     return [
-      ...new Set([a.id, a.displayName, 'cn', 'uid', a.userPrincipalName, a.mail, a.manager, a.createdDateTime, a.lastSignInDateTime, lock]),
+      ...new Set([
+        a.id,
+        a.displayName,
+        'cn',
+        'uid',
+        a.userPrincipalName,
+        a.mail,
+        a.manager,
+        a.createdDateTime,
+        a.lastSignInDateTime,
+        lock,
+      ]),
     ];
   }
 
@@ -113,7 +127,8 @@ export class EntryMapping {
     return {
       id,
       displayName: view.first(a.displayName) ?? view.first('cn') ?? view.dn,
-      userPrincipalName: view.first(a.userPrincipalName) ?? view.first(a.mail) ?? view.first('uid') ?? view.dn,
+      userPrincipalName:
+        view.first(a.userPrincipalName) ?? view.first(a.mail) ?? view.first('uid') ?? view.dn,
       mail: view.first(a.mail) ?? null,
       userType: guest ? 'Guest' : 'Member',
       accountEnabled: this.accountEnabled(view),

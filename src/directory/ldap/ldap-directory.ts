@@ -1,5 +1,11 @@
 import { Attribute, Change } from 'ldapts';
-import type { Directory, DirectoryApplication, DirectoryGroup, DirectoryUser, DirectoryWriteResult } from '../port';
+import type {
+  Directory,
+  DirectoryApplication,
+  DirectoryGroup,
+  DirectoryUser,
+  DirectoryWriteResult,
+} from '../port';
 import { describe, isTransientLdapError, LDAP, LdapConnectionPool, resultCode } from './connection';
 import type { EntryView } from './entries';
 import { LdapReads, mapLimit } from './reads';
@@ -67,7 +73,9 @@ export class LdapDirectory implements Directory {
       for (const app of settings.applications) {
         for (const dn of app.groups) {
           if (!(await directory.reads.read(dn, ['objectClass'], settings.groupFilter))) {
-            throw new Error(`LDAP_APPLICATIONS: application "${app.id}" names ${dn}, which is not a group on ${settings.url}`);
+            throw new Error(
+              `LDAP_APPLICATIONS: application "${app.id}" names ${dn}, which is not a group on ${settings.url}`,
+            );
           }
         }
       }
@@ -118,9 +126,11 @@ export class LdapDirectory implements Directory {
       const dns = await this.memberDns(groupDn);
       return [...(await reads.idsOfDns(dns)).values()];
     }
-    const views = await reads.find(settings.baseDn, `(${settings.attributes.memberOf}=${escapeFilterValue(groupDn)})`, [
-      settings.attributes.id,
-    ]);
+    const views = await reads.find(
+      settings.baseDn,
+      `(${settings.attributes.memberOf}=${escapeFilterValue(groupDn)})`,
+      [settings.attributes.id],
+    );
     return views.map((v) => reads.mapping.idOf(v)).filter((id) => id !== undefined);
   }
 
@@ -289,14 +299,20 @@ export class LdapDirectory implements Directory {
 
   async setAccountEnabled(userId: string, enabled: boolean): Promise<DirectoryWriteResult> {
     const lock = this.settings.lockMethod;
-    const attribute = { ppolicy: 'pwdAccountLockedTime', nsAccountLock: 'nsAccountLock', userAccountControl: 'userAccountControl' }[lock];
+    const attribute = {
+      ppolicy: 'pwdAccountLockedTime',
+      nsAccountLock: 'nsAccountLock',
+      userAccountControl: 'userAccountControl',
+    }[lock];
     const user = await this.userEntry(userId, [attribute]);
     if (!user) return 'notFound';
     if (this.reads.mapping.accountEnabled(user) === enabled) return 'done';
     let changes: Change[];
     if (lock === 'userAccountControl') {
       const uac = Number(user.first(attribute) ?? '512');
-      changes = [change('replace', attribute, [String(enabled ? uac & ~ACCOUNTDISABLE : uac | ACCOUNTDISABLE)])];
+      changes = [
+        change('replace', attribute, [String(enabled ? uac & ~ACCOUNTDISABLE : uac | ACCOUNTDISABLE)]),
+      ];
     } else if (enabled) {
       changes = [change('delete', attribute, [])];
     } else {

@@ -5,7 +5,11 @@ import { EntryMapping, EntryView } from './entries';
 import type { LdapSettings } from './settings';
 
 /** Runs `fn` over `items` with at most `limit` calls at once, results in input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
@@ -126,7 +130,9 @@ export class LdapReads {
 
   private async toUsers(views: EntryView[], guests: Set<string | undefined>): Promise<DirectoryUser[]> {
     for (const v of views) this.remember(v);
-    const managerDns = views.map((v) => v.first(this.settings.attributes.manager)).filter((dn) => dn !== undefined);
+    const managerDns = views
+      .map((v) => v.first(this.settings.attributes.manager))
+      .filter((dn) => dn !== undefined);
     const managerIds = await this.idsOfDns(managerDns);
     return views
       .map((v) => this.mapping.user(v, guests.has(this.mapping.idOf(v)), managerIds))
@@ -152,7 +158,12 @@ export class LdapReads {
   }
 
   /** The DN of the entry with this id under `base` that matches `filter`. */
-  async dnOf(id: string, base: string, filter: string, attributes: string[] = []): Promise<EntryView | undefined> {
+  async dnOf(
+    id: string,
+    base: string,
+    filter: string,
+    attributes: string[] = [],
+  ): Promise<EntryView | undefined> {
     const byId = this.mapping.idFilter(id);
     if (byId === undefined) return undefined;
     const [view] = await this.find(base, `(&${filter}${byId})`, [this.settings.attributes.id, ...attributes]);

@@ -75,7 +75,10 @@ export interface LdapSettings {
 
 const flavourDefaults: Record<
   LdapFlavour,
-  Pick<LdapSettings, 'userFilter' | 'groupFilter' | 'guestFilter' | 'membership' | 'lockMethod' | 'attributes'>
+  Pick<
+    LdapSettings,
+    'userFilter' | 'groupFilter' | 'guestFilter' | 'membership' | 'lockMethod' | 'attributes'
+  >
 > = {
   openldap: {
     userFilter: '(objectClass=inetOrgPerson)',
@@ -188,7 +191,9 @@ async function readSetting(files: SettingsFiles, setting: string, path: string):
   try {
     return await files.read(path);
   } catch (err) {
-    throw new Error(`${setting}=${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new Error(
+      `${setting}=${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
   }
 }
 

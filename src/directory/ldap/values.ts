@@ -5,13 +5,9 @@ export function guidToString(bytes: Buffer): string {
   if (bytes.length !== 16) throw new Error(`objectGUID has ${bytes.length} bytes, expected 16`);
   const h = (i: number) => bytes[i]!.toString(16).padStart(2, '0');
   const part = (idx: number[]) => idx.map(h).join('');
-  return [
-    part([3, 2, 1, 0]),
-    part([5, 4]),
-    part([7, 6]),
-    part([8, 9]),
-    part([10, 11, 12, 13, 14, 15]),
-  ].join('-');
+  return [part([3, 2, 1, 0]), part([5, 4]), part([7, 6]), part([8, 9]), part([10, 11, 12, 13, 14, 15])].join(
+    '-',
+  );
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -65,7 +61,10 @@ export function isoToFiletime(iso: string): string {
 
 /** ISO 8601 → generalized time (`20261128093000Z`). */
 export function isoToGeneralized(iso: string): string {
-  return new Date(iso).toISOString().replace(/[-:T]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return new Date(iso)
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** AD userAccountControl: the account is disabled. */

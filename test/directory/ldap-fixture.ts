@@ -1,0 +1,70 @@
+import { LdapDirectory } from '../../src/directory/ldap/ldap-directory';
+import type { LdapSettings, MembershipStrategy } from '../../src/directory/ldap/settings';
+import { ldapEnvSchema, resolveLdapSettings } from '../../src/directory/ldap/settings';
+import type { LdapTestServer } from '../helpers/ldap-test-server';
+import { TcpFaultProxy } from '../helpers/tcp-fault-proxy';
+import type { ContractFixture } from './contract';
+
+/** The application the contract tenant's `payroll` becomes on LDAP: its two groups. */
+export const PAYROLL_APP_ID = 'payroll';
+
+/** The LDAP_* environment that points Stagecoach at a test server (through `url` when given). */
+export function ldapEnv(server: LdapTestServer, extra: Record<string, string> = {}, url = server.url) {
+  return {
+    LDAP_URL: url,
+    LDAP_FLAVOUR: server.flavour,
+    LDAP_BIND_DN: server.bindDN,
+    LDAP_BIND_PASSWORD: server.bindPassword,
+    LDAP_BASE_DN: server.baseDN,
+    LDAP_USER_BASE_DN: server.usersDN,
+    LDAP_GROUP_BASE_DN: server.groupsDN,
+    LDAP_APPLICATIONS: JSON.stringify([
+      {
+        id: PAYROLL_APP_ID,
+        displayName: 'Payroll',
+        groups: [server.dnOf('payroll-users'), server.dnOf('payroll-admins')],
+      },
+    ]),
+    ...extra,
+  };
+}
+
+/** Settings for a test server, as the entry points resolve them from the environment. */
+export async function ldapSettings(
+  server: LdapTestServer,
+  extra: Record<string, string> = {},
+  url?: string,
+): Promise<LdapSettings> {
+  return resolveLdapSettings(ldapEnvSchema.parse(ldapEnv(server, extra, url)), {
+    read: async () => {
+      throw new Error('no files in tests');
+    },
+  });
+}
+
+/**
+ * The contract fixture for an LDAP server: the adapter talks to it through a fault proxy (1.5 s timeouts,
+ * so a stalled server fails fast), with the given membership strategy.
+ */
+export async function ldapContractFixture(
+  server: LdapTestServer,
+  options: { membership?: MembershipStrategy } = {},
+): Promise<ContractFixture & { directory: LdapDirectory }> {
+  const port = Number(new URL(server.url).port);
+  const proxy = await TcpFaultProxy.start('127.0.0.1', port);
+  const extra: Record<string, string> = { LDAP_TIMEOUT_MS: '1500', LDAP_CONNECT_TIMEOUT_MS: '1500' };
+  if (options.membership) extra.LDAP_MEMBERSHIP = options.membership;
+  const directory = await LdapDirectory.connect(await ldapSettings(server, extra, proxy.url));
+  return {
+    directory,
+    idOf: (key) => (key === 'payroll' ? PAYROLL_APP_ID : server.idOf(key)),
+    multipleOwners: server.flavour === 'openldap',
+    signIn: (key) => server.signIn(key),
+    faults: proxy,
+    stop: async () => {
+      await directory.close();
+      await proxy.stop();
+      await server.stop();
+    },
+  };
+}
