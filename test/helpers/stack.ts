@@ -12,6 +12,7 @@ import { createActivities } from '../../src/activities';
 import type { AuthSettings } from '../../src/api/auth';
 import { LocalIssuer } from '../../src/api/auth';
 import { EmbeddedDirectory } from '../../src/directory/embedded';
+import type { Directory } from '../../src/directory/port';
 import type { TenantFileInput } from '../../src/directory/tenant-file';
 import { createApi, listen } from '../../src/runtime';
 import { InMemoryApplyLedger } from '../../src/store/apply-ledger';
@@ -37,6 +38,7 @@ export const ADMIN_ROLE = 'AccessReview.ReadWrite.All';
 /** The whole system in one process for HTTP tests: dev server, worker, API on a random port. */
 export interface Stack {
   env: TestWorkflowEnvironment;
+  /** The embedded directory (unused by the worker and the API when StackOptions.directory is given). */
   directory: EmbeddedDirectory;
   /** The review records the worker writes and the API reads. */
   records: ReviewRecordStore;
@@ -71,6 +73,8 @@ export interface StackOptions {
   shardSize?: number;
   /** Where the review records go: in memory (default) or a fresh database on the test PostgreSQL. */
   records?: 'memory' | 'postgres';
+  /** The directory the worker and the API use instead of an embedded one (an LDAP server, say). */
+  directory?: Directory;
 }
 
 /** Starts the stack over the given tenant (default: the demo tenant). */
@@ -104,7 +108,7 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: createActivities({
-      directory,
+      directory: options.directory ?? directory,
       applyLedger: new InMemoryApplyLedger(),
       records,
       observations,
@@ -125,7 +129,7 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
       },
       {
         client: env.client,
-        directory,
+        directory: options.directory ?? directory,
         auth: {
           verifier: issuer,
           userClaim: 'oid',

@@ -1,0 +1,5 @@
+import { startSlapd } from '../helpers/slapd';
+import { contractTenant } from './contract-tenant';
+import { describeLdapReview } from './ldap-review';
+
+describeLdapReview('OpenLDAP slapd', () => startSlapd(contractTenant({ bulk: false })));
