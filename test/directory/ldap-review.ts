@@ -123,7 +123,7 @@ export function describeLdapReview(name: string, start: () => Promise<LdapTestSe
       await api.untilInstance(r.base, 'Applied');
 
       const final = await api.decisionsByPrincipal(r.base);
-      const result = (key: string) => (final[id(key)])?.applyResult;
+      const result = (key: string) => final[id(key)]?.applyResult;
       for (const denied of ['alex', 'grady', 'adele']) expect(result(denied)).toBe('AppliedSuccessfully');
 
       const after = await memberDns();
