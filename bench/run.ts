@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: the review bench with the arguments given, then the records bench (review records in
  * PostgreSQL next to the query-based reads). `--records-only` runs the records bench alone, `--no-records`
- * the review bench alone. Each runs in a process of its own; the exit code is the first failure's.
+ * the review bench alone. `--directory ldap` runs the directory bench instead (the review activities' directory
+ * work on a local OpenLDAP next to the embedded directory). Each runs in a process of its own; the exit code is
+ * the first failure's.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -23,6 +25,10 @@ function runChild(file: string, args: string[]): Promise<number> {
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
+  if (argv.some((a) => a === '--directory' || a.startsWith('--directory='))) {
+    process.on('SIGINT', () => undefined);
+    return runChild('directory-bench.ts', argv);
+  }
   const own = new Set(benches.map((b) => b.skip));
   const args = argv.filter((a) => !own.has(a));
   // Ctrl-C reaches the children too (same process group): each stops and cleans up, this one waits for them.

@@ -52,6 +52,14 @@ export interface Directory {
   removeApplicationAssignment(appId: string, userId: string): Promise<DirectoryWriteResult>;
   setAccountEnabled(userId: string, enabled: boolean): Promise<DirectoryWriteResult>;
   deleteUser(userId: string): Promise<DirectoryWriteResult>;
+  /**
+   * Removes several direct memberships of one group at once, results in the order of `userIds`; for
+   * directories where one write per member is slow (an LDAP modify rewrites the whole group entry).
+   * Optional: without it, removeGroupMember is called for each.
+   */
+  removeGroupMembers?(groupId: string, userIds: readonly string[]): Promise<DirectoryWriteResult[]>;
+  /** Releases connections; optional for in-process directories. */
+  close?(): Promise<void>;
 }
 
 /** Thrown by adapters when the directory could not be reached or answered with a transient failure. */

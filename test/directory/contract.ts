@@ -38,8 +38,8 @@ const ids = (users: readonly DirectoryUser[] | undefined) => (users ?? []).map((
  */
 export function describeDirectoryContract(
   name: string,
-  /** What the directory has: a network connection (fault tests) and sign-ins of its own (binds). */
-  has: { network: boolean; signIns: boolean },
+  /** What the directory has: a network connection (fault tests), sign-ins of its own (binds), removeGroupMembers. */
+  has: { network: boolean; signIns: boolean; batchRemoval: boolean },
   setup: () => Promise<ContractFixture>,
 ) {
   describe(`directory contract: ${name}`, () => {
@@ -179,6 +179,26 @@ export function describeDirectoryContract(
         expect(await d.getUser(id('alex'))).toBeDefined();
       });
 
+      (has.batchRemoval ? it : it.skip)(
+        'removes several members with one call; gone ones are notFound',
+        async () => {
+          const [a, b] = [id(bulkUserKey(4)), id(bulkUserKey(5))];
+          expect(await d.removeGroupMembers!(id('bulk'), [a, UNKNOWN_ID, b])).toEqual([
+            'done',
+            'notFound',
+            'done',
+          ]);
+          expect(await d.removeGroupMembers!(id('bulk'), [b, id('nestor')])).toEqual([
+            'notFound',
+            'notFound',
+          ]);
+          expect(await d.removeGroupMembers!(UNKNOWN_ID, [a])).toEqual(['notFound']);
+          const left = await d.getGroup(id('bulk'));
+          expect(left?.memberIds).not.toContain(a);
+          expect(left?.memberIds).toHaveLength(BULK_MEMBERS - 2);
+        },
+      );
+
       it('says notFound for a member through a nested group, an unknown group or user', async () => {
         expect(await d.removeGroupMember(id('sales'), id('nestor'))).toBe('notFound');
         expect(ids(await d.listGroupTransitiveMembers(id('sales')))).toContain(id('nestor'));
@@ -226,6 +246,7 @@ export function describeDirectoryContract(
 
       it('maps a gone object to AppliedSuccessfullyButObjectNotFound when applying decisions', async () => {
         const ledger = new InMemoryApplyLedger();
+        const before = (await d.getGroup(id('bulk')))!.memberIds.length;
         const { results } = await applyDecisionItems(
           d,
           ledger,
@@ -246,7 +267,7 @@ export function describeDirectoryContract(
           'AppliedSuccessfullyButObjectNotFound',
           'AppliedSuccessfully',
         ]);
-        expect((await d.getGroup(id('bulk')))?.memberIds).toHaveLength(BULK_MEMBERS - 1);
+        expect((await d.getGroup(id('bulk')))?.memberIds).toHaveLength(before - 1);
       });
     });
 

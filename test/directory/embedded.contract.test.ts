@@ -41,7 +41,7 @@ function tenantFile(t: ContractTenant): TenantFileInput {
   };
 }
 
-describeDirectoryContract('embedded', { network: false, signIns: false }, async () => ({
+describeDirectoryContract('embedded', { network: false, signIns: false, batchRemoval: false }, async () => ({
   directory: EmbeddedDirectory.inMemory(tenantFile(contractTenant())),
   idOf: (key) => key,
   multipleOwners: true,

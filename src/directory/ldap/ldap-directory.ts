@@ -28,7 +28,7 @@ const dedupe = (users: DirectoryUser[]) => [...new Map(users.map((u) => [u.id, u
  */
 export class LdapDirectory implements Directory {
   private readonly reads: LdapReads;
-  private readonly members = new Map<string, { until: number; users: Promise<DirectoryUser[]> }>();
+  private readonly cache = new Map<string, { until: number; value: Promise<unknown> }>();
 
   private constructor(
     private readonly settings: LdapSettings,
@@ -148,7 +148,10 @@ export class LdapDirectory implements Directory {
   async getGroup(id: string): Promise<DirectoryGroup | undefined> {
     const view = await this.groupEntry(id, ['cn', 'displayName', 'description']);
     if (!view) return undefined;
-    const [memberIds, owners] = await Promise.all([this.directMemberIds(view.dn), this.ownerDns(view.dn)]);
+    const [memberIds, owners] = await Promise.all([
+      this.cached('direct', view.dn, () => this.directMemberIds(view.dn)),
+      this.ownerDns(view.dn),
+    ]);
     return {
       id: this.reads.mapping.idOf(view)!,
       displayName: view.first('displayName') ?? view.first('cn') ?? view.dn,
@@ -158,18 +161,23 @@ export class LdapDirectory implements Directory {
     };
   }
 
-  /** Transitive user members of the group at `dn`, reused for `cacheMs` (writes clear it). */
-  private transitiveMembers(dn: string): Promise<DirectoryUser[]> {
-    const key = dn.toLowerCase();
+  /** What `read` gives for `key`, reused for `cacheMs` (writes by this process clear it). */
+  private cached<T>(kind: string, key: string, read: () => Promise<T>): Promise<T> {
+    const k = `${kind}\n${key.toLowerCase()}`;
     const now = Date.now();
-    const cached = this.members.get(key);
-    if (cached && cached.until > now) return cached.users;
-    const users = this.readTransitiveMembers(dn);
+    const hit = this.cache.get(k);
+    if (hit && hit.until > now) return hit.value as Promise<T>;
+    const value = read();
     if (this.settings.cacheMs > 0) {
-      this.members.set(key, { until: now + this.settings.cacheMs, users });
-      users.catch(() => this.members.delete(key));
+      this.cache.set(k, { until: now + this.settings.cacheMs, value });
+      value.catch(() => this.cache.delete(k));
     }
-    return users;
+    return value;
+  }
+
+  /** Transitive user members of the group at `dn`. */
+  private transitiveMembers(dn: string): Promise<DirectoryUser[]> {
+    return this.cached('transitive', dn, () => this.readTransitiveMembers(dn));
   }
 
   private async readTransitiveMembers(groupDn: string): Promise<DirectoryUser[]> {
@@ -274,7 +282,7 @@ export class LdapDirectory implements Directory {
   }
 
   private written(): void {
-    this.members.clear();
+    this.cache.clear();
   }
 
   async removeGroupMember(groupId: string, userId: string): Promise<DirectoryWriteResult> {
@@ -284,6 +292,54 @@ export class LdapDirectory implements Directory {
     const result = await this.removeDirect(group.dn, user.dn);
     this.written();
     return result;
+  }
+
+  /**
+   * Removes several direct members with one modify (an LDAP server rewrites the whole group entry per
+   * modify, so one per member is what makes large groups slow); members already gone are notFound.
+   */
+  async removeGroupMembers(groupId: string, userIds: readonly string[]): Promise<DirectoryWriteResult[]> {
+    const group = await this.groupEntry(groupId, ['objectClass']);
+    if (!group) return userIds.map(() => 'notFound');
+    const unique = group.all('objectClass').some((c) => c.toLowerCase() === 'groupofuniquenames');
+    const attribute = unique ? 'uniqueMember' : 'member';
+    const dnById = await this.reads.userDnsById(userIds);
+    const present = await mapLimit(userIds, this.settings.poolSize * 4, async (id) => {
+      const dn = dnById.get(id.toLowerCase());
+      if (dn === undefined) return undefined;
+      const holds = await this.reads.read(
+        group.dn,
+        ['objectClass'],
+        `(${attribute}=${escapeFilterValue(dn)})`,
+      );
+      return holds && dn;
+    });
+    const dns = [...new Set(present.filter((dn) => dn !== undefined))];
+    if (dns.length > 0) {
+      this.written();
+      try {
+        await this.pool.modify(group.dn, [change('delete', attribute, dns)]);
+      } catch (err) {
+        const code = resultCode(err);
+        if (code === LDAP.objectClassViolation) {
+          await this.pool.modify(group.dn, [
+            change('delete', attribute, dns),
+            change('add', attribute, [this.settings.emptyGroupMember]),
+          ]);
+        } else if (code === LDAP.noSuchAttribute || code === LDAP.unwillingToPerform) {
+          // Someone removed one of them meanwhile, and a modify is all or nothing: one by one then.
+          const results: DirectoryWriteResult[] = [];
+          for (const dn of present)
+            results.push(dn === undefined ? 'notFound' : await this.removeDirect(group.dn, dn));
+          this.written();
+          return results;
+        } else {
+          throw err;
+        }
+      }
+      this.written();
+    }
+    return present.map((dn) => (dn === undefined ? 'notFound' : 'done'));
   }
 
   /** Removes the user's direct memberships of the application's groups; notFound when there were none. */

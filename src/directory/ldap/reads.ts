@@ -157,6 +157,21 @@ export class LdapReads {
     return out;
   }
 
+  /** DNs of the users with these ids (lowercased id → DN); unknown ids are left out. */
+  async userDnsById(ids: readonly string[]): Promise<Map<string, string>> {
+    const { userBaseDn, userFilter, attributes } = this.settings;
+    const filters = [...new Set(ids)].map((id) => this.mapping.idFilter(id)).filter((f) => f !== undefined);
+    const parts = await mapLimit(chunks(filters, 100), this.settings.poolSize, (part) =>
+      this.find(userBaseDn, `(&${userFilter}(|${part.join('')}))`, [attributes.id]),
+    );
+    const out = new Map<string, string>();
+    for (const view of parts.flat()) {
+      const id = this.remember(view);
+      if (id !== undefined) out.set(id, view.dn);
+    }
+    return out;
+  }
+
   /** The DN of the entry with this id under `base` that matches `filter`. */
   async dnOf(
     id: string,
