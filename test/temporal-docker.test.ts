@@ -434,3 +434,24 @@ describe('Dockerfile', () => {
     }
   });
 });
+
+describe('temporal-docker README: the LDAP override', () => {
+  const block = /## Your LDAP or Active Directory[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readmeText)?.[1];
+  const override = parse(block ?? '', { merge: true }) as Compose & {
+    secrets?: Record<string, { file: string }>;
+  };
+
+  it('names the compose services, settings Stagecoach knows, and a password file instead of a password', () => {
+    expect(block).toBeDefined();
+    const known = Object.keys(configSchema.shape);
+    for (const name of ['stagecoach-api', 'stagecoach-worker']) {
+      expect(compose.services[name]).toBeDefined();
+      const env = override.services[name]?.environment ?? {};
+      expect(Object.keys(env).filter((k) => !known.includes(k))).toEqual([]);
+      expect(env).toMatchObject({ DIRECTORY: 'ldap' });
+      expect(env).not.toHaveProperty('LDAP_BIND_PASSWORD');
+      expect(String(env.LDAP_BIND_PASSWORD_FILE)).toMatch(/^\/run\/secrets\//);
+    }
+    expect(Object.keys(override.secrets ?? {}).sort()).toEqual(['ldap-bind-password', 'ldap-ca.pem']);
+  });
+});
