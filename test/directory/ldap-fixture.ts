@@ -43,16 +43,17 @@ export async function ldapSettings(
 }
 
 /**
- * The contract fixture for an LDAP server: the adapter talks to it through a fault proxy (1.5 s timeouts,
- * so a stalled server fails fast), with the given membership strategy.
+ * The contract fixture for an LDAP server: the adapter talks to it through a fault proxy (1.5 s timeouts
+ * unless `timeoutMs` says, so a stalled server fails fast), with the given membership strategy.
  */
 export async function ldapContractFixture(
   server: LdapTestServer,
-  options: { membership?: MembershipStrategy } = {},
+  options: { membership?: MembershipStrategy; timeoutMs?: number } = {},
 ): Promise<ContractFixture & { directory: LdapDirectory }> {
   const port = Number(new URL(server.url).port);
   const proxy = await TcpFaultProxy.start('127.0.0.1', port);
-  const extra: Record<string, string> = { LDAP_TIMEOUT_MS: '1500', LDAP_CONNECT_TIMEOUT_MS: '1500' };
+  const timeout = String(options.timeoutMs ?? 1500);
+  const extra: Record<string, string> = { LDAP_TIMEOUT_MS: timeout, LDAP_CONNECT_TIMEOUT_MS: timeout };
   if (options.membership) extra.LDAP_MEMBERSHIP = options.membership;
   const directory = await LdapDirectory.connect(await ldapSettings(server, extra, proxy.url));
   return {

@@ -1,3 +1,5 @@
+import { AndFilter, EqualityFilter } from 'ldapts';
+import { withBinaryValues } from '../../src/directory/ldap/connection';
 import { ldapEnvSchema, resolveLdapSettings } from '../../src/directory/ldap/settings';
 import {
   guidToBytes,
@@ -105,5 +107,19 @@ describe('LDAP values', () => {
     expect(ldapTimeToIso(undefined)).toBeNull();
     expect(ldapTimeToIso('garbage')).toBeNull();
     expect(isoToGeneralized('2026-11-28T09:30:00.000Z')).toBe('20261128093000Z');
+  });
+});
+
+describe('binary filter values', () => {
+  it('sends escaped objectGUID bytes as bytes, not as UTF-8 of their characters', () => {
+    const filter = withBinaryValues(
+      '(&(objectClass=user)(objectGUID=\\33\\ff\\80\\00))',
+      new Set(['objectguid']),
+    );
+    expect(filter).toBeInstanceOf(AndFilter);
+    const [cls, guid] = (filter as AndFilter).filters as EqualityFilter[];
+    expect(cls?.value).toBe('user');
+    expect(guid?.value).toEqual(Buffer.from([0x33, 0xff, 0x80, 0x00]));
+    expect(withBinaryValues('(cn=x)', new Set())).toBe('(cn=x)');
   });
 });

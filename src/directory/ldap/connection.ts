@@ -1,5 +1,13 @@
-import { Client, ResultCodeError } from 'ldapts';
-import type { Change, Entry, SearchOptions } from 'ldapts';
+import {
+  AndFilter,
+  Client,
+  EqualityFilter,
+  FilterParser,
+  NotFilter,
+  OrFilter,
+  ResultCodeError,
+} from 'ldapts';
+import type { Change, Entry, Filter, SearchOptions } from 'ldapts';
 import { DirectoryUnavailableError } from '../port';
 import type { LdapSettings } from './settings';
 
@@ -51,6 +59,29 @@ export const LDAP = {
   objectClassViolation: 65,
   unwillingToPerform: 53,
 } as const;
+
+/**
+ * A filter string as ldapts should send it when some attributes hold bytes (objectGUID): ldapts turns
+ * `\\xx` escapes into characters and sends them as UTF-8, so bytes of 0x80 and above would change. Their
+ * equality values go out as the bytes written.
+ */
+export function withBinaryValues(filter: string, binary: ReadonlySet<string>): string | Filter {
+  if (binary.size === 0) return filter;
+  const fix = (f: Filter): void => {
+    if (f instanceof AndFilter || f instanceof OrFilter) f.filters.forEach(fix);
+    else if (f instanceof NotFilter) fix(f.filter);
+    else if (
+      f instanceof EqualityFilter &&
+      binary.has(f.attribute.toLowerCase()) &&
+      typeof f.value === 'string'
+    ) {
+      f.value = Buffer.from(f.value, 'latin1');
+    }
+  };
+  const parsed = FilterParser.parseString(filter);
+  fix(parsed);
+  return parsed;
+}
 
 interface Slot {
   client?: Client;
@@ -142,7 +173,12 @@ export class LdapConnectionPool {
   search(base: string, options: SearchOptions): Promise<Entry[]> {
     return this.run(`search under ${base}`, async (client) => {
       const paged = options.scope === 'base' ? {} : { paged: { pageSize: this.settings.pageSize } };
-      return (await client.search(base, { ...paged, ...options })).searchEntries;
+      // The server's own time limit follows LDAP_TIMEOUT_MS (ldapts would ask for 10 s).
+      const timeLimit = Math.ceil(this.settings.timeoutMs / 1000);
+      const binary = new Set((options.explicitBufferAttributes ?? []).map((a) => a.toLowerCase()));
+      const filter =
+        typeof options.filter === 'string' ? withBinaryValues(options.filter, binary) : options.filter;
+      return (await client.search(base, { ...paged, timeLimit, ...options, filter })).searchEntries;
     });
   }
 
