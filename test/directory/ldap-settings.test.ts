@@ -1,4 +1,5 @@
-import { AndFilter, EqualityFilter } from 'ldapts';
+import type { EqualityFilter } from 'ldapts';
+import { AndFilter } from 'ldapts';
 import { withBinaryValues } from '../../src/directory/ldap/connection';
 import { ldapEnvSchema, resolveLdapSettings } from '../../src/directory/ldap/settings';
 import {
