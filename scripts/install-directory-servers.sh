@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the directory servers the LDAP tests (and `npm run ldap:sandbox`) start on loopback: OpenLDAP
-# slapd with ldap-utils, and Samba's Active Directory domain controller (with its provisioning files and ldb-tools). Debian / Ubuntu, as root.
+# slapd with ldap-utils, and Samba's Active Directory domain controller with its provisioning files and
+# ldb-tools. Debian / Ubuntu, as root; `npm test` runs it first (a no-op once they are installed).
 # The packages' own services are not started (policy-rc.d): the tests run their own servers on their own
 # ports, and a system slapd or samba on 389 would stand in the way of the Samba AD test.
 set -euo pipefail
@@ -16,7 +17,8 @@ if [ ${#missing[@]} -eq 0 ]; then
   echo "directory servers: ${packages[*]} already installed"
 else
   if ! command -v apt-get >/dev/null || [ "$(id -u)" != 0 ]; then
-    echo "directory servers: missing ${missing[*]}; install them with apt-get as root (Debian/Ubuntu)" >&2
+    echo "directory servers: missing ${missing[*]}, which the LDAP and Active Directory tests run;" \
+      "install them as root: sudo bash scripts/install-directory-servers.sh (Debian/Ubuntu)" >&2
     exit 1
   fi
   policy=/usr/sbin/policy-rc.d

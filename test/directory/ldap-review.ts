@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { LdapDirectory } from '../../src/directory/ldap/ldap-directory';
 import type { LdapTestServer } from '../helpers/ldap-test-server';
 import { Api } from '../helpers/api-fixtures';
@@ -24,7 +25,11 @@ class LdapApi extends Api {
  * themselves, then their managers, then the group's owner; decisions are applied automatically, and the
  * denied members are verified gone by reading the server back with ldapsearch.
  */
-export function describeLdapReview(name: string, start: () => Promise<LdapTestServer>) {
+export function describeLdapReview(
+  name: string,
+  start: () => Promise<LdapTestServer>,
+  options: { tls?: boolean } = {},
+) {
   describe(`an access review on ${name}`, () => {
     let server: LdapTestServer;
     let directory: LdapDirectory;
@@ -34,7 +39,11 @@ export function describeLdapReview(name: string, start: () => Promise<LdapTestSe
 
     beforeAll(async () => {
       server = await start();
-      directory = await LdapDirectory.connect(await ldapSettings(server));
+      // With `tls`, over LDAPS and verified against the server's CA file.
+      const settings = options.tls
+        ? { ...(await ldapSettings(server, {}, server.ldapsUrl)), ca: await readFile(server.caFile!, 'utf8') }
+        : await ldapSettings(server);
+      directory = await LdapDirectory.connect(settings);
       stack = await startStack({}, { directory });
       api = new LdapApi(stack, id('patti'));
     }, 600_000);
