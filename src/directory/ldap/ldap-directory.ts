@@ -136,7 +136,8 @@ export class LdapDirectory implements Directory {
 
   private async memberDns(groupDn: string): Promise<string[]> {
     const attributes = this.settings.flavour === 'ad' ? ['member'] : ['member', 'uniqueMember'];
-    const values = (await Promise.all(attributes.map((a) => this.reads.values(groupDn, a)))).flat();
+    const ranged = this.settings.flavour === 'ad';
+    const values = (await Promise.all(attributes.map((a) => this.reads.values(groupDn, a, ranged)))).flat();
     // uniqueMember may carry an optional `#'…'B` uid suffix; the empty DN is groupOfNames' placeholder.
     return values.map((v) => v.replace(/#'[01]*'B$/, '')).filter((v) => v !== '');
   }

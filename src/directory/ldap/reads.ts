@@ -25,6 +25,9 @@ export async function mapLimit<T, R>(
 const chunks = <T>(items: readonly T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
+/** Values of a multi-valued attribute Active Directory returns per read (MaxValRange). */
+const RANGE = 1500;
+
 /** Object classes that make an entry a group (the `member` strategy tells groups from users by them). */
 const GROUP_CLASSES = new Set(['group', 'groupofnames', 'groupofuniquenames']);
 
@@ -187,26 +190,24 @@ export class LdapReads {
   }
 
   /**
-   * Every value of a DN-valued attribute; Active Directory hands out at most MaxValRange (1,500) values of
-   * `member` per read and names the rest by range (`member;range=1500-*`), which this follows.
+   * Every value of a DN-valued attribute. With `ranged` (Active Directory's `member`) it asks for windows
+   * of MaxValRange (1,500) values, `member;range=0-1499`, `member;range=1500-2999` …, as AD hands out no
+   * more per read and names the last window `member;range=9000-*`.
    */
-  async values(dn: string, attribute: string): Promise<string[]> {
+  async values(dn: string, attribute: string, ranged = false): Promise<string[]> {
+    if (!ranged) return (await this.read(dn, [attribute]))?.all(attribute) ?? [];
     const out: string[] = [];
-    let start = 0;
-    for (;;) {
-      const asked = start === 0 ? attribute : `${attribute};range=${start}-*`;
-      const view = await this.read(dn, [asked]);
+    for (let start = 0; ; ) {
+      const view = await this.read(dn, [`${attribute};range=${start}-${start + RANGE - 1}`]);
       if (!view) return out;
-      const ranged = view.names().find((n) => n.startsWith(`${attribute.toLowerCase()};range=`));
-      if (!ranged) {
-        out.push(...view.all(attribute));
-        return out;
-      }
-      const values = view.all(ranged);
+      const name = view.names().find((n) => n.startsWith(`${attribute.toLowerCase()};range=`));
+      if (!name) return [...out, ...view.all(attribute)];
+      const values = view.all(name);
       out.push(...values);
-      const end = ranged.split('-').pop();
+      const end = name.split('-').pop();
       if (end === '*' || values.length === 0) return out;
       start = Number(end) + 1;
     }
   }
+
 }
