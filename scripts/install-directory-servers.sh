@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs the directory servers the LDAP tests (and `npm run ldap:sandbox`) start on loopback: OpenLDAP
-# slapd with ldap-utils, and Samba's Active Directory domain controller with its provisioning files and
-# ldb-tools. Debian / Ubuntu, as root; `npm test` runs it first (a no-op once they are installed).
+# slapd with ldap-utils, 389 Directory Server, and Samba's Active Directory domain controller with its
+# provisioning files and ldb-tools. Debian / Ubuntu, as root; `npm test` runs it first (a no-op once they are installed).
 # The packages' own services are not started (policy-rc.d): the tests run their own servers on their own
 # ports, and a system slapd or samba on 389 would stand in the way of the Samba AD test.
 set -euo pipefail
 
 # samba-ad-provision holds the AD schema files samba-tool provisions from; ldb-tools the offline ldbmodify
-# the Samba AD test loads its tenant with.
-packages=(slapd ldap-utils samba samba-ad-dc samba-ad-provision ldb-tools)
+# the Samba AD test loads its tenant with; 389-ds-base is 389 Directory Server.
+packages=(slapd ldap-utils samba samba-ad-dc samba-ad-provision ldb-tools 389-ds-base)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

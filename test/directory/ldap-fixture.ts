@@ -29,13 +29,17 @@ export function ldapEnv(server: LdapTestServer, extra: Record<string, string> = 
   };
 }
 
-/** Settings for a test server, as the entry points resolve them from the environment. */
+/**
+ * Settings for a test server, as the entry points resolve them from the environment; a server that needs
+ * settings of its own (389 DS: its id and sign-in attributes) brings them as `stagecoachEnv`, under `extra`.
+ */
 export async function ldapSettings(
-  server: LdapTestServer,
+  server: LdapTestServer & { stagecoachEnv?: Record<string, string> },
   extra: Record<string, string> = {},
   url?: string,
 ): Promise<LdapSettings> {
-  return resolveLdapSettings(ldapEnvSchema.parse(ldapEnv(server, extra, url)), {
+  const env = ldapEnv(server, { ...server.stagecoachEnv, ...extra }, url);
+  return resolveLdapSettings(ldapEnvSchema.parse(env), {
     read: async () => {
       throw new Error('no files in tests');
     },
@@ -44,16 +48,21 @@ export async function ldapSettings(
 
 /**
  * The contract fixture for an LDAP server: the adapter talks to it through a fault proxy (1.5 s timeouts
- * unless `timeoutMs` says, so a stalled server fails fast), with the given membership strategy.
+ * unless `timeoutMs` says, so a stalled server fails fast), with the given membership strategy and further
+ * LDAP_* settings.
  */
 export async function ldapContractFixture(
   server: LdapTestServer,
-  options: { membership?: MembershipStrategy; timeoutMs?: number } = {},
+  options: { membership?: MembershipStrategy; timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<ContractFixture & { directory: LdapDirectory }> {
   const port = Number(new URL(server.url).port);
   const proxy = await TcpFaultProxy.start('127.0.0.1', port);
   const timeout = String(options.timeoutMs ?? 1500);
-  const extra: Record<string, string> = { LDAP_TIMEOUT_MS: timeout, LDAP_CONNECT_TIMEOUT_MS: timeout };
+  const extra: Record<string, string> = {
+    LDAP_TIMEOUT_MS: timeout,
+    LDAP_CONNECT_TIMEOUT_MS: timeout,
+    ...options.env,
+  };
   if (options.membership) extra.LDAP_MEMBERSHIP = options.membership;
   const directory = await LdapDirectory.connect(await ldapSettings(server, extra, proxy.url));
   return {

@@ -49,15 +49,17 @@ export interface SlapdOptions {
 /** A started slapd: the LdapTestServer plus its temp folder and process id. */
 export type Slapd = LdapTestServer & { dataDir: string; pid: number };
 
-interface RunResult {
+/** What `run` gives back: the output and the exit code. */
+export interface RunResult {
   stdout: string;
   stderr: string;
   code: number;
 }
 
-function run(file: string, args: string[]): Promise<RunResult> {
+/** Runs a program to its end; rejects only when it cannot be started. */
+export function run(file: string, args: string[], env?: NodeJS.ProcessEnv): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(file, args, { maxBuffer: 256 * 1024 * 1024, ...(env ? { env } : {}) }, (err, stdout, stderr) => {
       if (err && typeof err.code !== 'number') {
         reject(new Error(`${file} could not be run (is it installed?): ${err.message}`));
         return;
@@ -68,16 +70,17 @@ function run(file: string, args: string[]): Promise<RunResult> {
 }
 
 /** `{SSHA}` as slappasswd writes it: base64(SHA-1(password + salt) + salt). */
-function ssha(password: string): string {
+export function ssha(password: string): string {
   const salt = randomBytes(8);
   const digest = createHash('sha1').update(password).update(salt).digest();
   return `{SSHA}${Buffer.concat([digest, salt]).toString('base64')}`;
 }
 
-const randomPassword = () => randomBytes(18).toString('base64url');
+/** A random password for a throwaway server. */
+export const randomPassword = () => randomBytes(18).toString('base64url');
 
 /** Escapes an RDN attribute value (RFC 4514). */
-function rdnValue(value: string): string {
+export function rdnValue(value: string): string {
   return value
     .replace(/[\\,+"<>;=]/g, (c) => `\\${c}`)
     .replace(/^[ #]/, (c) => `\\${c}`)
@@ -93,7 +96,8 @@ function ldifLine(attribute: string, value: string): string {
   return `${attribute}:: ${Buffer.from(value, 'utf8').toString('base64')}`;
 }
 
-function ldifEntry(dn: string, attributes: [string, string | string[] | undefined][]): string {
+/** One LDIF entry (attributes whose value is undefined are left out), ending in a blank line. */
+export function ldifEntry(dn: string, attributes: [string, string | string[] | undefined][]): string {
   const lines = [ldifLine('dn', dn)];
   for (const [name, value] of attributes) {
     if (value === undefined) continue;
@@ -103,14 +107,14 @@ function ldifEntry(dn: string, attributes: [string, string | string[] | undefine
 }
 
 /** `2026-11-28T09:30:00Z` → `20261128093000Z` (generalized time). */
-function generalizedTime(iso: string): string {
+export function generalizedTime(iso: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) throw new Error(`lastSignIn is not a date: ${iso}`);
   return `${d.toISOString().slice(0, 19).replace(/[-T:]/g, '')}Z`;
 }
 
 /** Surname for inetOrgPerson's required sn: the last word of the display name outside parentheses. */
-function surname(user: ContractUser): string {
+export function surname(user: ContractUser): string {
   const words = user.displayName
     .replace(/\([^)]*\)/g, ' ')
     .trim()
@@ -357,9 +361,11 @@ export function parseLdif(text: string): Record<string, string[]>[] {
   return entries;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function bindOnce(url: string, dn: string, password: string): Promise<void> {
+/** One simple bind on a fresh connection, then unbind. */
+export async function bindOnce(url: string, dn: string, password: string): Promise<void> {
   const client = new Client({ url, connectTimeout: 2000, timeout: 5000 });
   try {
     await client.bind(dn, password);

@@ -10,7 +10,7 @@ import { describe, isTransientLdapError, LDAP, LdapConnectionPool, resultCode } 
 import type { EntryView } from './entries';
 import { LdapReads, mapLimit } from './reads';
 import type { LdapApplication, LdapSettings } from './settings';
-import { ACCOUNTDISABLE, escapeFilterValue, PPOLICY_PERMANENT_LOCK } from './values';
+import { ACCOUNTDISABLE, dnKey, escapeFilterValue, PPOLICY_PERMANENT_LOCK } from './values';
 
 /** AD's LDAP_MATCHING_RULE_IN_CHAIN: the server follows nested memberships. */
 const IN_CHAIN = '1.2.840.113556.1.4.1941';
@@ -126,12 +126,22 @@ export class LdapDirectory implements Directory {
       const dns = await this.memberDns(groupDn);
       return [...(await reads.idsOfDns(dns)).values()];
     }
-    const views = await reads.find(
+    const byLink = reads.find(
       settings.baseDn,
       `(${settings.attributes.memberOf}=${escapeFilterValue(groupDn)})`,
       [settings.attributes.id],
     );
-    return views.map((v) => reads.mapping.idOf(v)).filter((id) => id !== undefined);
+    // 389 DS's MemberOf plugin also names the groups a member belongs to through nested groups (unless
+    // memberOfSkipNested is on): there a back-link proves a direct membership only when the group's own
+    // values name the entry. (OpenLDAP's memberof overlay and AD link direct memberships only.)
+    const [views, direct] = await Promise.all([
+      byLink,
+      settings.flavour === 'ad' ? undefined : this.memberDns(groupDn).then((dns) => new Set(dns.map(dnKey))),
+    ]);
+    return views
+      .filter((v) => direct === undefined || direct.has(dnKey(v.dn)))
+      .map((v) => reads.mapping.idOf(v))
+      .filter((id) => id !== undefined);
   }
 
   private async memberDns(groupDn: string): Promise<string[]> {
