@@ -12,37 +12,37 @@ const NO_TIME_LIMIT = 0;
 
 /** The harness's own checks: the tenant as loaded, AD's paging and ranges, sign-ins, TLS and the service account's rights. */
 export function describeSambaHarness() {
-  let ad: LdapTestServer & { dir: string; realm: string };
-
-  beforeAll(async () => {
-    ad = await startSambaAd(contractTenant());
-  }, 10 * 60_000);
-
-  afterAll(async () => {
-    await ad?.stop();
-  });
-
-  async function asClient<T>(dn: string, password: string, use: (c: Client) => Promise<T>): Promise<T> {
-    const client = new Client({ url: ad.url, timeout: 60_000 });
-    try {
-      await client.bind(dn, password);
-      return await use(client);
-    } finally {
-      await client.unbind();
-    }
-  }
-  const asAdmin = <T>(use: (c: Client) => Promise<T>) => asClient(ad.adminDN, ad.adminPassword, use);
-  const asService = <T>(use: (c: Client) => Promise<T>) => asClient(ad.bindDN, ad.bindPassword, use);
-
-  async function attr(dn: string, name: string): Promise<string[]> {
-    const [entry] = await ad.cliSearch(dn, '(objectClass=*)', [name], 'base');
-    return entry?.[name.toLowerCase()] ?? [];
-  }
-
-  const replace = (type: string, value: string) =>
-    new Change({ operation: 'replace', modification: new Attribute({ type, values: [value] }) });
-
   describe('the Samba AD harness', () => {
+    let ad: LdapTestServer & { dir: string; realm: string };
+
+    beforeAll(async () => {
+      ad = await startSambaAd(contractTenant());
+    }, 10 * 60_000);
+
+    afterAll(async () => {
+      await ad?.stop();
+    });
+
+    async function asClient<T>(dn: string, password: string, use: (c: Client) => Promise<T>): Promise<T> {
+      const client = new Client({ url: ad.url, timeout: 60_000 });
+      try {
+        await client.bind(dn, password);
+        return await use(client);
+      } finally {
+        await client.unbind();
+      }
+    }
+    const asAdmin = <T>(use: (c: Client) => Promise<T>) => asClient(ad.adminDN, ad.adminPassword, use);
+    const asService = <T>(use: (c: Client) => Promise<T>) => asClient(ad.bindDN, ad.bindPassword, use);
+
+    async function attr(dn: string, name: string): Promise<string[]> {
+      const [entry] = await ad.cliSearch(dn, '(objectClass=*)', [name], 'base');
+      return entry?.[name.toLowerCase()] ?? [];
+    }
+
+    const replace = (type: string, value: string) =>
+      new Change({ operation: 'replace', modification: new Attribute({ type, values: [value] }) });
+
     it('serves the tenant with objectGUIDs, managers, managedBy and sign-in times', async () => {
       const [megan] = await ad.cliSearch(ad.usersDN, '(sAMAccountName=megan)', [
         'objectGUID',

@@ -8,12 +8,10 @@ import type {
 } from '../port';
 import { describe, isTransientLdapError, LDAP, LdapConnectionPool, resultCode } from './connection';
 import type { EntryView } from './entries';
+import { LdapMemberships } from './memberships';
 import { LdapReads, mapLimit } from './reads';
 import type { LdapApplication, LdapSettings } from './settings';
-import { ACCOUNTDISABLE, dnKey, escapeFilterValue, PPOLICY_PERMANENT_LOCK } from './values';
-
-/** AD's LDAP_MATCHING_RULE_IN_CHAIN: the server follows nested memberships. */
-const IN_CHAIN = '1.2.840.113556.1.4.1941';
+import { ACCOUNTDISABLE, escapeFilterValue, PPOLICY_PERMANENT_LOCK } from './values';
 
 const change = (operation: 'add' | 'delete' | 'replace', type: string, values: string[]) =>
   new Change({ operation, modification: new Attribute({ type, values }) });
@@ -28,13 +26,14 @@ const dedupe = (users: DirectoryUser[]) => [...new Map(users.map((u) => [u.id, u
  */
 export class LdapDirectory implements Directory {
   private readonly reads: LdapReads;
-  private readonly cache = new Map<string, { until: number; value: Promise<unknown> }>();
+  private readonly memberships: LdapMemberships;
 
   private constructor(
     private readonly settings: LdapSettings,
     private readonly pool: LdapConnectionPool,
   ) {
     this.reads = new LdapReads(pool, settings);
+    this.memberships = new LdapMemberships(this.reads, settings);
   }
 
   /**
@@ -119,49 +118,12 @@ export class LdapDirectory implements Directory {
     return managerId ? this.getUser(managerId) : undefined;
   }
 
-  /** Ids of the entries whose back-link names the group: its direct members, users and groups. */
-  private async directMemberIds(groupDn: string): Promise<string[]> {
-    const { settings, reads } = this;
-    if (settings.membership === 'member') {
-      const dns = await this.memberDns(groupDn);
-      return [...(await reads.idsOfDns(dns)).values()];
-    }
-    const byLink = reads.find(
-      settings.baseDn,
-      `(${settings.attributes.memberOf}=${escapeFilterValue(groupDn)})`,
-      [settings.attributes.id],
-    );
-    // 389 DS's MemberOf plugin also names the groups a member belongs to through nested groups (unless
-    // memberOfSkipNested is on): there a back-link proves a direct membership only when the group's own
-    // values name the entry. (OpenLDAP's memberof overlay and AD link direct memberships only.)
-    const [views, direct] = await Promise.all([
-      byLink,
-      settings.flavour === 'ad' ? undefined : this.memberDns(groupDn).then((dns) => new Set(dns.map(dnKey))),
-    ]);
-    return views
-      .filter((v) => direct === undefined || direct.has(dnKey(v.dn)))
-      .map((v) => reads.mapping.idOf(v))
-      .filter((id) => id !== undefined);
-  }
-
-  private async memberDns(groupDn: string): Promise<string[]> {
-    const attributes = this.settings.flavour === 'ad' ? ['member'] : ['member', 'uniqueMember'];
-    const ranged = this.settings.flavour === 'ad';
-    const values = (await Promise.all(attributes.map((a) => this.reads.values(groupDn, a, ranged)))).flat();
-    // uniqueMember may carry an optional `#'…'B` uid suffix; the empty DN is groupOfNames' placeholder.
-    return values.map((v) => v.replace(/#'[01]*'B$/, '')).filter((v) => v !== '');
-  }
-
-  private async ownerDns(groupDn: string): Promise<string[]> {
-    return this.reads.values(groupDn, this.settings.attributes.groupOwner);
-  }
-
   async getGroup(id: string): Promise<DirectoryGroup | undefined> {
     const view = await this.groupEntry(id, ['cn', 'displayName', 'description']);
     if (!view) return undefined;
     const [memberIds, owners] = await Promise.all([
-      this.cached('direct', view.dn, () => this.directMemberIds(view.dn)),
-      this.ownerDns(view.dn),
+      this.memberships.directMemberIds(view.dn),
+      this.memberships.ownerDns(view.dn),
     ]);
     return {
       id: this.reads.mapping.idOf(view)!,
@@ -172,64 +134,13 @@ export class LdapDirectory implements Directory {
     };
   }
 
-  /** What `read` gives for `key`, reused for `cacheMs` (writes by this process clear it). */
-  private cached<T>(kind: string, key: string, read: () => Promise<T>): Promise<T> {
-    const k = `${kind}\n${key.toLowerCase()}`;
-    const now = Date.now();
-    const hit = this.cache.get(k);
-    if (hit && hit.until > now) return hit.value as Promise<T>;
-    const value = read();
-    if (this.settings.cacheMs > 0) {
-      this.cache.set(k, { until: now + this.settings.cacheMs, value });
-      value.catch(() => this.cache.delete(k));
-    }
-    return value;
-  }
-
-  /** Transitive user members of the group at `dn`. */
-  private transitiveMembers(dn: string): Promise<DirectoryUser[]> {
-    return this.cached('transitive', dn, () => this.readTransitiveMembers(dn));
-  }
-
-  private async readTransitiveMembers(groupDn: string): Promise<DirectoryUser[]> {
-    const { settings, reads } = this;
-    const memberOf = settings.attributes.memberOf;
-    if (settings.membership === 'inChain') {
-      return reads.users(`(${memberOf}:${IN_CHAIN}:=${escapeFilterValue(groupDn)})`);
-    }
-    const seen = new Set([groupDn.toLowerCase()]);
-    const users: DirectoryUser[] = [];
-    let level = [groupDn];
-    while (level.length > 0) {
-      const found = await mapLimit(level, settings.poolSize, async (dn) => {
-        if (settings.membership === 'member') return reads.usersByDn(await this.memberDns(dn));
-        const byLink = `(${memberOf}=${escapeFilterValue(dn)})`;
-        const [direct, groups] = await Promise.all([
-          reads.users(byLink),
-          reads.find(settings.groupBaseDn, `(&${settings.groupFilter}${byLink})`, ['objectClass']),
-        ]);
-        return { users: direct, others: groups.map((g) => g.dn) };
-      });
-      level = [];
-      for (const f of found) {
-        users.push(...f.users);
-        for (const dn of f.others) {
-          if (seen.has(dn.toLowerCase())) continue; // nesting cycles end here
-          seen.add(dn.toLowerCase());
-          level.push(dn);
-        }
-      }
-    }
-    return dedupe(users);
-  }
-
   async listGroupTransitiveMembers(groupId: string): Promise<DirectoryUser[] | undefined> {
     const view = await this.groupEntry(groupId);
-    return view && this.transitiveMembers(view.dn);
+    return view && this.memberships.transitiveMembers(view.dn);
   }
 
   private async ownersOf(groupDns: string[]): Promise<DirectoryUser[]> {
-    const dns = (await Promise.all(groupDns.map((dn) => this.ownerDns(dn)))).flat();
+    const dns = (await Promise.all(groupDns.map((dn) => this.memberships.ownerDns(dn)))).flat();
     const ids = [...(await this.reads.idsOfDns(dns)).values()];
     return this.getUsers(ids);
   }
@@ -253,7 +164,7 @@ export class LdapDirectory implements Directory {
   }
 
   private async assignees(app: LdapApplication): Promise<DirectoryUser[]> {
-    return dedupe((await Promise.all(app.groups.map((dn) => this.transitiveMembers(dn)))).flat());
+    return dedupe((await Promise.all(app.groups.map((dn) => this.memberships.transitiveMembers(dn)))).flat());
   }
 
   async listApplicationAssignees(appId: string): Promise<DirectoryUser[] | undefined> {
@@ -293,7 +204,7 @@ export class LdapDirectory implements Directory {
   }
 
   private written(): void {
-    this.cache.clear();
+    this.memberships.clear();
   }
 
   async removeGroupMember(groupId: string, userId: string): Promise<DirectoryWriteResult> {

@@ -197,7 +197,7 @@ export class LdapReads {
   async values(dn: string, attribute: string, ranged = false): Promise<string[]> {
     if (!ranged) return (await this.read(dn, [attribute]))?.all(attribute) ?? [];
     const out: string[] = [];
-    for (let start = 0; ; ) {
+    for (let start = 0; ;) {
       const view = await this.read(dn, [`${attribute};range=${start}-${start + RANGE - 1}`]);
       if (!view) return out;
       const name = view.names().find((n) => n.startsWith(`${attribute.toLowerCase()};range=`));
@@ -209,5 +209,4 @@ export class LdapReads {
       start = Number(end) + 1;
     }
   }
-
 }
