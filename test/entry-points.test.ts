@@ -9,8 +9,12 @@ import { sql } from 'kysely';
 import { parse } from 'yaml';
 import { createDatabase } from '../src/store/database';
 import type { TestDatabase } from './helpers/postgres';
+import { contractTenant } from './directory/contract-tenant';
+import { ldapEnv } from './directory/ldap-fixture';
 import { createTestDatabase } from './helpers/postgres';
 import { freePort, pollUntil } from './helpers/process-stack';
+import type { Slapd } from './helpers/slapd';
+import { startSlapd } from './helpers/slapd';
 import { createDevServerEnv } from './helpers/temporal';
 
 // The production entry points as the processes an operator starts (`npm run start:api`, `start:worker`,
@@ -246,4 +250,67 @@ describe('an unreachable TEMPORAL_ADDRESS', () => {
       );
     },
   );
+});
+
+describe('DIRECTORY=ldap', () => {
+  let slapd: Slapd;
+  beforeAll(async () => {
+    slapd = await startSlapd(contractTenant({ bulk: false }));
+  });
+  afterAll(async () => {
+    await slapd?.stop();
+  });
+
+  it.each(['worker.ts', 'server.ts'])(
+    'a refused bind stops %s with exit code 1 and one line naming LDAP_BIND_DN, without the password',
+    async (script) => {
+      const run = start(script, {
+        ...state,
+        DIRECTORY: 'ldap',
+        ...ldapEnv(slapd, { LDAP_BIND_PASSWORD: 'hunter2-wrong' }),
+        PORT: String(await freePort()),
+      });
+      expect(await run.exit).toBe(1);
+      expect(run.output.stderr).toBe(
+        `LDAP_BIND_DN=${slapd.bindDN}: the server refused the bind with the configured password (invalidCredentials)\n`,
+      );
+    },
+  );
+
+  it('missing settings stop the worker with one line listing them', async () => {
+    const run = start('worker.ts', { ...state, DIRECTORY: 'ldap', LDAP_URL: slapd.url });
+    expect(await run.exit).toBe(1);
+    expect(run.output.stderr).toBe(
+      'DIRECTORY=ldap needs LDAP_BASE_DN, LDAP_BIND_DN, LDAP_BIND_PASSWORD or LDAP_BIND_PASSWORD_FILE\n',
+    );
+  });
+
+  it('the API serves the LDAP directory: a user by entryUUID, with the manager resolved', async () => {
+    const port = await freePort();
+    const run = start('server.ts', { ...state, DIRECTORY: 'ldap', ...ldapEnv(slapd), PORT: String(port) });
+    const base = `http://127.0.0.1:${port}`;
+    const token = await pollUntil(
+      async () => {
+        try {
+          const res = await fetch(`${base}/auth/local/token`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ userId: slapd.idOf('patti'), admin: true }),
+          });
+          return res.ok ? ((await res.json()) as { access_token: string }).access_token : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      (t) => t !== undefined,
+      'API listening',
+    );
+    const res = await fetch(`${base}/v1.0/users/${slapd.idOf('nestor')}/manager`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id: slapd.idOf('lynne'), displayName: 'Lynne Robbins' });
+    signalGroup(run, 'SIGTERM');
+    expect(await run.exit).toBe(0);
+  });
 });
