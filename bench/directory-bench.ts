@@ -16,6 +16,7 @@ import { decisionItemIdFor } from '../src/domain/ids';
 import type { StagePlan } from '../src/domain/review-plan';
 import { InMemoryApplyLedger } from '../src/store/apply-ledger';
 import type { ContractTenant } from '../test/directory/contract-tenant';
+import { embeddedTenantFile } from '../test/directory/contract-tenant';
 import { ldapSettings } from '../test/directory/ldap-fixture';
 import { startSlapd } from '../test/helpers/slapd';
 import { n0 } from './lib/progress';
@@ -182,33 +183,13 @@ async function measure(name: string, directory: Directory, groupId: string, o: O
   };
 }
 
-/** The embedded tenant file of the same tenant (ids = keys). */
-function embeddedOf(t: ContractTenant) {
-  return EmbeddedDirectory.inMemory({
-    users: t.users.map((u) => ({
-      id: u.key,
-      displayName: u.displayName,
-      userPrincipalName: u.upn,
-      userType: u.guest ? 'Guest' : 'Member',
-      accountEnabled: true,
-      managerId: u.managerKey ?? null,
-      createdDateTime: '2025-01-01T00:00:00Z',
-      lastSignInDateTime: u.lastSignIn ?? null,
-    })),
-    groups: t.groups.map((g) => ({
-      id: g.key,
-      displayName: g.displayName,
-      memberIds: g.memberKeys,
-      ownerIds: g.ownerKeys,
-    })),
-  });
-}
-
 async function main() {
   const o = parse(process.argv.slice(2));
   const tenant = benchTenant(o.reviewees);
   process.stdout.write(`Directory bench: ${n0(o.reviewees)} reviewees, ${n0(o.removals)} removals\n`);
-  const rows: Row[] = [await measure('embedded', embeddedOf(tenant), 'bench', o)];
+  const rows: Row[] = [
+    await measure('embedded', EmbeddedDirectory.inMemory(embeddedTenantFile(tenant)), 'bench', o),
+  ];
   const [server, loadMs] = await time(() => startSlapd(tenant));
   process.stdout.write(`OpenLDAP slapd loaded on ${server.url} in ${(loadMs / 1000).toFixed(1)} s\n`);
   const directory = await LdapDirectory.connect(await ldapSettings(server));

@@ -3,10 +3,12 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Attribute, Change, Client } from 'ldapts';
+import { Client } from 'ldapts';
 import type { ContractGroup, ContractTenant } from '../directory/contract-tenant';
 import { CONTRACT_USER_PASSWORD } from '../directory/contract-tenant';
 import type { LdapTestServer } from './ldap-test-server';
+import type { OnlineMembership } from './ldap-load';
+import { writeMembershipsAndReadIds } from './ldap-load';
 import { freePort } from './ports';
 import {
   bindOnce,
@@ -190,7 +192,7 @@ interface Layout {
   /** LDIF for ldif2db: the tree, the service account, users and groups. */
   ldif: string;
   /** Memberships to add online (so that the MemberOf plugin writes memberOf): group DN → values. */
-  memberships: { dn: string; attribute: 'member' | 'uniqueMember'; values: string[] }[];
+  memberships: OnlineMembership[];
 }
 
 function layout(tenant: ContractTenant, servicePasswordHash: string): Layout {
@@ -422,30 +424,16 @@ create_suffix_entry = False
       }
     }
 
-    const admin = new Client({ url, timeout: 120_000 });
-    const idByDn = new Map<string, string>();
-    try {
-      await admin.bind(ADMIN_DN, adminPassword);
-      // Online, so that the MemberOf plugin writes memberOf on the members (ldif2db runs no plugins).
-      for (const m of memberships) {
-        await admin.modify(
-          m.dn,
-          new Change({
-            operation: 'add',
-            modification: new Attribute({ type: m.attribute, values: m.values }),
-          }),
-        );
-      }
-      const { searchEntries } = await admin.search(DIRSRV_BASE_DN, {
-        scope: 'sub',
-        filter: '(|(objectClass=inetOrgPerson)(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))',
-        attributes: ['nsUniqueId'],
-        paged: { pageSize: 1000 },
-      });
-      for (const e of searchEntries) idByDn.set(e.dn.toLowerCase(), String(e.nsUniqueId).toLowerCase());
-    } finally {
-      await admin.unbind().catch(() => undefined);
-    }
+    // Online, so that the MemberOf plugin writes memberOf on the members (ldif2db runs no plugins).
+    const idByDn = await writeMembershipsAndReadIds({
+      url,
+      adminDN: ADMIN_DN,
+      adminPassword,
+      baseDN: DIRSRV_BASE_DN,
+      memberships,
+      operation: 'add',
+      idAttribute: 'nsUniqueId',
+    });
 
     const dnOf = (key: string): string => {
       const dn = dnByKey.get(key);

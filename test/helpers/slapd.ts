@@ -4,10 +4,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Attribute, Change, Client } from 'ldapts';
+import { Client } from 'ldapts';
 import type { ContractGroup, ContractTenant, ContractUser } from '../directory/contract-tenant';
 import { CONTRACT_USER_PASSWORD } from '../directory/contract-tenant';
 import type { LdapTestServer } from './ldap-test-server';
+import type { OnlineMembership } from './ldap-load';
+import { writeMembershipsAndReadIds } from './ldap-load';
 import { freePort } from './ports';
 import { createTestPki } from './tls-certs';
 
@@ -220,7 +222,7 @@ interface Layout {
   /** LDIF for slapadd: the tree, the policy, the service account, users and groups without members. */
   ldif: string;
   /** Memberships to add online: group DN → member attribute and member DNs. */
-  memberships: { dn: string; attribute: 'member' | 'uniqueMember'; values: string[] }[];
+  memberships: OnlineMembership[];
 }
 
 function layout(tenant: ContractTenant, servicePasswordHash: string, applicationsOu: boolean): Layout {
@@ -475,31 +477,17 @@ export async function startSlapd(tenant: ContractTenant, options: SlapdOptions =
       }
     }
 
-    const admin = new Client({ url, timeout: 120_000 });
-    const idByDn = new Map<string, string>();
-    try {
-      await admin.bind(ADMIN_DN, adminPassword);
-      // Online, so that memberof writes memberOf on the members (slapadd runs no overlays). replace also
-      // drops the "" placeholder member the group was loaded with.
-      for (const m of memberships) {
-        await admin.modify(
-          m.dn,
-          new Change({
-            operation: 'replace',
-            modification: new Attribute({ type: m.attribute, values: m.values }),
-          }),
-        );
-      }
-      const { searchEntries } = await admin.search(SLAPD_BASE_DN, {
-        scope: 'sub',
-        filter: '(|(objectClass=inetOrgPerson)(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))',
-        attributes: ['entryUUID'],
-        paged: { pageSize: 1000 },
-      });
-      for (const e of searchEntries) idByDn.set(e.dn.toLowerCase(), String(e.entryUUID).toLowerCase());
-    } finally {
-      await admin.unbind().catch(() => undefined);
-    }
+    // Online, so that memberof writes memberOf on the members (slapadd runs no overlays); replace also drops
+    // the "" placeholder member the group was loaded with.
+    const idByDn = await writeMembershipsAndReadIds({
+      url,
+      adminDN: ADMIN_DN,
+      adminPassword,
+      baseDN: SLAPD_BASE_DN,
+      memberships,
+      operation: 'replace',
+      idAttribute: 'entryUUID',
+    });
 
     const dnOf = (key: string): string => {
       const dn = dnByKey.get(key);
