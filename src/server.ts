@@ -27,7 +27,9 @@ async function main() {
   const server = await listen(app, config.PORT, config.HOST);
   logger.info({ port: config.PORT, authMode: config.AUTH_MODE }, 'API listening');
   const stop = () =>
-    server.close(() => void Promise.allSettled([opened.close(), db.destroy()]).finally(() => process.exit(0)));
+    server.close(
+      () => void Promise.allSettled([opened.close(), db.destroy()]).finally(() => process.exit(0)),
+    );
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
