@@ -24,6 +24,8 @@ export interface ContractFixture {
   signIn?(key: string): Promise<void>;
   /** Absent for an in-process directory, which has no connection to lose. */
   faults?: ContractFaults;
+  /** The same directory with short timeouts, for the fault tests (default: `directory`). */
+  faultDirectory?: Directory;
   stop(): Promise<void>;
 }
 
@@ -274,6 +276,11 @@ export function describeDirectoryContract(
     // An in-process directory has no connection to lose: these run for servers only.
     (has.network ? describe : describe.skip)('transient failures', () => {
       const unavailable = expect.any(DirectoryUnavailableError) as unknown;
+      // Short timeouts, so a hung server fails fast even where reads need long ones.
+      let d: Directory;
+      beforeAll(() => {
+        d = f.faultDirectory ?? f.directory;
+      });
 
       it('a connection reset mid-call is DirectoryUnavailableError, and the next call reconnects', async () => {
         expect(await d.getUser(id('megan'))).toBeDefined(); // a pooled connection is open

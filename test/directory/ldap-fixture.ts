@@ -47,9 +47,9 @@ export async function ldapSettings(
 }
 
 /**
- * The contract fixture for an LDAP server: the adapter talks to it through a fault proxy (1.5 s timeouts
- * unless `timeoutMs` says, so a stalled server fails fast), with the given membership strategy and further
- * LDAP_* settings.
+ * The contract fixture for an LDAP server: the adapter talks to it through a fault proxy, with the given
+ * membership strategy and further LDAP_* settings; 1.5 s timeouts unless `timeoutMs` says (the fault tests
+ * get a second adapter with 1.5 s, so a hung server fails fast either way).
  */
 export async function ldapContractFixture(
   server: LdapTestServer,
@@ -65,14 +65,18 @@ export async function ldapContractFixture(
   };
   if (options.membership) extra.LDAP_MEMBERSHIP = options.membership;
   const directory = await LdapDirectory.connect(await ldapSettings(server, extra, proxy.url));
+  const short = { ...extra, LDAP_TIMEOUT_MS: '1500', LDAP_CONNECT_TIMEOUT_MS: '1500' };
+  const faultDirectory = await LdapDirectory.connect(await ldapSettings(server, short, proxy.url));
   return {
     directory,
     idOf: (key) => (key === 'payroll' ? PAYROLL_APP_ID : server.idOf(key)),
     multipleOwners: server.flavour === 'openldap',
     signIn: (key) => server.signIn(key),
     faults: proxy,
+    faultDirectory,
     stop: async () => {
       await directory.close();
+      await faultDirectory.close();
       await proxy.stop();
       await server.stop();
     },

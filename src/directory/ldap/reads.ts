@@ -80,14 +80,16 @@ export class LdapReads {
     }
   }
 
-  /** Users matching `filter` (ANDed with the user filter), with their guest flag and manager's id. */
+  /**
+   * Users matching `filter` (ANDed with the user filter), with their guest flag and manager's id. The guest
+   * flag comes from the guest filter asked about these users' ids, not from `filter` again: an in-chain
+   * filter can cost seconds on its own.
+   */
   async users(filter: string): Promise<DirectoryUser[]> {
-    const { userBaseDn, userFilter, guestFilter, attributes } = this.settings;
-    const [views, guests] = await Promise.all([
-      this.find(userBaseDn, `(&${userFilter}${filter})`, this.mapping.userAttributes()),
-      this.find(userBaseDn, `(&${userFilter}${guestFilter}${filter})`, [attributes.id]),
-    ]);
-    return this.toUsers(views, new Set(guests.map((g) => this.mapping.idOf(g))));
+    const { userBaseDn, userFilter } = this.settings;
+    const views = await this.find(userBaseDn, `(&${userFilter}${filter})`, this.mapping.userAttributes());
+    const ids = views.map((v) => this.mapping.idOf(v)).filter((id) => id !== undefined);
+    return this.toUsers(views, await this.guestIdsAmong(ids));
   }
 
   /** Users for ids, in chunks of one OR filter each; unknown ids are left out, order is not kept. */
