@@ -38,6 +38,18 @@ async function main() {
   const stopAll = async () => {
     for (const stop of started.reverse()) await stop().catch(() => undefined);
   };
+  // From the first step on, and for every signal: a Ctrl-C while starting, or a second one while
+  // stopping, still stops in order (a default SIGINT would kill the process and leave PostgreSQL running).
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('Stopping…\n');
+    await stopAll();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
   let devServer: DevServer | undefined;
   let embedded: EmbeddedPostgres | undefined;
   let address = config.TEMPORAL_ADDRESS;
@@ -144,17 +156,6 @@ async function main() {
       '',
     ].join('\n'),
   );
-
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write('Stopping…\n');
-    await stopAll();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
 }
 
 main().catch((err: unknown) => {
