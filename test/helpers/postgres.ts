@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { createDatabase } from '../../src/store/database';
 import { startEmbeddedPostgres } from '../../src/store/embedded-postgres';
 import { postgresBinaries } from '../../src/store/postgres-binaries';
+import { alive } from './processes';
 
 // One real PostgreSQL per jest worker process, started by the first test file that asks for a database and
 // shared by the later files of that worker; each file gets a database of its own. Jest gives every test
@@ -85,15 +86,6 @@ function readState(stateFile: string): { url: string; pid: number } | undefined 
     return JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { url: string; pid: number };
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -9,6 +9,7 @@ import { Attribute, Change, Client } from 'ldapts';
 import { CONTRACT_USER_PASSWORD } from '../directory/contract-tenant';
 import type { ContractGroup, ContractTenant, ContractUser } from '../directory/contract-tenant';
 import type { LdapTestServer } from './ldap-test-server';
+import { alive } from './processes';
 
 // A real Samba Active Directory domain controller for tests, loaded with a contract tenant.
 //
@@ -391,15 +392,6 @@ interface LockOwner {
   sambaPid?: number;
   /** The server's folder, removed when a later process finds the lock abandoned. */
   dir?: string;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function readLockOwner(): LockOwner | undefined {
