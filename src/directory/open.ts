@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../config';
 import { EmbeddedDirectory } from './embedded';
+import { GraphDirectory } from './graph/graph-directory';
+import { resolveGraphSettings } from './graph/settings';
 import { LdapDirectory } from './ldap/ldap-directory';
 import { resolveLdapSettings } from './ldap/settings';
 import type { Directory } from './port';
@@ -13,10 +15,20 @@ export interface OpenedDirectory {
 }
 
 /**
- * Opens the directory DIRECTORY names: the embedded JSON tenant, or an LDAP / Active Directory server
- * (connected and checked here, so a wrong setting stops the start with an error naming it).
+ * Opens the directory DIRECTORY names: the embedded JSON tenant, an LDAP / Active Directory server, or
+ * Microsoft Entra ID through Graph (both connected and checked here, so a wrong setting stops the start
+ * with an error naming it).
  */
 export async function openDirectory(config: Config): Promise<OpenedDirectory> {
+  if (config.DIRECTORY === 'graph') {
+    const settings = await resolveGraphSettings(config, { read: (p) => readFile(p, 'utf8') });
+    const directory = await GraphDirectory.connect(settings);
+    return {
+      directory,
+      description: `${settings.baseUrl} (Microsoft Entra ID, tenant ${settings.tenantId}, application ${settings.clientId}, ${settings.credential.kind} credential)`,
+      close: () => directory.close(),
+    };
+  }
   if (config.DIRECTORY === 'ldap') {
     const settings = await resolveLdapSettings(config, { read: (p) => readFile(p, 'utf8') });
     const directory = await LdapDirectory.connect(settings);

@@ -1,0 +1,311 @@
+import type {
+  Directory,
+  DirectoryApplication,
+  DirectoryGroup,
+  DirectoryUser,
+  DirectoryWriteResult,
+} from '../port';
+import type { BatchRequest, BatchResponse } from './client';
+import { BATCH_LIMIT, GraphApi, GraphRequestError, isNotFound } from './client';
+import { mapLimit, chunks } from './concurrency';
+import type { GraphSettings } from './settings';
+import { checkConnection } from './start-check';
+
+/** Directory object ids in Entra ID are GUIDs; anything else Graph would refuse with 400, so it is not asked. */
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isId = (id: string) => GUID.test(id);
+
+/** A user as Graph returns it for the $select below. */
+interface GraphUser {
+  id: string;
+  displayName?: string | null;
+  userPrincipalName?: string | null;
+  mail?: string | null;
+  userType?: string | null;
+  accountEnabled?: boolean | null;
+  createdDateTime?: string | null;
+  signInActivity?: { lastSignInDateTime?: string | null } | null;
+  manager?: { id?: string } | null;
+}
+
+interface DirectoryObjectRef {
+  '@odata.type'?: string;
+  id: string;
+}
+
+interface AppRoleAssignment {
+  id: string;
+  principalId: string;
+  principalType: 'User' | 'Group' | 'ServicePrincipal' | string;
+}
+
+const USER_TYPE = '#microsoft.graph.user';
+const EVENTUAL = { ConsistencyLevel: 'eventual' };
+
+/** "The link is not there": Graph's 400 for removing a reference that is not a direct member. */
+const isMissingReference = (status: number, message: string | undefined) =>
+  status === 400 && /object references do not exist/i.test(message ?? '');
+
+/**
+ * The Directory port on Microsoft Entra ID through Microsoft Graph v1.0. Users come from
+ * `/users/{id}` in JSON batches (sign-in activity and manager are only there), memberships from
+ * `/groups/{id}/members` and `/transitiveMembers`, applications are service principals with their
+ * `appRoleAssignedTo` (users, and groups resolved to their transitive users).
+ */
+export class GraphDirectory implements Directory {
+  private readonly userSelect: string;
+
+  private constructor(
+    private readonly api: GraphApi,
+    private readonly settings: GraphSettings,
+  ) {
+    const props = [
+      'id',
+      'displayName',
+      'userPrincipalName',
+      'mail',
+      'userType',
+      'accountEnabled',
+      'createdDateTime',
+    ];
+    if (settings.signInActivity) props.push('signInActivity');
+    this.userSelect = props.join(',');
+  }
+
+  /** Connects and checks the settings with one cheap call; a wrong setting fails here, named. */
+  static async connect(settings: GraphSettings): Promise<GraphDirectory> {
+    const api = new GraphApi(settings);
+    try {
+      await checkConnection(api, settings);
+    } catch (err) {
+      await api.close();
+      throw err;
+    }
+    return new GraphDirectory(api, settings);
+  }
+
+  private userUrl(id: string): string {
+    return `/users/${id}?$select=${this.userSelect}&$expand=manager($select=id)`;
+  }
+
+  private toUser(u: GraphUser): DirectoryUser {
+    return {
+      id: u.id,
+      displayName: u.displayName ?? '',
+      userPrincipalName: u.userPrincipalName ?? '',
+      mail: u.mail ?? null,
+      userType: u.userType === 'Guest' ? 'Guest' : 'Member',
+      accountEnabled: u.accountEnabled !== false,
+      managerId: u.manager?.id ?? null,
+      createdDateTime: u.createdDateTime ?? new Date(0).toISOString(),
+      lastSignInDateTime: this.settings.signInActivity
+        ? (u.signInActivity?.lastSignInDateTime ?? null)
+        : null,
+    };
+  }
+
+  private page(path: string, query = ''): string {
+    return `${path}?$top=${this.settings.pageSize}${query}`;
+  }
+
+  /** Requests in batches of BATCH_LIMIT, GRAPH_CONCURRENCY batches at a time; responses in order. */
+  private async batched(requests: BatchRequest[]): Promise<BatchResponse[]> {
+    const parts = await mapLimit(chunks(requests, BATCH_LIMIT), this.settings.concurrency, (part) =>
+      this.api.batch(part),
+    );
+    return parts.flat();
+  }
+
+  async getUser(id: string): Promise<DirectoryUser | undefined> {
+    if (!isId(id)) return undefined;
+    const u = await this.api.get<GraphUser>(this.userUrl(id));
+    return u && this.toUser(u);
+  }
+
+  async getUsers(ids: readonly string[]): Promise<DirectoryUser[]> {
+    const wanted = ids.filter(isId);
+    const responses = await this.batched(wanted.map((id) => ({ method: 'GET', url: this.userUrl(id) })));
+    const users: DirectoryUser[] = [];
+    responses.forEach((r, i) => {
+      if (r.status === 200) users.push(this.toUser(r.body as unknown as GraphUser));
+      else if (r.status !== 404) throw this.batchFailure('GET', `/users/${wanted[i]}`, r);
+    });
+    return users;
+  }
+
+  private batchFailure(method: string, url: string, r: BatchResponse): GraphRequestError {
+    const e = r.body?.error;
+    return new GraphRequestError(
+      r.status,
+      e?.code,
+      `Microsoft Graph ${method} ${url} (in $batch): ${r.status} ${e?.code ?? ''}: ${e?.message ?? ''}`,
+    );
+  }
+
+  async getManager(userId: string): Promise<DirectoryUser | undefined> {
+    const user = await this.getUser(userId);
+    return user?.managerId ? this.getUser(user.managerId) : undefined;
+  }
+
+  private async refs(path: string): Promise<DirectoryObjectRef[] | undefined> {
+    return this.api.list<DirectoryObjectRef>(this.page(path, '&$select=id'));
+  }
+
+  private async userRefIds(path: string): Promise<string[] | undefined> {
+    const refs = await this.refs(path);
+    return refs?.filter((r) => r['@odata.type'] === USER_TYPE).map((r) => r.id);
+  }
+
+  async getGroup(id: string): Promise<DirectoryGroup | undefined> {
+    if (!isId(id)) return undefined;
+    const group = await this.api.get<{ id: string; displayName?: string; description?: string | null }>(
+      `/groups/${id}?$select=id,displayName,description`,
+    );
+    if (!group) return undefined;
+    const [members, owners] = await Promise.all([
+      this.refs(`/groups/${id}/members`),
+      this.userRefIds(`/groups/${id}/owners`),
+    ]);
+    return {
+      id: group.id,
+      displayName: group.displayName ?? '',
+      description: group.description ?? null,
+      memberIds: (members ?? []).map((m) => m.id),
+      ownerIds: owners ?? [],
+    };
+  }
+
+  /** Ids of the group's users through nesting: the user cast needs ConsistencyLevel and $count. */
+  private async transitiveUserIds(groupId: string): Promise<string[] | undefined> {
+    if (!isId(groupId)) return undefined;
+    const users = await this.api.list<DirectoryObjectRef>(
+      this.page(`/groups/${groupId}/transitiveMembers/microsoft.graph.user`, '&$select=id&$count=true'),
+      EVENTUAL,
+    );
+    return users && [...new Set(users.map((u) => u.id))];
+  }
+
+  async listGroupTransitiveMembers(groupId: string): Promise<DirectoryUser[] | undefined> {
+    const ids = await this.transitiveUserIds(groupId);
+    return ids && this.getUsers(ids);
+  }
+
+  async listGroupOwners(groupId: string): Promise<DirectoryUser[] | undefined> {
+    if (!isId(groupId)) return undefined;
+    const ids = await this.userRefIds(`/groups/${groupId}/owners`);
+    return ids && this.getUsers(ids);
+  }
+
+  private async assignedUserIds(appId: string): Promise<string[] | undefined> {
+    const assignments = await this.api.list<AppRoleAssignment>(
+      this.page(`/servicePrincipals/${appId}/appRoleAssignedTo`, '&$select=id,principalId,principalType'),
+    );
+    if (!assignments) return undefined;
+    const direct = assignments.filter((a) => a.principalType === 'User').map((a) => a.principalId);
+    const groups = [
+      ...new Set(assignments.filter((a) => a.principalType === 'Group').map((a) => a.principalId)),
+    ];
+    const viaGroups = await mapLimit(groups, this.settings.concurrency, (g) => this.transitiveUserIds(g));
+    return [...new Set([...direct, ...viaGroups.flatMap((ids) => ids ?? [])])];
+  }
+
+  async getApplication(id: string): Promise<DirectoryApplication | undefined> {
+    if (!isId(id)) return undefined;
+    const sp = await this.api.get<{ id: string; appId?: string | null; displayName?: string }>(
+      `/servicePrincipals/${id}?$select=id,appId,displayName`,
+    );
+    if (!sp) return undefined;
+    const [assigned, owners] = await Promise.all([
+      this.assignedUserIds(id),
+      this.userRefIds(`/servicePrincipals/${id}/owners`),
+    ]);
+    return {
+      id: sp.id,
+      appId: sp.appId ?? null,
+      displayName: sp.displayName ?? '',
+      assignedUserIds: assigned ?? [],
+      ownerIds: owners ?? [],
+    };
+  }
+
+  async listApplicationAssignees(appId: string): Promise<DirectoryUser[] | undefined> {
+    if (!isId(appId)) return undefined;
+    const ids = await this.assignedUserIds(appId);
+    return ids && this.getUsers(ids);
+  }
+
+  async listApplicationOwners(appId: string): Promise<DirectoryUser[] | undefined> {
+    if (!isId(appId)) return undefined;
+    const ids = await this.userRefIds(`/servicePrincipals/${appId}/owners`);
+    return ids && this.getUsers(ids);
+  }
+
+  /** A write whose 404 (the object, or the link) means it is already gone. */
+  private async write(
+    method: 'DELETE' | 'PATCH',
+    path: string,
+    body?: unknown,
+  ): Promise<DirectoryWriteResult> {
+    try {
+      await this.api.request(method, path, body === undefined ? {} : { body });
+      return 'done';
+    } catch (err) {
+      if (isNotFound(err)) return 'notFound';
+      if (err instanceof GraphRequestError && isMissingReference(err.status, err.message)) return 'notFound';
+      throw err;
+    }
+  }
+
+  async removeGroupMember(groupId: string, userId: string): Promise<DirectoryWriteResult> {
+    if (!isId(groupId) || !isId(userId)) return 'notFound';
+    // Graph removes direct members only; a member through a nested group is answered 400 "do not exist".
+    return this.write('DELETE', `/groups/${groupId}/members/${userId}/$ref`);
+  }
+
+  async removeGroupMembers(groupId: string, userIds: readonly string[]): Promise<DirectoryWriteResult[]> {
+    const results: DirectoryWriteResult[] = userIds.map(() => 'notFound');
+    if (!isId(groupId)) return results;
+    const asked = userIds.map((id, i) => ({ id, i })).filter((x) => isId(x.id));
+    const responses = await this.batched(
+      asked.map((x) => ({ method: 'DELETE', url: `/groups/${groupId}/members/${x.id}/$ref` })),
+    );
+    responses.forEach((r, k) => {
+      const { id, i } = asked[k]!;
+      if (r.status === 204 || r.status === 200) results[i] = 'done';
+      else if (r.status === 404 || isMissingReference(r.status, r.body?.error?.message))
+        results[i] = 'notFound';
+      else throw this.batchFailure('DELETE', `/groups/${groupId}/members/${id}/$ref`, r);
+    });
+    return results;
+  }
+
+  async removeApplicationAssignment(appId: string, userId: string): Promise<DirectoryWriteResult> {
+    if (!isId(appId) || !isId(userId)) return 'notFound';
+    // appRoleAssignedTo cannot be filtered by principal; the user's own assignments can by resource.
+    const mine = await this.api.list<AppRoleAssignment>(
+      `/users/${userId}/appRoleAssignments?$filter=resourceId eq ${appId}&$select=id,principalId,principalType`,
+    );
+    const direct = (mine ?? []).filter((a) => a.principalType === 'User' && a.principalId === userId);
+    let removed = 0;
+    for (const a of direct) {
+      if ((await this.write('DELETE', `/servicePrincipals/${appId}/appRoleAssignedTo/${a.id}`)) === 'done') {
+        removed++;
+      }
+    }
+    return removed ? 'done' : 'notFound';
+  }
+
+  async setAccountEnabled(userId: string, enabled: boolean): Promise<DirectoryWriteResult> {
+    if (!isId(userId)) return 'notFound';
+    return this.write('PATCH', `/users/${userId}`, { accountEnabled: enabled });
+  }
+
+  async deleteUser(userId: string): Promise<DirectoryWriteResult> {
+    if (!isId(userId)) return 'notFound';
+    return this.write('DELETE', `/users/${userId}`);
+  }
+
+  async close(): Promise<void> {
+    await this.api.close();
+  }
+}
