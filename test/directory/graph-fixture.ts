@@ -1,0 +1,63 @@
+import { readFile } from 'node:fs/promises';
+import { GraphDirectory } from '../../src/directory/graph/graph-directory';
+import type { GraphSettings } from '../../src/directory/graph/settings';
+import { graphEnvSchema, resolveGraphSettings } from '../../src/directory/graph/settings';
+import { GraphServer } from '../helpers/graph-server';
+import { TcpFaultProxy } from '../helpers/tcp-fault-proxy';
+import type { ContractFixture } from './contract';
+import type { ContractTenant } from './contract-tenant';
+
+/** The GRAPH_* environment that points Stagecoach at the reproduction (through `url` when given). */
+export function graphEnv(server: GraphServer, extra: Record<string, string> = {}, url = server.url) {
+  return {
+    GRAPH_TENANT_ID: server.tenantId,
+    GRAPH_CLIENT_ID: server.clientId,
+    GRAPH_CLIENT_SECRET: server.clientSecret,
+    GRAPH_AUTHORITY_HOST: url,
+    GRAPH_BASE_URL: url,
+    GRAPH_CA_FILE: server.caFile,
+    ...extra,
+  };
+}
+
+/** Settings for the reproduction, resolved as the entry points resolve them from the environment. */
+export function graphSettings(
+  server: GraphServer,
+  extra: Record<string, string> = {},
+  url?: string,
+): Promise<GraphSettings> {
+  const env = Object.fromEntries(Object.entries(graphEnv(server, extra, url)).filter(([, v]) => v !== ''));
+  return resolveGraphSettings(graphEnvSchema.parse(env), { read: (p) => readFile(p, 'utf8') });
+}
+
+/**
+ * The contract fixture for the Graph reproduction: the adapter talks to it through a fault proxy (TLS
+ * passes through untouched); the fault tests get a second adapter with 1.5 s timeouts and no retries.
+ */
+export async function graphContractFixture(
+  tenant: ContractTenant,
+): Promise<ContractFixture & { directory: GraphDirectory; server: GraphServer }> {
+  const server = await GraphServer.start(tenant);
+  const proxy = await TcpFaultProxy.start('127.0.0.1', server.port);
+  const url = `https://127.0.0.1:${proxy.port}`;
+  const directory = await GraphDirectory.connect(
+    await graphSettings(server, { GRAPH_SIGN_IN_ACTIVITY: 'true' }, url),
+  );
+  const faultDirectory = await GraphDirectory.connect(
+    await graphSettings(server, { GRAPH_TIMEOUT_MS: '1500', GRAPH_RETRIES: '0' }, url),
+  );
+  return {
+    directory,
+    server,
+    idOf: (key) => server.idOf(key),
+    multipleOwners: true,
+    faults: proxy,
+    faultDirectory,
+    stop: async () => {
+      await directory.close();
+      await faultDirectory.close();
+      await proxy.stop();
+      await server.stop();
+    },
+  };
+}

@@ -1,0 +1,355 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { ContractTenant } from '../directory/contract-tenant';
+import { Authority } from './graph/auth';
+import { route } from './graph/directory-routes';
+import type { GraphRequest, GraphResponse } from './graph/odata';
+import { errorBody, GraphFault } from './graph/odata';
+import type { AssignAs } from './graph/state';
+import { TenantState } from './graph/state';
+import type { TestPki } from './tls-certs';
+import { createTestPki } from './tls-certs';
+
+/** One request the reproduction answered (no tokens or secrets: only whether they were there). */
+export interface LoggedRequest {
+  method: string;
+  /** Path and query as sent, decoded; batch items carry their relative URL under /v1.0. */
+  path: string;
+  host: string;
+  status: number;
+  /** Inside a $batch. */
+  inBatch: boolean;
+  consistencyLevel?: string;
+  bearer: boolean;
+  /** Token requests: which client credential was presented. */
+  clientCredential?: 'secret' | 'assertion';
+  scope?: string;
+}
+
+interface Throttle {
+  remaining: number;
+  retryAfter: number;
+  status: number;
+  where: 'request' | 'batchItem';
+}
+
+/** Graph's limit of requests in one JSON batch. */
+const BATCH_LIMIT = 20;
+
+/**
+ * A local reproduction of Microsoft Graph v1.0 and the Entra ID authority, for exactly the calls the
+ * Graph adapter makes, written from the reference pages cited above each handler. HTTPS on 127.0.0.1
+ * with a throwaway CA (`caFile`); the certificate names 127.0.0.1 and localhost.
+ */
+export class GraphServer {
+  readonly log: LoggedRequest[] = [];
+  private throttles: Throttle[] = [];
+  private server!: https.Server;
+  port = 0;
+
+  private constructor(
+    readonly state: TenantState,
+    readonly authority: Authority,
+    private readonly pki: TestPki,
+    /** PEM file with the application's private key and certificate (GRAPH_CLIENT_CERTIFICATE_FILE). */
+    readonly certificateFile: string,
+  ) {}
+
+  /** Starts the reproduction loaded with a tenant. */
+  static async start(tenant: ContractTenant, options: { assignAs?: AssignAs } = {}): Promise<GraphServer> {
+    const pki = createTestPki({ serverAltNames: 'IP:127.0.0.1,DNS:localhost' });
+    const certificateFile = path.join(pki.dir, 'graph-client.pem');
+    // MSAL signs client assertions with RS256/PS256: the application's certificate is RSA.
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        'graph-client.key',
+        '-out',
+        'graph-client.crt',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=stagecoach-graph-client',
+      ],
+      { cwd: pki.dir, stdio: 'ignore' },
+    );
+    const key = fs.readFileSync(path.join(pki.dir, 'graph-client.key'), 'utf8');
+    const cert = fs.readFileSync(path.join(pki.dir, 'graph-client.crt'), 'utf8');
+    fs.writeFileSync(certificateFile, key + cert, { mode: 0o600 });
+    const state = TenantState.load(tenant, options);
+    const authority = new Authority({
+      tenantId: state.tenantId,
+      clientId: randomUUID(),
+      secret: randomBytes(24).toString('base64url'),
+      certificatePem: cert,
+    });
+    const server = new GraphServer(state, authority, pki, certificateFile);
+    await server.listen();
+    return server;
+  }
+
+  private async listen(): Promise<void> {
+    this.server = https.createServer(
+      {
+        key: fs.readFileSync(this.pki.serverKey),
+        cert: fs.readFileSync(this.pki.serverCert),
+        keepAliveTimeout: 30_000,
+      },
+      (req, res) => void this.handle(req, res),
+    );
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  /** https://127.0.0.1:port: both the authority host and the Graph base URL. */
+  get url(): string {
+    return `https://127.0.0.1:${this.port}`;
+  }
+
+  /** The throwaway CA that signed the server certificate (GRAPH_CA_FILE). */
+  get caFile(): string {
+    return this.pki.caCert;
+  }
+
+  get tenantId(): string {
+    return this.state.tenantId;
+  }
+
+  get clientId(): string {
+    return this.authority.app.clientId;
+  }
+
+  get clientSecret(): string {
+    return this.authority.app.secret;
+  }
+
+  idOf(key: string): string {
+    return this.state.idOf(key);
+  }
+
+  /** Direct member ids of a group, read from the reproduction's own state. */
+  readGroupMemberIds(groupKeyOrId: string): string[] {
+    const id = this.state.groups.has(groupKeyOrId) ? groupKeyOrId : this.state.idOf(groupKeyOrId);
+    return [...(this.state.groups.get(id)?.members ?? [])];
+  }
+
+  /**
+   * The next `n` Graph requests (top-level ones, or items inside $batch with `where: 'batchItem'`) are
+   * answered `status` with Retry-After, as Graph throttles.
+   */
+  throttleNext(
+    n: number,
+    retryAfterSeconds: number,
+    status = 429,
+    where: Throttle['where'] = 'request',
+  ): void {
+    this.throttles.push({ remaining: n, retryAfter: retryAfterSeconds, status, where });
+  }
+
+  /** Revokes every token issued so far: the next Graph call with one is answered 401. */
+  revokeTokens(): void {
+    this.authority.revokeTokens();
+  }
+
+  private throttled(where: Throttle['where']): GraphFault | undefined {
+    const t = this.throttles.find((x) => x.where === where && x.remaining > 0);
+    if (!t) return undefined;
+    t.remaining--;
+    this.throttles = this.throttles.filter((x) => x.remaining > 0);
+    // https://learn.microsoft.com/en-us/graph/throttling#best-practices-to-handle-throttling
+    return t.status === 429
+      ? new GraphFault(429, 'TooManyRequests', 'Too many requests.', { 'Retry-After': String(t.retryAfter) })
+      : new GraphFault(t.status, 'serviceNotAvailable', 'Service unavailable, try again later.', {
+          'Retry-After': String(t.retryAfter),
+        });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const origin = `https://${req.headers.host ?? `127.0.0.1:${this.port}`}`;
+    const url = new URL(req.url ?? '/', origin);
+    const requestId = randomUUID();
+    const clientRequestId = (req.headers['client-request-id'] as string | undefined) ?? requestId;
+    const send = (r: GraphResponse) => {
+      res.writeHead(r.status, {
+        'request-id': requestId,
+        'client-request-id': clientRequestId,
+        ...(r.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...r.headers,
+      });
+      res.end(r.body === undefined ? undefined : JSON.stringify(r.body));
+    };
+    const entry: LoggedRequest = {
+      method: req.method ?? 'GET',
+      path: decodeURIComponent(url.pathname + url.search),
+      host: req.headers.host ?? '',
+      status: 0,
+      inBatch: false,
+      bearer: /^Bearer /i.test(req.headers.authorization ?? ''),
+      ...(req.headers.consistencylevel ? { consistencyLevel: String(req.headers.consistencylevel) } : {}),
+    };
+    this.log.push(entry);
+    const answer = (r: GraphResponse) => {
+      entry.status = r.status;
+      send(r);
+    };
+    const auth =
+      /^\/([^/]+)\/(oauth2\/v2\.0\/token|v2\.0\/\.well-known\/openid-configuration|discovery\/instance)$/.exec(
+        url.pathname,
+      );
+    if (auth) {
+      const [, tenant, what] = auth;
+      if (what === 'oauth2/v2.0/token' && req.method === 'POST') {
+        const form = new URLSearchParams(raw);
+        entry.clientCredential = form.has('client_assertion') ? 'assertion' : 'secret';
+        entry.scope = form.get('scope') ?? '';
+        answer(await this.authority.token(origin, tenant!, form));
+      } else if (what === 'discovery/instance') {
+        answer(this.authority.instanceDiscovery(origin));
+      } else {
+        answer(this.authority.openIdConfiguration(origin, tenant!));
+      }
+      return;
+    }
+    const fault = (f: GraphFault): GraphResponse => ({
+      status: f.status,
+      headers: f.headers,
+      body: errorBody(f, requestId, clientRequestId),
+    });
+    try {
+      this.authorize(req.headers.authorization, origin);
+      const throttle = this.throttled('request');
+      if (throttle) throw throttle;
+      if (!url.pathname.startsWith('/v1.0/')) throw new GraphFault(400, 'BadRequest', 'Invalid version.');
+      const body = raw ? (JSON.parse(raw) as unknown) : undefined;
+      const graphReq: GraphRequest = {
+        method: req.method ?? 'GET',
+        path: url.pathname.slice('/v1.0'.length),
+        query: url.searchParams,
+        headers: lowerCase(req.headers),
+        body,
+        origin,
+      };
+      answer(
+        graphReq.path === '/$batch' && graphReq.method === 'POST' ? this.batch(graphReq) : this.run(graphReq),
+      );
+    } catch (err) {
+      answer(
+        fault(err instanceof GraphFault ? err : new GraphFault(500, 'InternalServerError', String(err))),
+      );
+    }
+  }
+
+  // https://learn.microsoft.com/en-us/graph/auth-v2-service#use-the-access-token-to-call-microsoft-graph
+  private authorize(header: string | undefined, origin: string): void {
+    const token = /^Bearer (.+)$/i.exec(header ?? '')?.[1];
+    if (!token) throw new GraphFault(401, 'InvalidAuthenticationToken', 'Access token is empty.');
+    const audience = this.authority.audienceOf(token);
+    if (!audience) {
+      throw new GraphFault(
+        401,
+        'InvalidAuthenticationToken',
+        'Lifetime validation failed, the token is expired.',
+      );
+    }
+    if (audience.toLowerCase() !== origin.toLowerCase()) {
+      throw new GraphFault(
+        401,
+        'InvalidAuthenticationToken',
+        'Access token validation failure. Invalid audience.',
+      );
+    }
+  }
+
+  private run(req: GraphRequest): GraphResponse {
+    const r = route(req, this.state);
+    return r;
+  }
+
+  // https://learn.microsoft.com/en-us/graph/json-batching
+  private batch(req: GraphRequest): GraphResponse {
+    const requests = (req.body as { requests?: unknown } | undefined)?.requests;
+    if (!Array.isArray(requests)) throw new GraphFault(400, 'BadRequest', 'Invalid batch payload format.');
+    if (requests.length > BATCH_LIMIT) {
+      throw new GraphFault(
+        400,
+        'BadRequest',
+        `The number of requests in a batch is limited to ${BATCH_LIMIT}.`,
+      );
+    }
+    const responses = requests.map(
+      (item: {
+        id?: string;
+        method?: string;
+        url?: string;
+        body?: unknown;
+        headers?: Record<string, string>;
+      }) => {
+        const requestId = randomUUID();
+        const relative = (item.url ?? '').replace(/^\/?/, '/');
+        const url = new URL(relative, req.origin);
+        const entry: LoggedRequest = {
+          method: item.method ?? 'GET',
+          path: `/v1.0${decodeURIComponent(url.pathname + url.search)}`,
+          host: new URL(req.origin).host,
+          status: 0,
+          inBatch: true,
+          bearer: true,
+          ...(item.headers?.ConsistencyLevel ? { consistencyLevel: item.headers.ConsistencyLevel } : {}),
+        };
+        this.log.push(entry);
+        let r: GraphResponse;
+        try {
+          const throttle = this.throttled('batchItem');
+          if (throttle) throw throttle;
+          r = this.run({
+            method: item.method ?? 'GET',
+            path: url.pathname,
+            query: url.searchParams,
+            headers: { ...lowerCase(req.headers), ...lowerCase(item.headers ?? {}) },
+            body: item.body,
+            origin: req.origin,
+          });
+        } catch (err) {
+          const f = err instanceof GraphFault ? err : new GraphFault(500, 'InternalServerError', String(err));
+          r = { status: f.status, headers: f.headers, body: errorBody(f, requestId, requestId) };
+        }
+        entry.status = r.status;
+        return {
+          id: item.id,
+          status: r.status,
+          headers: { ...(r.body === undefined ? {} : { 'Content-Type': 'application/json' }), ...r.headers },
+          ...(r.body === undefined ? {} : { body: r.body }),
+        };
+      },
+    );
+    return { status: 200, body: { responses } };
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((r) => this.server.close(r));
+    this.pki.remove();
+  }
+}
+
+function lowerCase(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : String(v)]),
+  );
+}
