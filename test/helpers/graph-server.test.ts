@@ -7,7 +7,7 @@ import { GraphServer } from './graph-server';
 
 interface Answer {
   status: number;
-  headers: Headers;
+  headers: { get(name: string): string | null };
   body: Record<string, unknown> & { error?: { code: string; message: string }; value?: { id: string }[] };
 }
 
@@ -20,7 +20,7 @@ describe('the Microsoft Graph reproduction', () => {
     method: string,
     path: string,
     options: { headers?: Record<string, string>; body?: string } = {},
-  ) => {
+  ): Promise<Answer> => {
     const res = await fetch(path.startsWith('https://') ? path : `${server.url}${path}`, {
       method,
       headers: options.headers,
@@ -30,9 +30,9 @@ describe('the Microsoft Graph reproduction', () => {
     const text = await res.text();
     return {
       status: res.status,
-      headers: res.headers as unknown as Headers,
-      body: text ? JSON.parse(text) : {},
-    } as Answer;
+      headers: res.headers,
+      body: (text ? JSON.parse(text) : {}) as Answer['body'],
+    };
   };
   const tokenRequest = (form: Record<string, string>) =>
     call('POST', `/${server.tenantId}/oauth2/v2.0/token`, {

@@ -9,27 +9,15 @@ import type { ContractTenant } from '../directory/contract-tenant';
 import { Authority } from './graph/auth';
 import { route } from './graph/directory-routes';
 import type { GraphRequest, GraphResponse } from './graph/odata';
-import { errorBody, GraphFault } from './graph/odata';
+import { errorBody, GraphFault, lowerCase } from './graph/odata';
+import type { LoggedRequest } from './graph/batch';
+import { runBatch } from './graph/batch';
+
+export type { LoggedRequest } from './graph/batch';
 import type { AssignAs } from './graph/state';
 import { TenantState } from './graph/state';
 import type { TestPki } from './tls-certs';
 import { createTestPki } from './tls-certs';
-
-/** One request the reproduction answered (no tokens or secrets: only whether they were there). */
-export interface LoggedRequest {
-  method: string;
-  /** Path and query as sent, decoded; batch items carry their relative URL under /v1.0. */
-  path: string;
-  host: string;
-  status: number;
-  /** Inside a $batch. */
-  inBatch: boolean;
-  consistencyLevel?: string;
-  bearer: boolean;
-  /** Token requests: which client credential was presented. */
-  clientCredential?: 'secret' | 'assertion';
-  scope?: string;
-}
 
 interface Throttle {
   remaining: number;
@@ -37,9 +25,6 @@ interface Throttle {
   status: number;
   where: 'request' | 'batchItem';
 }
-
-/** Graph's limit of requests in one JSON batch. */
-const BATCH_LIMIT = 20;
 
 /**
  * A local reproduction of Microsoft Graph v1.0 and the Entra ID authority, for exactly the calls the
@@ -157,6 +142,12 @@ export class GraphServer {
     this.throttles.push({ remaining: n, retryAfter: retryAfterSeconds, status, where });
   }
 
+  /** Replaces the application's client secret (the old one is refused from now on); returns the new one. */
+  rotateSecret(): string {
+    this.authority.app.secret = randomBytes(24).toString('base64url');
+    return this.authority.app.secret;
+  }
+
   /** Revokes every token issued so far: the next Graph call with one is answered 401. */
   revokeTokens(): void {
     this.authority.revokeTokens();
@@ -243,9 +234,19 @@ export class GraphServer {
         body,
         origin,
       };
-      answer(
-        graphReq.path === '/$batch' && graphReq.method === 'POST' ? this.batch(graphReq) : this.run(graphReq),
-      );
+      if (graphReq.path === '/$batch' && graphReq.method === 'POST') {
+        const items = (body as { requests?: unknown } | undefined)?.requests;
+        if (Array.isArray(items)) entry.batchSize = items.length;
+        answer(
+          runBatch(graphReq, {
+            run: (r) => this.run(r),
+            throttled: () => this.throttled('batchItem'),
+            record: (e) => this.log.push(e),
+          }),
+        );
+      } else {
+        answer(this.run(graphReq));
+      }
     } catch (err) {
       answer(
         fault(err instanceof GraphFault ? err : new GraphFault(500, 'InternalServerError', String(err))),
@@ -275,68 +276,7 @@ export class GraphServer {
   }
 
   private run(req: GraphRequest): GraphResponse {
-    const r = route(req, this.state);
-    return r;
-  }
-
-  // https://learn.microsoft.com/en-us/graph/json-batching
-  private batch(req: GraphRequest): GraphResponse {
-    const requests = (req.body as { requests?: unknown } | undefined)?.requests;
-    if (!Array.isArray(requests)) throw new GraphFault(400, 'BadRequest', 'Invalid batch payload format.');
-    if (requests.length > BATCH_LIMIT) {
-      throw new GraphFault(
-        400,
-        'BadRequest',
-        `The number of requests in a batch is limited to ${BATCH_LIMIT}.`,
-      );
-    }
-    const responses = requests.map(
-      (item: {
-        id?: string;
-        method?: string;
-        url?: string;
-        body?: unknown;
-        headers?: Record<string, string>;
-      }) => {
-        const requestId = randomUUID();
-        const relative = (item.url ?? '').replace(/^\/?/, '/');
-        const url = new URL(relative, req.origin);
-        const entry: LoggedRequest = {
-          method: item.method ?? 'GET',
-          path: `/v1.0${decodeURIComponent(url.pathname + url.search)}`,
-          host: new URL(req.origin).host,
-          status: 0,
-          inBatch: true,
-          bearer: true,
-          ...(item.headers?.ConsistencyLevel ? { consistencyLevel: item.headers.ConsistencyLevel } : {}),
-        };
-        this.log.push(entry);
-        let r: GraphResponse;
-        try {
-          const throttle = this.throttled('batchItem');
-          if (throttle) throw throttle;
-          r = this.run({
-            method: item.method ?? 'GET',
-            path: url.pathname,
-            query: url.searchParams,
-            headers: { ...lowerCase(req.headers), ...lowerCase(item.headers ?? {}) },
-            body: item.body,
-            origin: req.origin,
-          });
-        } catch (err) {
-          const f = err instanceof GraphFault ? err : new GraphFault(500, 'InternalServerError', String(err));
-          r = { status: f.status, headers: f.headers, body: errorBody(f, requestId, requestId) };
-        }
-        entry.status = r.status;
-        return {
-          id: item.id,
-          status: r.status,
-          headers: { ...(r.body === undefined ? {} : { 'Content-Type': 'application/json' }), ...r.headers },
-          ...(r.body === undefined ? {} : { body: r.body }),
-        };
-      },
-    );
-    return { status: 200, body: { responses } };
+    return route(req, this.state);
   }
 
   async stop(): Promise<void> {
@@ -344,12 +284,4 @@ export class GraphServer {
     await new Promise((r) => this.server.close(r));
     this.pki.remove();
   }
-}
-
-function lowerCase(headers: Record<string, string | string[] | undefined>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(headers)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : String(v)]),
-  );
 }

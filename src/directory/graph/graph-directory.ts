@@ -8,43 +8,10 @@ import type {
 import type { BatchRequest, BatchResponse } from './client';
 import { BATCH_LIMIT, GraphApi, GraphRequestError, isNotFound } from './client';
 import { mapLimit, chunks } from './concurrency';
+import type { AppRoleAssignment, DirectoryObjectRef, GraphUser } from './objects';
+import { EVENTUAL, isId, isMissingReference, toUser, USER_TYPE } from './objects';
 import type { GraphSettings } from './settings';
 import { checkConnection } from './start-check';
-
-/** Directory object ids in Entra ID are GUIDs; anything else Graph would refuse with 400, so it is not asked. */
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const isId = (id: string) => GUID.test(id);
-
-/** A user as Graph returns it for the $select below. */
-interface GraphUser {
-  id: string;
-  displayName?: string | null;
-  userPrincipalName?: string | null;
-  mail?: string | null;
-  userType?: string | null;
-  accountEnabled?: boolean | null;
-  createdDateTime?: string | null;
-  signInActivity?: { lastSignInDateTime?: string | null } | null;
-  manager?: { id?: string } | null;
-}
-
-interface DirectoryObjectRef {
-  '@odata.type'?: string;
-  id: string;
-}
-
-interface AppRoleAssignment {
-  id: string;
-  principalId: string;
-  principalType: 'User' | 'Group' | 'ServicePrincipal' | string;
-}
-
-const USER_TYPE = '#microsoft.graph.user';
-const EVENTUAL = { ConsistencyLevel: 'eventual' };
-
-/** "The link is not there": Graph's 400 for removing a reference that is not a direct member. */
-const isMissingReference = (status: number, message: string | undefined) =>
-  status === 400 && /object references do not exist/i.test(message ?? '');
 
 /**
  * The Directory port on Microsoft Entra ID through Microsoft Graph v1.0. Users come from
@@ -88,22 +55,6 @@ export class GraphDirectory implements Directory {
     return `/users/${id}?$select=${this.userSelect}&$expand=manager($select=id)`;
   }
 
-  private toUser(u: GraphUser): DirectoryUser {
-    return {
-      id: u.id,
-      displayName: u.displayName ?? '',
-      userPrincipalName: u.userPrincipalName ?? '',
-      mail: u.mail ?? null,
-      userType: u.userType === 'Guest' ? 'Guest' : 'Member',
-      accountEnabled: u.accountEnabled !== false,
-      managerId: u.manager?.id ?? null,
-      createdDateTime: u.createdDateTime ?? new Date(0).toISOString(),
-      lastSignInDateTime: this.settings.signInActivity
-        ? (u.signInActivity?.lastSignInDateTime ?? null)
-        : null,
-    };
-  }
-
   private page(path: string, query = ''): string {
     return `${path}?$top=${this.settings.pageSize}${query}`;
   }
@@ -119,7 +70,7 @@ export class GraphDirectory implements Directory {
   async getUser(id: string): Promise<DirectoryUser | undefined> {
     if (!isId(id)) return undefined;
     const u = await this.api.get<GraphUser>(this.userUrl(id));
-    return u && this.toUser(u);
+    return u && toUser(this.settings.signInActivity, u);
   }
 
   async getUsers(ids: readonly string[]): Promise<DirectoryUser[]> {
@@ -127,7 +78,7 @@ export class GraphDirectory implements Directory {
     const responses = await this.batched(wanted.map((id) => ({ method: 'GET', url: this.userUrl(id) })));
     const users: DirectoryUser[] = [];
     responses.forEach((r, i) => {
-      if (r.status === 200) users.push(this.toUser(r.body as unknown as GraphUser));
+      if (r.status === 200) users.push(toUser(this.settings.signInActivity, r.body as unknown as GraphUser));
       else if (r.status !== 404) throw this.batchFailure('GET', `/users/${wanted[i]}`, r);
     });
     return users;

@@ -127,7 +127,9 @@ export class UndiciHttpHandler implements Middleware {
 
   async execute(context: Context): Promise<void> {
     const signal = AbortSignal.timeout(this.timeoutMs);
-    const url = typeof context.request === 'string' ? context.request : context.request.url;
+    // RequestInfo is a DOM type this project does not load; the SDK passes a URL string.
+    const request: unknown = context.request;
+    const url = typeof request === 'string' ? request : (request as { url: string }).url;
     const options = context.options ?? {};
     try {
       const res = await undiciFetch(url, {

@@ -169,6 +169,8 @@ export class Authority {
         issuer: this.app.clientId,
         subject: this.app.clientId,
         audience: [endpoint, endpoint.toLowerCase()],
+        // Entra ID allows five minutes of clock skew on client assertions.
+        clockTolerance: 300,
       });
       return undefined;
     } catch (err) {

@@ -139,3 +139,12 @@ export function page(req: GraphRequest, items: Record<string, unknown>[], contex
   body.value = value;
   return { status: 200, body };
 }
+
+/** Header names in lower case, repeated values joined. */
+export function lowerCase(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : String(v)]),
+  );
+}

@@ -1,0 +1,265 @@
+import { parseConfig } from '../../src/config';
+import { GraphDirectory } from '../../src/directory/graph/graph-directory';
+import { graphEnvSchema, resolveGraphSettings } from '../../src/directory/graph/settings';
+import { openDirectory } from '../../src/directory/open';
+import { DirectoryUnavailableError } from '../../src/directory/port';
+import { GraphServer } from '../helpers/graph-server';
+import { contractTenant } from './contract-tenant';
+import { graphEnv, graphSettings } from './graph-fixture';
+
+const noFiles = { read: () => Promise.reject(new Error('no files here')) };
+
+describe('Microsoft Graph adapter against the reproduction', () => {
+  let server: GraphServer;
+  const opened: GraphDirectory[] = [];
+  const connect = async (extra: Record<string, string> = {}, url?: string) => {
+    const d = await GraphDirectory.connect(await graphSettings(server, extra, url));
+    opened.push(d);
+    return d;
+  };
+  const since = (mark: number) => server.log.slice(mark);
+
+  beforeAll(async () => {
+    server = await GraphServer.start(contractTenant({ bulk: false }));
+  });
+  afterAll(async () => {
+    await Promise.all(opened.map((d) => d.close()));
+    await server?.stop();
+  });
+
+  describe('throttling', () => {
+    it('waits out 429 and 503 with Retry-After, then succeeds', async () => {
+      const d = await connect();
+      const mark = server.log.length;
+      server.throttleNext(1, 1, 429);
+      server.throttleNext(1, 1, 503);
+      const started = Date.now();
+      await expect(d.getUser(server.idOf('adele'))).resolves.toMatchObject({ displayName: 'Adele Vance' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+      expect(since(mark).map((r) => r.status)).toEqual([429, 503, 200]);
+    });
+
+    it('retries throttled requests inside a $batch after their Retry-After', async () => {
+      const d = await connect();
+      const mark = server.log.length;
+      server.throttleNext(2, 1, 429, 'batchItem');
+      const ids = ['adele', 'megan', 'lynne'].map((k) => server.idOf(k));
+      expect((await d.getUsers(ids)).map((u) => u.id)).toEqual(ids);
+      const batches = since(mark).filter((r) => r.path === '/v1.0/$batch');
+      expect(batches.map((b) => b.batchSize)).toEqual([3, 2]);
+    });
+
+    it('is DirectoryUnavailableError when throttling outlasts GRAPH_RETRIES or GRAPH_MAX_RETRY_AFTER_SECONDS', async () => {
+      const d = await connect({ GRAPH_RETRIES: '1', GRAPH_MAX_RETRY_AFTER_SECONDS: '5' });
+      server.throttleNext(2, 1);
+      await expect(d.getUser(server.idOf('adele'))).rejects.toBeInstanceOf(DirectoryUnavailableError);
+      server.throttleNext(1, 120);
+      const started = Date.now();
+      await expect(d.getUser(server.idOf('adele'))).rejects.toThrow(/429.*Retry-After 120/);
+      expect(Date.now() - started).toBeLessThan(3000);
+      server.throttleNext(2, 1, 429, 'batchItem');
+      await expect(d.getUsers([server.idOf('adele')])).rejects.toBeInstanceOf(DirectoryUnavailableError);
+      await expect(d.getUser(server.idOf('adele'))).resolves.toBeDefined();
+    });
+  });
+
+  describe('credentials', () => {
+    it('signs in with the certificate credential (a client assertion)', async () => {
+      const mark = server.log.length;
+      const d = await connect({
+        GRAPH_CLIENT_SECRET: '',
+        GRAPH_CLIENT_CERTIFICATE_FILE: server.certificateFile,
+      });
+      expect(await d.getUser(server.idOf('megan'))).toMatchObject({ displayName: 'Megan Bowen' });
+      const token = since(mark).find((r) => r.path.includes('/oauth2/v2.0/token'));
+      expect(token).toMatchObject({ status: 200, clientCredential: 'assertion' });
+    });
+
+    it('stops the start naming GRAPH_CLIENT_SECRET when the tenant refuses the secret', async () => {
+      const base = { DIRECTORY: 'graph', AUTH_MODE: 'local', ...graphEnv(server) };
+      await expect(
+        openDirectory(parseConfig({ ...base, GRAPH_CLIENT_SECRET: 'wrong' }, 'all')),
+      ).rejects.toThrow(/^GRAPH_CLIENT_SECRET: the tenant refused .*AADSTS7000215/);
+      await expect(
+        openDirectory(
+          parseConfig({ ...base, GRAPH_CLIENT_ID: '00000000-0000-4000-8000-00000000000a' }, 'all'),
+        ),
+      ).rejects.toThrow(/^GRAPH_CLIENT_ID: /);
+      const ok = await openDirectory(parseConfig(base, 'all'));
+      try {
+        expect(ok.description).toContain(server.url);
+        expect(ok.description).toContain(server.tenantId);
+        expect(ok.description).toContain(server.clientId);
+        expect(ok.description).not.toContain(server.clientSecret);
+      } finally {
+        await ok.close();
+      }
+    });
+
+    it('trusts the reproduction only through GRAPH_CA_FILE: without it the start fails naming the authority', async () => {
+      const started = Date.now();
+      await expect(connect({ GRAPH_CA_FILE: '' })).rejects.toThrow(
+        /^GRAPH_AUTHORITY_HOST=https:\/\/127\.0\.0\.1:\d+: /,
+      );
+      expect(Date.now() - started).toBeLessThan(60_000);
+    });
+
+    it('re-acquires a token Graph no longer accepts, and reports a credential the tenant refuses', async () => {
+      const d = await connect();
+      await d.getUser(server.idOf('adele'));
+      const mark = server.log.length;
+      server.revokeTokens();
+      await expect(d.getUser(server.idOf('adele'))).resolves.toBeDefined();
+      const after = since(mark);
+      expect(after.map((r) => r.status)).toEqual(expect.arrayContaining([401, 200]));
+      expect(after.some((r) => r.path.includes('/oauth2/v2.0/token') && r.status === 200)).toBe(true);
+      const secret = server.clientSecret;
+      server.rotateSecret();
+      server.revokeTokens();
+      try {
+        await expect(d.getUser(server.idOf('adele'))).rejects.toBeInstanceOf(DirectoryUnavailableError);
+      } finally {
+        server.authority.app.secret = secret;
+      }
+      await expect(d.getUser(server.idOf('adele'))).resolves.toBeDefined();
+    });
+  });
+
+  describe('the calls it makes', () => {
+    it('sends ConsistencyLevel: eventual and $count=true with the user cast on transitiveMembers', async () => {
+      const d = await connect();
+      const mark = server.log.length;
+      expect(await d.listGroupTransitiveMembers(server.idOf('sales'))).toHaveLength(7);
+      const casts = since(mark).filter((r) => r.path.includes('/transitiveMembers/microsoft.graph.user'));
+      expect(casts.length).toBeGreaterThan(0);
+      for (const c of casts) {
+        expect(c).toMatchObject({ consistencyLevel: 'eventual', status: 200 });
+        expect(c.path).toContain('$count=true');
+      }
+    });
+
+    it('reads users and removes members in $batch requests of at most 20', async () => {
+      const d = await connect();
+      const ids = server.state.transitiveUserIds(server.idOf('sales'));
+      let mark = server.log.length;
+      const many = [...ids, ...ids, ...ids, ...ids]; // 28 reads: two batches
+      expect((await d.getUsers(many)).map((u) => u.id)).toEqual(many);
+      let batches = since(mark).filter((r) => r.path === '/v1.0/$batch');
+      expect(batches.map((b) => b.batchSize)).toEqual([20, 8]);
+      expect(since(mark).filter((r) => !r.inBatch && r.path.startsWith('/v1.0/users/'))).toEqual([]);
+      mark = server.log.length;
+      const group = server.idOf('sales-emea-north');
+      expect(await d.removeGroupMembers(group, [server.idOf('isaiah'), server.idOf('diego')])).toEqual([
+        'done',
+        'done',
+      ]);
+      batches = since(mark).filter((r) => r.path === '/v1.0/$batch');
+      expect(batches).toHaveLength(1);
+      expect(
+        since(mark)
+          .filter((r) => r.inBatch)
+          .map((r) => r.method),
+      ).toEqual(['DELETE', 'DELETE']);
+      expect(server.readGroupMemberIds('sales-emea-north')).toEqual([]);
+    });
+
+    it('leaves signInActivity out of its queries when GRAPH_SIGN_IN_ACTIVITY=false', async () => {
+      const d = await connect({ GRAPH_SIGN_IN_ACTIVITY: 'false' });
+      const mark = server.log.length;
+      expect(await d.getUser(server.idOf('adele'))).toMatchObject({ lastSignInDateTime: null });
+      expect(since(mark).some((r) => /signInActivity/i.test(r.path))).toBe(false);
+    });
+
+    it('calls the configured authority and Graph hosts, with the scope of GRAPH_BASE_URL', async () => {
+      const authority = `https://localhost:${server.port}`;
+      const mark = server.log.length;
+      const d = await connect({ GRAPH_AUTHORITY_HOST: authority, GRAPH_BASE_URL: server.url });
+      await d.getUser(server.idOf('adele'));
+      const calls = since(mark);
+      const auth = calls.filter((r) => /oauth2|openid-configuration|discovery/.test(r.path));
+      expect(auth.length).toBeGreaterThan(0);
+      expect(new Set(auth.map((r) => r.host))).toEqual(new Set([`localhost:${server.port}`]));
+      expect(auth.find((r) => r.scope)?.scope).toBe(`${server.url}/.default`);
+      expect(calls.some((r) => r.path.includes('/common/discovery/instance'))).toBe(false);
+      const graph = calls.filter((r) => r.path.startsWith('/v1.0/'));
+      expect(new Set(graph.map((r) => r.host))).toEqual(new Set([`127.0.0.1:${server.port}`]));
+    });
+  });
+
+  describe('settings', () => {
+    const env = (extra: Record<string, string>) =>
+      graphEnvSchema.parse({
+        GRAPH_TENANT_ID: '11111111-1111-4111-8111-111111111111',
+        GRAPH_CLIENT_ID: '22222222-2222-4222-8222-222222222222',
+        ...extra,
+      });
+
+    it('defaults to the public cloud and takes national clouds', async () => {
+      const s = await resolveGraphSettings(env({ GRAPH_CLIENT_SECRET: 's' }), noFiles);
+      expect(s).toMatchObject({
+        authorityHost: 'https://login.microsoftonline.com',
+        baseUrl: 'https://graph.microsoft.com',
+        signInActivity: true,
+        pageSize: 999,
+      });
+      const us = await resolveGraphSettings(
+        env({
+          GRAPH_CLIENT_SECRET: 's',
+          GRAPH_AUTHORITY_HOST: 'https://login.microsoftonline.us/',
+          GRAPH_BASE_URL: 'https://graph.microsoft.us',
+        }),
+        noFiles,
+      );
+      expect(us).toMatchObject({
+        authorityHost: 'https://login.microsoftonline.us',
+        baseUrl: 'https://graph.microsoft.us',
+      });
+    });
+
+    it('wants exactly one credential and names the bad setting', async () => {
+      await expect(resolveGraphSettings(env({}), noFiles)).rejects.toThrow(
+        /GRAPH_CLIENT_SECRET or GRAPH_CLIENT_SECRET_FILE or GRAPH_CLIENT_CERTIFICATE_FILE/,
+      );
+      await expect(
+        resolveGraphSettings(
+          env({ GRAPH_CLIENT_SECRET: 's', GRAPH_CLIENT_CERTIFICATE_FILE: '/x.pem' }),
+          noFiles,
+        ),
+      ).rejects.toThrow(/GRAPH_CLIENT_SECRET and GRAPH_CLIENT_CERTIFICATE_FILE/);
+      await expect(
+        resolveGraphSettings(env({ GRAPH_CLIENT_SECRET_FILE: '/missing' }), noFiles),
+      ).rejects.toThrow(/^GRAPH_CLIENT_SECRET_FILE=\/missing: cannot read/);
+      expect(() => graphEnvSchema.parse({ GRAPH_PAGE_SIZE: '1000' })).toThrow();
+      expect(() =>
+        graphEnvSchema.parse({ GRAPH_AUTHORITY_HOST: 'http://login.microsoftonline.com' }),
+      ).toThrow(/https/);
+      expect(() =>
+        parseConfig({ DIRECTORY: 'graph', AUTH_MODE: 'local', GRAPH_CLIENT_ID: 'nope' }, 'all'),
+      ).toThrow(/GRAPH_CLIENT_ID/);
+    });
+  });
+});
+
+describe('Microsoft Graph adapter: an application assigned to groups', () => {
+  let server: GraphServer;
+  let d: GraphDirectory;
+  beforeAll(async () => {
+    server = await GraphServer.start(contractTenant({ bulk: false }), { assignAs: 'groups' });
+    d = await GraphDirectory.connect(await graphSettings(server));
+  });
+  afterAll(async () => {
+    await d?.close();
+    await server?.stop();
+  });
+
+  it("resolves group assignments to the groups' transitive users; a user assigned only through one is notFound", async () => {
+    const assignees = (await d.listApplicationAssignees(server.idOf('payroll')))!.map((u) => u.id).sort();
+    expect(assignees).toEqual(
+      ['adele', 'grady', 'isaiah', 'diego', 'megan'].map((k) => server.idOf(k)).sort(),
+    );
+    expect(await d.removeApplicationAssignment(server.idOf('payroll'), server.idOf('adele'))).toBe(
+      'notFound',
+    );
+    expect((await d.getApplication(server.idOf('payroll')))?.assignedUserIds).toContain(server.idOf('adele'));
+  });
+});
