@@ -1,6 +1,6 @@
 import type { DirectoryUser } from '../port';
 import type { LdapReads } from './reads';
-import { mapLimit } from './reads';
+import { mapLimit } from '../batching';
 import type { LdapSettings } from './settings';
 import { dnKey, escapeFilterValue } from './values';
 
