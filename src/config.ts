@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ldapEnvSchema } from './directory/ldap/settings';
+import { scimEnvSchema } from './directory/scim/settings';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -28,8 +29,11 @@ export const configSchema = z.object({
   WORKER_HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   PUBLIC_BASE_URL: z.url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** embedded: a JSON tenant file (demo, tests); ldap: OpenLDAP / 389 DS / Active Directory (LDAP_* settings). */
-  DIRECTORY: z.enum(['embedded', 'ldap']).default('embedded'),
+  /**
+   * embedded: a JSON tenant file (demo, tests); ldap: OpenLDAP / 389 DS / Active Directory (LDAP_* settings);
+   * scim: a SCIM 2.0 service provider (SCIM_* settings).
+   */
+  DIRECTORY: z.enum(['embedded', 'ldap', 'scim']).default('embedded'),
   DIRECTORY_FILE: z.string().min(1).default('.stagecoach/directory.json'),
   DIRECTORY_SEED: z.string().min(1).default('data/demo-tenant.json'),
   /** PostgreSQL for review records and the apply ledger; required by the API and the worker. */
@@ -76,6 +80,7 @@ export const configSchema = z.object({
   START_DEV_SERVER: bool.default(true),
   REVIEW_SHARD_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
   ...ldapEnvSchema.shape,
+  ...scimEnvSchema.shape,
 });
 
 /**
