@@ -122,8 +122,11 @@ export class ScimClient {
         continue;
       }
       if (res.status === 401 || res.status === 403) {
+        const auth = this.settings.auth;
+        const credential =
+          auth.kind === 'bearer' ? 'SCIM_TOKEN' : `the OAuth token of SCIM_OAUTH_CLIENT_ID=${auth.clientId}`;
         throw new DirectoryUnavailableError(
-          `SCIM ${method} ${url.pathname} at ${this.settings.baseUrl}: the credential was refused (HTTP ${res.status}); check SCIM_TOKEN or the OAuth client`,
+          `${credential}: ${this.settings.baseUrl} refused the credential (HTTP ${res.status} on ${method} ${url.pathname})`,
         );
       }
       if (RETRIED.has(res.status) || res.status >= 500) {

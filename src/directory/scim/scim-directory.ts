@@ -1,4 +1,5 @@
 import { mapLimit } from '../batching';
+import { DirectoryUnavailableError } from '../port';
 import type {
   Directory,
   DirectoryApplication,
@@ -68,6 +69,10 @@ export class ScimDirectory implements Directory {
       return new ScimDirectory(client, reads, settings, applications);
     } catch (err) {
       await client.close();
+      // A server that cannot be reached: say which setting points at it.
+      if (err instanceof DirectoryUnavailableError && !/^(SCIM_|the OAuth token)/.test(err.message)) {
+        throw new Error(`SCIM_BASE_URL=${settings.baseUrl}: ${err.message}`);
+      }
       throw err;
     }
   }
