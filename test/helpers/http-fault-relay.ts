@@ -28,9 +28,9 @@ export class HttpFaultRelay {
 
   /** Starts the relay for `target` (an http:// origin). */
   static async start(target: string): Promise<HttpFaultRelay> {
-    let relay!: HttpFaultRelay;
-    const server = http.createServer((req, res) => void relay.handle(req, res));
-    relay = new HttpFaultRelay(server, new URL(target));
+    const server = http.createServer();
+    const relay = new HttpFaultRelay(server, new URL(target));
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void relay.handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return relay;
   }

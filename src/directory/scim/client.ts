@@ -123,8 +123,7 @@ export class ScimClient {
       }
       if (res.status === 401 || res.status === 403) {
         const auth = this.settings.auth;
-        const credential =
-          auth.kind === 'bearer' ? 'SCIM_TOKEN' : `the OAuth token of SCIM_OAUTH_CLIENT_ID=${auth.clientId}`;
+        const credential = auth.kind === 'bearer' ? 'SCIM_TOKEN' : `SCIM_OAUTH_CLIENT_ID=${auth.clientId}`;
         throw new DirectoryUnavailableError(
           `${credential}: ${this.settings.baseUrl} refused the credential (HTTP ${res.status} on ${method} ${url.pathname})`,
         );
@@ -163,7 +162,7 @@ export class ScimClient {
     url: URL,
     headers: Record<string, string>,
     body: unknown,
-    what = `SCIM ${method} ${url.pathname}`,
+    what = `SCIM ${method} ${url.pathname} at ${this.settings.baseUrl}`,
   ): Promise<ScimResponse & { retryAfter?: string | string[] }> {
     try {
       const res = await request(url, {
@@ -190,7 +189,7 @@ export class ScimClient {
       };
     } catch (err) {
       const code = errorCode(err);
-      if (code) throw new DirectoryUnavailableError(`${what} at ${this.settings.baseUrl} failed: ${code}`);
+      if (code) throw new DirectoryUnavailableError(`${what} failed: ${code}`);
       throw err;
     }
   }
@@ -215,13 +214,13 @@ export class ScimClient {
         accept: 'application/json',
       },
       form.toString(),
-      'OAuth token request',
+      `SCIM_OAUTH_TOKEN_URL=${auth.tokenUrl}: the token request`,
     );
     const body = (res.body ?? {}) as { access_token?: unknown; expires_in?: unknown; error?: unknown };
     if (res.status !== 200 || typeof body.access_token !== 'string') {
       const error = typeof body.error === 'string' ? body.error : `HTTP ${res.status}`;
       throw new DirectoryUnavailableError(
-        `OAuth token request to ${auth.tokenUrl} for SCIM_OAUTH_CLIENT_ID=${auth.clientId} failed: ${error}`,
+        `SCIM_OAUTH_CLIENT_ID=${auth.clientId}: the token request to ${auth.tokenUrl} failed (${error})`,
       );
     }
     const lifetime = typeof body.expires_in === 'number' ? body.expires_in : 3600;
