@@ -162,6 +162,7 @@ export class ScimDirectory implements Directory {
           `SCIM PATCH ${path('Groups', group.id)}: the group kept changing`,
         );
       }
+      this.reads.clear();
       const done = new Set(present);
       return userIds.map((id) => (done.delete(id) ? 'done' : 'notFound'));
     }
@@ -184,6 +185,7 @@ export class ScimDirectory implements Directory {
     const res = await this.client.send('PATCH', path('Users', userId), {
       body: patch([{ op: 'replace', value: { active: enabled } }]),
     });
+    this.reads.clear();
     return res.status === 404 ? 'notFound' : 'done';
   }
 
@@ -193,6 +195,7 @@ export class ScimDirectory implements Directory {
     const groups = await this.groupsHolding(userId);
     await mapLimit(groups, this.settings.concurrency, (g) => this.removeGroupMember(g.id, userId));
     const res = await this.client.send('DELETE', path('Users', userId));
+    this.reads.clear();
     return res.status === 404 ? 'notFound' : 'done';
   }
 

@@ -1,4 +1,5 @@
 import { mapLimit } from '../batching';
+import { ReadCache } from '../read-cache';
 import type { DirectoryUser } from '../port';
 import type { ScimClient } from './client';
 import type { ScimGroup, ScimList, ScimUser } from './resources';
@@ -14,12 +15,24 @@ export interface GroupMembers {
   groupIds: string[];
 }
 
-/** Reads Users and Groups from a SCIM service provider: single resources, filtered and paged lists. */
+/**
+ * Reads Users and Groups from a SCIM service provider: single resources, filtered and paged lists. A
+ * group's transitive members and the whole user list are reused for SCIM_CACHE_SECONDS.
+ */
 export class ScimReads {
+  private readonly cache: ReadCache;
+
   constructor(
     private readonly client: ScimClient,
     private readonly settings: ScimSettings,
-  ) {}
+  ) {
+    this.cache = new ReadCache(settings.cacheMs);
+  }
+
+  /** Forgets every cached list: called after each write. */
+  clear(): void {
+    this.cache.clear();
+  }
 
   rawUser(id: string): Promise<ScimUser | undefined> {
     return this.client.get<ScimUser>(path('Users', id));
@@ -37,7 +50,10 @@ export class ScimReads {
   /** Users for the ids, in order, unknown ones left out: read one by one, or from the whole list when there are many. */
   async users(ids: readonly string[]): Promise<DirectoryUser[]> {
     if (ids.length > this.settings.listThreshold) {
-      const all = new Map((await this.list<ScimUser>('Users')).map((u) => [u.id, u]));
+      const all = await this.cache.get(
+        'users',
+        async () => new Map((await this.list<ScimUser>('Users')).map((u) => [u.id, u])),
+      );
       return ids.flatMap((id) => {
         const u = all.get(id);
         return u ? [toDirectoryUser(u, this.settings)] : [];

@@ -43,6 +43,8 @@ export interface ScimSettings {
   concurrency: number;
   /** Above this many ids, getUsers lists all users instead of reading them one by one. */
   listThreshold: number;
+  /** How long a group's members and the user list are reused in this process; its writes clear them. */
+  cacheMs: number;
 }
 
 const extensionAttribute = z
@@ -84,6 +86,7 @@ export const scimEnvSchema = z.object({
   SCIM_MAX_RETRY_AFTER_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
   SCIM_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   SCIM_LIST_THRESHOLD: z.coerce.number().int().min(1).max(1_000_000).default(500),
+  SCIM_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
 });
 
 /** The SCIM_* settings as parsed from the environment. */
@@ -172,5 +175,6 @@ export async function resolveScimSettings(env: ScimEnv, files: SettingsFiles): P
     maxRetryAfterSeconds: env.SCIM_MAX_RETRY_AFTER_SECONDS,
     concurrency: env.SCIM_CONCURRENCY,
     listThreshold: env.SCIM_LIST_THRESHOLD,
+    cacheMs: env.SCIM_CACHE_SECONDS * 1000,
   };
 }
