@@ -1,7 +1,7 @@
 /**
- * `npm run bench -- --directory ldap [--reviewees N] [--removals M]`: the directory work of a review on a
- * real OpenLDAP slapd (started on loopback and loaded with N members), next to the embedded directory
- * with the same tenant. Measures what the review activities do: resolve the reviewees (whole list, and
+ * `npm run bench -- --directory ldap|scim [--reviewees N] [--removals M]`: the directory work of a review
+ * on a real OpenLDAP slapd or SCIM 2.0 server (scim2-server), started on loopback and loaded with N
+ * members, next to the embedded directory with the same tenant. Measures what the review activities do: resolve the reviewees (whole list, and
  * as the instance's shards do), resolve each reviewee's manager for a manager stage, and apply M removals
  * through the apply ledger. Prints a table and writes JSON to bench-results/.
  */
@@ -18,23 +18,32 @@ import { InMemoryApplyLedger } from '../src/store/apply-ledger';
 import type { ContractTenant } from '../test/directory/contract-tenant';
 import { embeddedTenantFile } from '../test/directory/contract-tenant';
 import { ldapSettings } from '../test/directory/ldap-fixture';
+import { scimSettings } from '../test/directory/scim-fixture';
+import { startScimServer } from '../test/helpers/scim-server';
 import { startSlapd } from '../test/helpers/slapd';
+import { ScimDirectory } from '../src/directory/scim/scim-directory';
 import { n0 } from './lib/progress';
 
-const USAGE = `Usage: npm run bench -- --directory ldap [--reviewees N] [--removals M] [--shard-size S]
+const USAGE = `Usage: npm run bench -- --directory ldap|scim [--reviewees N] [--removals M] [--shard-size S]
   --directory ldap  measure the LDAP adapter on a local OpenLDAP slapd next to the embedded directory
+  --directory scim  measure the SCIM adapter on a local scim2-server next to the embedded directory
   --reviewees N     members of the reviewed group (default 10000)
   --removals M      denied members removed by the apply activity (default 1000)
   --shard-size S    reviewees per shard, as REVIEW_SHARD_SIZE (default 500)`;
 
+/** The servers the bench can measure. */
+const SERVERS = ['ldap', 'scim'] as const;
+type Server = (typeof SERVERS)[number];
+
 interface Options {
+  directory: Server;
   reviewees: number;
   removals: number;
   shardSize: number;
 }
 
 function parse(argv: string[]): Options {
-  const options: Options = { reviewees: 10_000, removals: 1_000, shardSize: 500 };
+  const options: Options = { directory: 'ldap', reviewees: 10_000, removals: 1_000, shardSize: 500 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.indexOf('=');
@@ -46,8 +55,9 @@ function parse(argv: string[]): Options {
       return n;
     };
     if (name === '--directory') {
-      if (value !== 'ldap')
-        throw new Error(`--directory: only ldap is measured here (got '${value}')\n${USAGE}`);
+      if (!SERVERS.includes(value as Server))
+        throw new Error(`--directory: ldap or scim (got '${value}')\n${USAGE}`);
+      options.directory = value as Server;
     } else if (name === '--reviewees') options.reviewees = int();
     else if (name === '--removals') options.removals = int();
     else if (name === '--shard-size') options.shardSize = int();
@@ -183,6 +193,38 @@ async function measure(name: string, directory: Directory, groupId: string, o: O
   };
 }
 
+/** The server under measurement, loaded with the tenant, and the adapter in front of it. */
+async function startServer(kind: Server, tenant: ContractTenant) {
+  if (kind === 'ldap') {
+    const server = await startSlapd(tenant);
+    const directory = await LdapDirectory.connect(await ldapSettings(server));
+    return {
+      name: 'ldap (OpenLDAP)',
+      url: server.url,
+      directory,
+      groupId: server.idOf('bench'),
+      stop: async () => {
+        await directory.close();
+        await server.stop();
+      },
+    };
+  }
+  const server = await startScimServer(tenant);
+  const directory = await ScimDirectory.connect(
+    await scimSettings(server, { SCIM_APPLICATIONS: '[]', SCIM_TIMEOUT_MS: '120000' }),
+  );
+  return {
+    name: 'scim (scim2-server)',
+    url: server.baseUrl,
+    directory,
+    groupId: server.idOf('bench'),
+    stop: async () => {
+      await directory.close();
+      await server.stop();
+    },
+  };
+}
+
 async function main() {
   const o = parse(process.argv.slice(2));
   const tenant = benchTenant(o.reviewees);
@@ -190,14 +232,12 @@ async function main() {
   const rows: Row[] = [
     await measure('embedded', EmbeddedDirectory.inMemory(embeddedTenantFile(tenant)), 'bench', o),
   ];
-  const [server, loadMs] = await time(() => startSlapd(tenant));
-  process.stdout.write(`OpenLDAP slapd loaded on ${server.url} in ${(loadMs / 1000).toFixed(1)} s\n`);
-  const directory = await LdapDirectory.connect(await ldapSettings(server));
+  const [target, loadMs] = await time(() => startServer(o.directory, tenant));
+  process.stdout.write(`${target.name} loaded on ${target.url} in ${(loadMs / 1000).toFixed(1)} s\n`);
   try {
-    rows.push(await measure('ldap (OpenLDAP)', directory, server.idOf('bench'), o));
+    rows.push(await measure(target.name, target.directory, target.groupId, o));
   } finally {
-    await directory.close();
-    await server.stop();
+    await target.stop();
   }
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const lines = [
@@ -209,7 +249,9 @@ async function main() {
         `| ${r.directory} | ${s(r.resolveMs)} | ${s(r.shardedResolveMs)} | ${s(r.managersMs)} | ${s(r.applyMs)} | ${n0(r.removalsPerSecond)} |`,
     ),
     '',
-    `Goals on LDAP: resolve ${n0(o.reviewees)} members < 5 s, apply 1,000 removals < 10 s.`,
+    o.directory === 'ldap'
+      ? `Goals on LDAP: resolve ${n0(o.reviewees)} members < 5 s, apply 1,000 removals < 10 s.`
+      : `Goals on SCIM: resolve ${n0(o.reviewees)} members < 10 s, apply 1,000 removals < 30 s.`,
     '',
   ];
   process.stdout.write(lines.join('\n'));

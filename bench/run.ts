@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: the review bench with the arguments given, then the records bench (review records in
  * PostgreSQL next to the query-based reads). `--records-only` runs the records bench alone, `--no-records`
- * the review bench alone. `--directory ldap` runs the directory bench instead (the review activities' directory
- * work on a local OpenLDAP next to the embedded directory). Each runs in a process of its own; the exit code is
+ * the review bench alone. `--directory ldap|scim` runs the directory bench instead (the review activities'
+ * directory work on a local OpenLDAP or SCIM server next to the embedded directory). Each runs in a process of its own; the exit code is
  * the first failure's.
  */
 import { spawn } from 'node:child_process';

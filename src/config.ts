@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { graphEnvSchema } from './directory/graph/settings';
 import { ldapEnvSchema } from './directory/ldap/settings';
+import { scimEnvSchema } from './directory/scim/settings';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -31,9 +32,10 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**
    * embedded: a JSON tenant file (demo, tests); ldap: OpenLDAP / 389 DS / Active Directory (LDAP_* settings);
-   * graph: Microsoft Entra ID through Microsoft Graph (GRAPH_* settings).
+   * scim: a SCIM 2.0 service provider (SCIM_* settings); graph: Microsoft Entra ID through Microsoft Graph
+   * (GRAPH_* settings).
    */
-  DIRECTORY: z.enum(['embedded', 'ldap', 'graph']).default('embedded'),
+  DIRECTORY: z.enum(['embedded', 'ldap', 'scim', 'graph']).default('embedded'),
   DIRECTORY_FILE: z.string().min(1).default('.stagecoach/directory.json'),
   DIRECTORY_SEED: z.string().min(1).default('data/demo-tenant.json'),
   /** PostgreSQL for review records and the apply ledger; required by the API and the worker. */
@@ -80,6 +82,7 @@ export const configSchema = z.object({
   START_DEV_SERVER: bool.default(true),
   REVIEW_SHARD_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
   ...ldapEnvSchema.shape,
+  ...scimEnvSchema.shape,
   ...graphEnvSchema.shape,
 });
 

@@ -11,7 +11,10 @@ import { createDatabase } from '../src/store/database';
 import type { TestDatabase } from './helpers/postgres';
 import { contractTenant } from './directory/contract-tenant';
 import { ldapEnv } from './directory/ldap-fixture';
+import { scimEnv } from './directory/scim-fixture';
 import { createTestDatabase } from './helpers/postgres';
+import type { ScimTestServer } from './helpers/scim-server';
+import { startScimServer } from './helpers/scim-server';
 import { freePort, pollUntil } from './helpers/process-stack';
 import type { Slapd } from './helpers/slapd';
 import { startSlapd } from './helpers/slapd';
@@ -310,6 +313,79 @@ describe('DIRECTORY=ldap', () => {
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ id: slapd.idOf('lynne'), displayName: 'Lynne Robbins' });
+    signalGroup(run, 'SIGTERM');
+    expect(await run.exit).toBe(0);
+  });
+});
+
+describe('DIRECTORY=scim', () => {
+  let scim: ScimTestServer;
+  beforeAll(async () => {
+    scim = await startScimServer(contractTenant({ bulk: false }));
+  }, 120_000);
+  afterAll(async () => {
+    await scim?.stop();
+  });
+
+  it.each(['worker.ts', 'server.ts'])(
+    'a refused token stops %s with exit code 1 and one line naming SCIM_TOKEN, without the token',
+    async (script) => {
+      const run = start(script, {
+        ...state,
+        DIRECTORY: 'scim',
+        ...scimEnv(scim, { SCIM_TOKEN: 'hunter2-wrong' }),
+        PORT: String(await freePort()),
+      });
+      expect(await run.exit).toBe(1);
+      expect(run.output.stderr).toBe(
+        `SCIM_TOKEN: ${scim.baseUrl} refused the credential (HTTP 401 on GET /v2/Users)\n`,
+      );
+    },
+  );
+
+  it('an unreachable server and missing settings stop the worker with one line naming the setting', async () => {
+    const port = await freePort();
+    const down = start('worker.ts', {
+      ...state,
+      DIRECTORY: 'scim',
+      ...scimEnv(scim, {}, `http://127.0.0.1:${port}/v2`),
+    });
+    expect(await down.exit).toBe(1);
+    expect(down.output.stderr).toBe(
+      `SCIM_BASE_URL=http://127.0.0.1:${port}/v2: SCIM GET /v2/Users at http://127.0.0.1:${port}/v2 failed: ECONNREFUSED\n`,
+    );
+    const missing = start('worker.ts', { ...state, DIRECTORY: 'scim', SCIM_BASE_URL: scim.baseUrl });
+    expect(await missing.exit).toBe(1);
+    expect(missing.output.stderr).toBe(
+      'DIRECTORY=scim needs SCIM_TOKEN, SCIM_TOKEN_FILE or SCIM_OAUTH_TOKEN_URL\n',
+    );
+  });
+
+  it('the API serves the SCIM directory: a user with the manager resolved', async () => {
+    const port = await freePort();
+    const run = start('server.ts', { ...state, DIRECTORY: 'scim', ...scimEnv(scim), PORT: String(port) });
+    const base = `http://127.0.0.1:${port}`;
+    const token = await pollUntil(
+      async () => {
+        try {
+          const res = await fetch(`${base}/auth/local/token`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ userId: scim.idOf('patti'), admin: true }),
+          });
+          return res.ok ? ((await res.json()) as { access_token: string }).access_token : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      (t) => t !== undefined,
+      'API listening',
+    );
+    const res = await fetch(`${base}/v1.0/users/${scim.idOf('nestor')}/manager`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id: scim.idOf('lynne'), displayName: 'Lynne Robbins' });
     signalGroup(run, 'SIGTERM');
     expect(await run.exit).toBe(0);
   });

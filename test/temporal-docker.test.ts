@@ -435,23 +435,36 @@ describe('Dockerfile', () => {
   });
 });
 
-describe('temporal-docker README: the LDAP override', () => {
-  const block = /## Your LDAP or Active Directory[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readmeText)?.[1];
+describe.each([
+  {
+    heading: 'Your LDAP or Active Directory',
+    directory: 'ldap',
+    secret: 'LDAP_BIND_PASSWORD',
+    secrets: ['ldap-bind-password', 'ldap-ca.pem'],
+  },
+  {
+    heading: 'Your SCIM 2.0 provider',
+    directory: 'scim',
+    secret: 'SCIM_TOKEN',
+    secrets: ['scim-applications.json', 'scim-token'],
+  },
+])('temporal-docker README: the $directory override', ({ heading, directory, secret, secrets }) => {
+  const block = new RegExp(`## ${heading}[\\s\\S]*?\`\`\`yaml\\n([\\s\\S]*?)\`\`\``).exec(readmeText)?.[1];
   const override = parse(block ?? '', { merge: true }) as Compose & {
     secrets?: Record<string, { file: string }>;
   };
 
-  it('names the compose services, settings Stagecoach knows, and a password file instead of a password', () => {
+  it('names the compose services, settings Stagecoach knows, and a secret file instead of the secret', () => {
     expect(block).toBeDefined();
     const known = Object.keys(configSchema.shape);
     for (const name of ['stagecoach-api', 'stagecoach-worker']) {
       expect(compose.services[name]).toBeDefined();
       const env = override.services[name]?.environment ?? {};
       expect(Object.keys(env).filter((k) => !known.includes(k))).toEqual([]);
-      expect(env).toMatchObject({ DIRECTORY: 'ldap' });
-      expect(env).not.toHaveProperty('LDAP_BIND_PASSWORD');
-      expect(String(env.LDAP_BIND_PASSWORD_FILE)).toMatch(/^\/run\/secrets\//);
+      expect(env).toMatchObject({ DIRECTORY: directory });
+      expect(env).not.toHaveProperty(secret);
+      expect(String(env[`${secret}_FILE`])).toMatch(/^\/run\/secrets\//);
     }
-    expect(Object.keys(override.secrets ?? {}).sort()).toEqual(['ldap-bind-password', 'ldap-ca.pem']);
+    expect(Object.keys(override.secrets ?? {}).sort()).toEqual(secrets);
   });
 });

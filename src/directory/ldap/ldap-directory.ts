@@ -9,7 +9,8 @@ import type {
 import { describe, isTransientLdapError, LDAP, LdapConnectionPool, resultCode } from './connection';
 import type { EntryView } from './entries';
 import { LdapMemberships } from './memberships';
-import { LdapReads, mapLimit } from './reads';
+import { mapLimit } from '../batching';
+import { LdapReads } from './reads';
 import type { LdapApplication, LdapSettings } from './settings';
 import { ACCOUNTDISABLE, escapeFilterValue, PPOLICY_PERMANENT_LOCK } from './values';
 

@@ -1,6 +1,7 @@
 import type { DirectoryUser } from '../port';
 import type { LdapReads } from './reads';
-import { mapLimit } from './reads';
+import { mapLimit } from '../batching';
+import { ReadCache } from '../read-cache';
 import type { LdapSettings } from './settings';
 import { dnKey, escapeFilterValue } from './values';
 
@@ -14,12 +15,14 @@ const dedupe = (users: DirectoryUser[]) => [...new Map(users.map((u) => [u.id, u
  * members, each list reused for LDAP_CACHE_SECONDS within this process until a write clears it.
  */
 export class LdapMemberships {
-  private readonly cache = new Map<string, { until: number; value: Promise<unknown> }>();
+  private readonly cache: ReadCache;
 
   constructor(
     private readonly reads: LdapReads,
     private readonly settings: LdapSettings,
-  ) {}
+  ) {
+    this.cache = new ReadCache(settings.cacheMs);
+  }
 
   /** Forgets every cached list: called around each write. */
   clear(): void {
@@ -71,16 +74,7 @@ export class LdapMemberships {
 
   /** What `read` gives for `key`, reused for `cacheMs` (writes by this process clear it). */
   private cached<T>(kind: string, key: string, read: () => Promise<T>): Promise<T> {
-    const k = `${kind}\n${key.toLowerCase()}`;
-    const now = Date.now();
-    const hit = this.cache.get(k);
-    if (hit && hit.until > now) return hit.value as Promise<T>;
-    const value = read();
-    if (this.settings.cacheMs > 0) {
-      this.cache.set(k, { until: now + this.settings.cacheMs, value });
-      value.catch(() => this.cache.delete(k));
-    }
-    return value;
+    return this.cache.get(`${kind}\n${key.toLowerCase()}`, read);
   }
 
   /** Transitive user members of the group at `dn`. */

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { SettingsFiles } from '../settings-files';
+import { parseJson, readSetting } from '../settings-files';
 
 /** The two kinds of tree the LDAP adapter knows: OpenLDAP / 389 DS, and Active Directory (or Samba AD). */
 export type LdapFlavour = 'openldap' | 'ad';
@@ -166,36 +168,6 @@ export const ldapEnvSchema = z.object({
 
 /** The LDAP_* settings as parsed from the environment. */
 export type LdapEnv = z.infer<typeof ldapEnvSchema>;
-
-/** What resolving the settings needs from outside: reading the password, CA and applications files. */
-export interface SettingsFiles {
-  read(path: string): Promise<string>;
-}
-
-function parseJson<T>(text: string, setting: string, schema: z.ZodType<T>): T {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${setting}: not valid JSON (${(err as Error).message})`);
-  }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`);
-    throw new Error(`${setting}: ${lines.join('; ')}`);
-  }
-  return parsed.data;
-}
-
-async function readSetting(files: SettingsFiles, setting: string, path: string): Promise<string> {
-  try {
-    return await files.read(path);
-  } catch (err) {
-    throw new Error(
-      `${setting}=${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-    );
-  }
-}
 
 /**
  * Resolves DIRECTORY=ldap's settings: required ones present, files read, JSON parsed, the flavour's
