@@ -163,6 +163,19 @@ describe('Microsoft Graph adapter against the reproduction', () => {
       expect(server.readGroupMemberIds('sales-emea-north')).toEqual([]);
     });
 
+    it("reuses a group's transitive members for GRAPH_CACHE_SECONDS until its own write", async () => {
+      const d = await connect({ GRAPH_CACHE_SECONDS: '60' });
+      const group = server.idOf('finance');
+      expect(await d.listGroupTransitiveMembers(group)).toHaveLength(2);
+      let mark = server.log.length;
+      expect(await d.listGroupTransitiveMembers(group)).toHaveLength(2);
+      expect(since(mark)).toEqual([]);
+      expect(await d.removeGroupMember(group, server.idOf('patti'))).toBe('done');
+      mark = server.log.length;
+      expect((await d.listGroupTransitiveMembers(group))?.map((u) => u.id)).toEqual([server.idOf('diego')]);
+      expect(since(mark).length).toBeGreaterThan(0);
+    });
+
     it('leaves signInActivity out of its queries when GRAPH_SIGN_IN_ACTIVITY=false', async () => {
       const d = await connect({ GRAPH_SIGN_IN_ACTIVITY: 'false' });
       const mark = server.log.length;

@@ -6,6 +6,7 @@ import { GraphServer } from '../helpers/graph-server';
 import { TcpFaultProxy } from '../helpers/tcp-fault-proxy';
 import type { ContractFixture } from './contract';
 import type { ContractTenant } from './contract-tenant';
+import type { ReviewTarget } from './directory-review';
 
 /** The GRAPH_* environment that points Stagecoach at the reproduction (through `url` when given). */
 export function graphEnv(server: GraphServer, extra: Record<string, string> = {}, url = server.url) {
@@ -57,6 +58,21 @@ export async function graphContractFixture(
       await directory.close();
       await faultDirectory.close();
       await proxy.stop();
+      await server.stop();
+    },
+  };
+}
+
+/** The end-to-end review's target: the adapter straight to the reproduction, read back from its own state. */
+export async function graphReviewTarget(tenant: ContractTenant): Promise<ReviewTarget> {
+  const server = await GraphServer.start(tenant);
+  const directory = await GraphDirectory.connect(await graphSettings(server));
+  return {
+    directory,
+    idOf: (key) => server.idOf(key),
+    serverMemberIds: async (key) => server.readGroupMemberIds(key),
+    stop: async () => {
+      await directory.close();
       await server.stop();
     },
   };

@@ -5,9 +5,10 @@ import type {
   DirectoryUser,
   DirectoryWriteResult,
 } from '../port';
+import { chunks, mapLimit } from '../batching';
+import { ReadCache } from '../read-cache';
 import type { BatchRequest, BatchResponse } from './client';
 import { BATCH_LIMIT, GraphApi, GraphRequestError, isNotFound } from './client';
-import { mapLimit, chunks } from './concurrency';
 import type { AppRoleAssignment, DirectoryObjectRef, GraphUser } from './objects';
 import { EVENTUAL, isId, isMissingReference, toUser, USER_TYPE } from './objects';
 import type { GraphSettings } from './settings';
@@ -21,11 +22,14 @@ import { checkConnection } from './start-check';
  */
 export class GraphDirectory implements Directory {
   private readonly userSelect: string;
+  /** Transitive members and assignees, reused for GRAPH_CACHE_SECONDS; this adapter's writes clear it. */
+  private readonly cache: ReadCache;
 
   private constructor(
     private readonly api: GraphApi,
     private readonly settings: GraphSettings,
   ) {
+    this.cache = new ReadCache(settings.cacheMs);
     const props = [
       'id',
       'displayName',
@@ -136,9 +140,11 @@ export class GraphDirectory implements Directory {
     return users && [...new Set(users.map((u) => u.id))];
   }
 
-  async listGroupTransitiveMembers(groupId: string): Promise<DirectoryUser[] | undefined> {
-    const ids = await this.transitiveUserIds(groupId);
-    return ids && this.getUsers(ids);
+  listGroupTransitiveMembers(groupId: string): Promise<DirectoryUser[] | undefined> {
+    return this.cache.get(`transitive:${groupId}`, async () => {
+      const ids = await this.transitiveUserIds(groupId);
+      return ids && this.getUsers(ids);
+    });
   }
 
   async listGroupOwners(groupId: string): Promise<DirectoryUser[] | undefined> {
@@ -179,10 +185,12 @@ export class GraphDirectory implements Directory {
     };
   }
 
-  async listApplicationAssignees(appId: string): Promise<DirectoryUser[] | undefined> {
-    if (!isId(appId)) return undefined;
-    const ids = await this.assignedUserIds(appId);
-    return ids && this.getUsers(ids);
+  listApplicationAssignees(appId: string): Promise<DirectoryUser[] | undefined> {
+    if (!isId(appId)) return Promise.resolve(undefined);
+    return this.cache.get(`assignees:${appId}`, async () => {
+      const ids = await this.assignedUserIds(appId);
+      return ids && this.getUsers(ids);
+    });
   }
 
   async listApplicationOwners(appId: string): Promise<DirectoryUser[] | undefined> {
@@ -204,6 +212,9 @@ export class GraphDirectory implements Directory {
       if (isNotFound(err)) return 'notFound';
       if (err instanceof GraphRequestError && isMissingReference(err.status, err.message)) return 'notFound';
       throw err;
+    } finally {
+      // After the write, so that a read that ran alongside it is not kept either.
+      this.cache.clear();
     }
   }
 
@@ -219,7 +230,7 @@ export class GraphDirectory implements Directory {
     const asked = userIds.map((id, i) => ({ id, i })).filter((x) => isId(x.id));
     const responses = await this.batched(
       asked.map((x) => ({ method: 'DELETE', url: `/groups/${groupId}/members/${x.id}/$ref` })),
-    );
+    ).finally(() => this.cache.clear());
     responses.forEach((r, k) => {
       const { id, i } = asked[k]!;
       if (r.status === 204 || r.status === 200) results[i] = 'done';

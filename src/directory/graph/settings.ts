@@ -50,6 +50,8 @@ export const graphEnvSchema = z.object({
   GRAPH_MAX_RETRY_AFTER_SECONDS: z.coerce.number().int().min(0).max(180).default(60),
   GRAPH_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
   GRAPH_PAGE_SIZE: z.coerce.number().int().min(1).max(999).default(999),
+  /** How long a group's transitive members and an application's assignees are reused (the shards of a review ask in turn). */
+  GRAPH_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
 });
 
 /** The GRAPH_* settings as parsed from the environment. */
@@ -75,6 +77,8 @@ export interface GraphSettings {
   maxRetryAfterSeconds: number;
   concurrency: number;
   pageSize: number;
+  /** How long transitive members and assignees are reused between calls; writes by this process clear it. */
+  cacheMs: number;
 }
 
 /** What resolving the settings needs from outside: reading the secret, certificate and CA files. */
@@ -149,5 +153,6 @@ export async function resolveGraphSettings(env: GraphEnv, files: SettingsFiles):
     maxRetryAfterSeconds: env.GRAPH_MAX_RETRY_AFTER_SECONDS,
     concurrency: env.GRAPH_CONCURRENCY,
     pageSize: env.GRAPH_PAGE_SIZE,
+    cacheMs: env.GRAPH_CACHE_SECONDS * 1000,
   };
 }
