@@ -10,11 +10,13 @@ import { parse } from 'yaml';
 import { createDatabase } from '../src/store/database';
 import type { TestDatabase } from './helpers/postgres';
 import { contractTenant } from './directory/contract-tenant';
+import { graphEnv } from './directory/graph-fixture';
 import { ldapEnv } from './directory/ldap-fixture';
 import { scimEnv } from './directory/scim-fixture';
 import { createTestDatabase } from './helpers/postgres';
 import type { ScimTestServer } from './helpers/scim-server';
 import { startScimServer } from './helpers/scim-server';
+import { GraphServer } from './helpers/graph-server';
 import { freePort, pollUntil } from './helpers/process-stack';
 import type { Slapd } from './helpers/slapd';
 import { startSlapd } from './helpers/slapd';
@@ -386,6 +388,76 @@ describe('DIRECTORY=scim', () => {
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ id: scim.idOf('lynne'), displayName: 'Lynne Robbins' });
+    signalGroup(run, 'SIGTERM');
+    expect(await run.exit).toBe(0);
+  });
+});
+
+describe('DIRECTORY=graph (against the local Graph reproduction)', () => {
+  let graph: GraphServer;
+  beforeAll(async () => {
+    graph = await GraphServer.start(contractTenant({ bulk: false }));
+  }, 120_000);
+  afterAll(async () => {
+    await graph?.stop();
+  });
+
+  it.each(['worker.ts', 'server.ts'])(
+    'a refused client secret stops %s with exit code 1 and one line naming GRAPH_CLIENT_SECRET, without the secret',
+    async (script) => {
+      const run = start(script, {
+        ...state,
+        DIRECTORY: 'graph',
+        ...graphEnv(graph, { GRAPH_CLIENT_SECRET: 'hunter2-wrong' }),
+        PORT: String(await freePort()),
+      });
+      expect(await run.exit).toBe(1);
+      expect(run.output.stderr).toBe(
+        "GRAPH_CLIENT_SECRET: the tenant refused the application's sign-in (AADSTS7000215: Invalid client secret provided.)\n",
+      );
+      expect(run.output.stdout + run.output.stderr).not.toContain('hunter2-wrong');
+    },
+  );
+
+  it('missing settings and an untrusted certificate stop the worker with one line naming the setting', async () => {
+    const missing = start('worker.ts', { ...state, DIRECTORY: 'graph', GRAPH_TENANT_ID: graph.tenantId });
+    expect(await missing.exit).toBe(1);
+    expect(missing.output.stderr).toBe(
+      'DIRECTORY=graph needs GRAPH_CLIENT_ID, GRAPH_CLIENT_SECRET or GRAPH_CLIENT_SECRET_FILE or GRAPH_CLIENT_CERTIFICATE_FILE\n',
+    );
+    const { GRAPH_CA_FILE: _ca, ...untrusted } = graphEnv(graph);
+    const run = start('worker.ts', { ...state, DIRECTORY: 'graph', ...untrusted });
+    expect(await run.exit).toBe(1);
+    expect(run.output.stderr).toMatch(
+      /^GRAPH_AUTHORITY_HOST=https:\/\/127\.0\.0\.1:\d+: could not get a token .*certificate.*\)\n$/,
+    );
+  });
+
+  it('the API serves the Graph directory: a user with the manager resolved', async () => {
+    const port = await freePort();
+    const run = start('server.ts', { ...state, DIRECTORY: 'graph', ...graphEnv(graph), PORT: String(port) });
+    const base = `http://127.0.0.1:${port}`;
+    const token = await pollUntil(
+      async () => {
+        try {
+          const res = await fetch(`${base}/auth/local/token`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ userId: graph.idOf('patti'), admin: true }),
+          });
+          return res.ok ? ((await res.json()) as { access_token: string }).access_token : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      (t) => t !== undefined,
+      'API listening',
+    );
+    const res = await fetch(`${base}/v1.0/users/${graph.idOf('nestor')}/manager`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id: graph.idOf('lynne'), displayName: 'Lynne Robbins' });
     signalGroup(run, 'SIGTERM');
     expect(await run.exit).toBe(0);
   });
