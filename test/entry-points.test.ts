@@ -257,6 +257,39 @@ describe('an unreachable TEMPORAL_ADDRESS', () => {
   );
 });
 
+/**
+ * Starts the API with a directory's settings and reads a user's manager through it (a local admin token
+ * for patti), then stops it: the API serves that directory.
+ */
+async function expectApiServesManager(env: Record<string, string>, idOf: (key: string) => string) {
+  const port = await freePort();
+  const run = start('server.ts', { ...state, ...env, PORT: String(port) });
+  const base = `http://127.0.0.1:${port}`;
+  const token = await pollUntil(
+    async () => {
+      try {
+        const res = await fetch(`${base}/auth/local/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ userId: idOf('patti'), admin: true }),
+        });
+        return res.ok ? ((await res.json()) as { access_token: string }).access_token : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    (t) => t !== undefined,
+    'API listening',
+  );
+  const res = await fetch(`${base}/v1.0/users/${idOf('nestor')}/manager`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  expect(res.status).toBe(200);
+  expect(await res.json()).toMatchObject({ id: idOf('lynne'), displayName: 'Lynne Robbins' });
+  signalGroup(run, 'SIGTERM');
+  expect(await run.exit).toBe(0);
+}
+
 describe('DIRECTORY=ldap', () => {
   let slapd: Slapd;
   beforeAll(async () => {
@@ -291,32 +324,7 @@ describe('DIRECTORY=ldap', () => {
   });
 
   it('the API serves the LDAP directory: a user by entryUUID, with the manager resolved', async () => {
-    const port = await freePort();
-    const run = start('server.ts', { ...state, DIRECTORY: 'ldap', ...ldapEnv(slapd), PORT: String(port) });
-    const base = `http://127.0.0.1:${port}`;
-    const token = await pollUntil(
-      async () => {
-        try {
-          const res = await fetch(`${base}/auth/local/token`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ userId: slapd.idOf('patti'), admin: true }),
-          });
-          return res.ok ? ((await res.json()) as { access_token: string }).access_token : undefined;
-        } catch {
-          return undefined;
-        }
-      },
-      (t) => t !== undefined,
-      'API listening',
-    );
-    const res = await fetch(`${base}/v1.0/users/${slapd.idOf('nestor')}/manager`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ id: slapd.idOf('lynne'), displayName: 'Lynne Robbins' });
-    signalGroup(run, 'SIGTERM');
-    expect(await run.exit).toBe(0);
+    await expectApiServesManager({ DIRECTORY: 'ldap', ...ldapEnv(slapd) }, (key) => slapd.idOf(key));
   });
 });
 
@@ -364,32 +372,7 @@ describe('DIRECTORY=scim', () => {
   });
 
   it('the API serves the SCIM directory: a user with the manager resolved', async () => {
-    const port = await freePort();
-    const run = start('server.ts', { ...state, DIRECTORY: 'scim', ...scimEnv(scim), PORT: String(port) });
-    const base = `http://127.0.0.1:${port}`;
-    const token = await pollUntil(
-      async () => {
-        try {
-          const res = await fetch(`${base}/auth/local/token`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ userId: scim.idOf('patti'), admin: true }),
-          });
-          return res.ok ? ((await res.json()) as { access_token: string }).access_token : undefined;
-        } catch {
-          return undefined;
-        }
-      },
-      (t) => t !== undefined,
-      'API listening',
-    );
-    const res = await fetch(`${base}/v1.0/users/${scim.idOf('nestor')}/manager`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ id: scim.idOf('lynne'), displayName: 'Lynne Robbins' });
-    signalGroup(run, 'SIGTERM');
-    expect(await run.exit).toBe(0);
+    await expectApiServesManager({ DIRECTORY: 'scim', ...scimEnv(scim) }, (key) => scim.idOf(key));
   });
 });
 
@@ -434,31 +417,6 @@ describe('DIRECTORY=graph (against the local Graph reproduction)', () => {
   });
 
   it('the API serves the Graph directory: a user with the manager resolved', async () => {
-    const port = await freePort();
-    const run = start('server.ts', { ...state, DIRECTORY: 'graph', ...graphEnv(graph), PORT: String(port) });
-    const base = `http://127.0.0.1:${port}`;
-    const token = await pollUntil(
-      async () => {
-        try {
-          const res = await fetch(`${base}/auth/local/token`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ userId: graph.idOf('patti'), admin: true }),
-          });
-          return res.ok ? ((await res.json()) as { access_token: string }).access_token : undefined;
-        } catch {
-          return undefined;
-        }
-      },
-      (t) => t !== undefined,
-      'API listening',
-    );
-    const res = await fetch(`${base}/v1.0/users/${graph.idOf('nestor')}/manager`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ id: graph.idOf('lynne'), displayName: 'Lynne Robbins' });
-    signalGroup(run, 'SIGTERM');
-    expect(await run.exit).toBe(0);
+    await expectApiServesManager({ DIRECTORY: 'graph', ...graphEnv(graph) }, (key) => graph.idOf(key));
   });
 });

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { SettingsFiles } from '../settings-files';
+import { readSetting } from '../settings-files';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -79,21 +81,6 @@ export interface GraphSettings {
   pageSize: number;
   /** How long transitive members and assignees are reused between calls; writes by this process clear it. */
   cacheMs: number;
-}
-
-/** What resolving the settings needs from outside: reading the secret, certificate and CA files. */
-export interface SettingsFiles {
-  read(path: string): Promise<string>;
-}
-
-async function readSetting(files: SettingsFiles, setting: string, path: string): Promise<string> {
-  try {
-    return await files.read(path);
-  } catch (err) {
-    throw new Error(
-      `${setting}=${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-    );
-  }
 }
 
 const CREDENTIALS = [
