@@ -97,7 +97,7 @@ export async function applyDecisionItems(
     }
     for (const [i, t] of todo.entries()) {
       if (outcomes) await finish(t.item, t.known, fromWrite(outcomes[i]!));
-      else await single(t.item, t.known);
+      else await single(t.item, t.known ?? 'Pending'); // its Pending line is written above
       onProgress(results.length);
     }
   };
