@@ -3,6 +3,8 @@ import { GraphDirectory } from '../../src/directory/graph/graph-directory';
 import { graphEnvSchema, resolveGraphSettings } from '../../src/directory/graph/settings';
 import { openDirectory } from '../../src/directory/open';
 import { DirectoryUnavailableError } from '../../src/directory/port';
+import { applyDecisionItems } from '../../src/activities/apply';
+import { InMemoryApplyLedger } from '../../src/store/apply-ledger';
 import { GraphServer } from '../helpers/graph-server';
 import { contractTenant } from './contract-tenant';
 import { graphEnv, graphSettings } from './graph-fixture';
@@ -60,6 +62,54 @@ describe('Microsoft Graph adapter against the reproduction', () => {
       server.throttleNext(2, 1, 429, 'batchItem');
       await expect(d.getUsers([server.idOf('adele')])).rejects.toBeInstanceOf(DirectoryUnavailableError);
       await expect(d.getUser(server.idOf('adele'))).resolves.toBeDefined();
+    });
+  });
+
+  describe('refusals', () => {
+    it('a 403 on a read is DirectoryUnavailableError; on a write only that item fails', async () => {
+      const d = await connect();
+      server.denyNext(1);
+      await expect(d.getUser(server.idOf('adele'))).rejects.toBeInstanceOf(DirectoryUnavailableError);
+      server.denyNext(1, 'batchItem');
+      await expect(d.getUsers([server.idOf('adele')])).rejects.toBeInstanceOf(DirectoryUnavailableError);
+      const group = server.idOf('payroll-users');
+      server.denyNext(1);
+      const write = d.removeGroupMember(group, server.idOf('grady'));
+      await expect(write).rejects.toThrow(/403 Authorization_RequestDenied/);
+      await expect(write).rejects.not.toBeInstanceOf(DirectoryUnavailableError);
+      // In a batch: the other removal is made, and applying one by one gives each its own result.
+      server.denyNext(1, 'batchItem');
+      const ledger = new InMemoryApplyLedger();
+      const { results } = await applyDecisionItems(
+        d,
+        ledger,
+        {
+          instanceId: 'graph-403',
+          resource: { type: 'group', id: group },
+          denyAction: 'removeAccess',
+          items: [
+            { itemId: 'a', principalId: server.idOf('adele'), decision: 'Deny' },
+            { itemId: 'g', principalId: server.idOf('grady'), decision: 'Deny' },
+          ],
+        },
+        () => undefined,
+      );
+      expect(results.map((r) => r.result)).toEqual(['AppliedSuccessfully', 'AppliedSuccessfully']);
+      expect(server.readGroupMemberIds('payroll-users')).not.toContain(server.idOf('adele'));
+      expect(server.readGroupMemberIds('payroll-users')).not.toContain(server.idOf('grady'));
+      server.denyNext(1);
+      const denied = await applyDecisionItems(
+        d,
+        ledger,
+        {
+          instanceId: 'graph-403-single',
+          resource: { type: 'group', id: server.idOf('sales') },
+          denyAction: 'disableAndDeleteUser',
+          items: [{ itemId: 'x', principalId: server.idOf('gina'), decision: 'Deny' }],
+        },
+        () => undefined,
+      );
+      expect(denied.results.map((r) => r.result)).toEqual(['AppliedWithUnknownFailure']);
     });
   });
 

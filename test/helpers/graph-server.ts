@@ -19,10 +19,10 @@ import { TenantState } from './graph/state';
 import type { TestPki } from './tls-certs';
 import { createTestPki } from './tls-certs';
 
-interface Throttle {
+/** A fault the reproduction answers the next `remaining` requests with (top-level ones, or $batch items). */
+interface PlannedFault {
   remaining: number;
-  retryAfter: number;
-  status: number;
+  fault: () => GraphFault;
   where: 'request' | 'batchItem';
 }
 
@@ -33,7 +33,7 @@ interface Throttle {
  */
 export class GraphServer {
   readonly log: LoggedRequest[] = [];
-  private throttles: Throttle[] = [];
+  private planned: PlannedFault[] = [];
   private server!: https.Server;
   port = 0;
 
@@ -137,9 +137,30 @@ export class GraphServer {
     n: number,
     retryAfterSeconds: number,
     status = 429,
-    where: Throttle['where'] = 'request',
+    where: PlannedFault['where'] = 'request',
   ): void {
-    this.throttles.push({ remaining: n, retryAfter: retryAfterSeconds, status, where });
+    const headers = { 'Retry-After': String(retryAfterSeconds) };
+    // https://learn.microsoft.com/en-us/graph/throttling#best-practices-to-handle-throttling
+    const fault = () =>
+      status === 429
+        ? new GraphFault(429, 'TooManyRequests', 'Too many requests.', headers)
+        : new GraphFault(status, 'serviceNotAvailable', 'Service unavailable, try again later.', headers);
+    this.planned.push({ remaining: n, fault, where });
+  }
+
+  /**
+   * The next `n` Graph requests are refused 403 Authorization_RequestDenied, as Graph answers an
+   * application without the permission (or a write to a role-assignable group without its role).
+   */
+  denyNext(n: number, where: PlannedFault['where'] = 'request'): void {
+    // https://learn.microsoft.com/en-us/graph/errors#http-status-codes
+    const fault = () =>
+      new GraphFault(
+        403,
+        'Authorization_RequestDenied',
+        'Insufficient privileges to complete the operation.',
+      );
+    this.planned.push({ remaining: n, fault, where });
   }
 
   /** Replaces the application's client secret (the old one is refused from now on); returns the new one. */
@@ -153,17 +174,12 @@ export class GraphServer {
     this.authority.revokeTokens();
   }
 
-  private throttled(where: Throttle['where']): GraphFault | undefined {
-    const t = this.throttles.find((x) => x.where === where && x.remaining > 0);
+  private plannedFault(where: PlannedFault['where']): GraphFault | undefined {
+    const t = this.planned.find((x) => x.where === where && x.remaining > 0);
     if (!t) return undefined;
     t.remaining--;
-    this.throttles = this.throttles.filter((x) => x.remaining > 0);
-    // https://learn.microsoft.com/en-us/graph/throttling#best-practices-to-handle-throttling
-    return t.status === 429
-      ? new GraphFault(429, 'TooManyRequests', 'Too many requests.', { 'Retry-After': String(t.retryAfter) })
-      : new GraphFault(t.status, 'serviceNotAvailable', 'Service unavailable, try again later.', {
-          'Retry-After': String(t.retryAfter),
-        });
+    this.planned = this.planned.filter((x) => x.remaining > 0);
+    return t.fault();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -222,8 +238,8 @@ export class GraphServer {
     });
     try {
       this.authorize(req.headers.authorization, origin);
-      const throttle = this.throttled('request');
-      if (throttle) throw throttle;
+      const planned = this.plannedFault('request');
+      if (planned) throw planned;
       if (!url.pathname.startsWith('/v1.0/')) throw new GraphFault(400, 'BadRequest', 'Invalid version.');
       const body = raw ? (JSON.parse(raw) as unknown) : undefined;
       const graphReq: GraphRequest = {
@@ -240,7 +256,7 @@ export class GraphServer {
         answer(
           runBatch(graphReq, {
             run: (r) => this.run(r),
-            throttled: () => this.throttled('batchItem'),
+            planned: () => this.plannedFault('batchItem'),
             record: (e) => this.log.push(e),
           }),
         );

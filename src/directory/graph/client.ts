@@ -39,6 +39,35 @@ const errorText = (err: GraphError): string => {
   return typeof err.body === 'string' ? err.body : String(err.code ?? 'no details');
 };
 
+/**
+ * The error for a Graph answer that is not success. Transient (DirectoryUnavailableError, the activity
+ * retries): throttling and 5xx that outlasted the retries, a 401 (the credential, after one renewal), and a
+ * 403 on a read (the application lacks a permission: every read fails alike until it is granted). A 403 on
+ * a write concerns that object (a role-assignable group, say) and stays a GraphRequestError, as does
+ * everything else, so only that item fails.
+ */
+export function graphFailure(
+  what: string,
+  method: string,
+  status: number,
+  code: string | undefined,
+  message: string,
+  retryAfter?: string | null,
+): Error {
+  const text = `${what}: ${status} ${code ?? ''}${retryAfter ? ` (Retry-After ${retryAfter} s)` : ''}: ${message}`;
+  if (TRANSIENT_STATUS.has(status) || status === 401 || (status === 403 && method === 'GET')) {
+    return new DirectoryUnavailableError(text);
+  }
+  return new GraphRequestError(status, code, text);
+}
+
+/** The error for one failed response inside a JSON batch (see graphFailure). */
+export function batchItemFailure(request: BatchRequest, r: BatchResponse): Error {
+  const e = r.body?.error;
+  const what = `Microsoft Graph ${request.method} ${request.url.split('?')[0]} (in $batch)`;
+  return graphFailure(what, request.method, r.status, e?.code, e?.message ?? '');
+}
+
 /** Whether Graph answered 404 Request_ResourceNotFound (the object is not there). */
 export const isNotFound = (err: unknown) => err instanceof GraphRequestError && err.status === 404;
 
@@ -95,8 +124,11 @@ export class GraphApi {
     }
   }
 
-  /** Sends one request; a token Graph refuses (401) is dropped and the call made once more with a new one. */
-  async call<T>(
+  /**
+   * Sends one request. A token Graph refuses (401) is dropped and the call made once more with a new one;
+   * a second 401 is DirectoryUnavailableError, like every transient failure (see graphFailure).
+   */
+  async request<T>(
     method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
     path: string,
     options: { body?: unknown; headers?: Record<string, string> } = {},
@@ -105,56 +137,19 @@ export class GraphApi {
       try {
         return (await this.send(method, path, options)) as T;
       } catch (err) {
-        const classified = this.classify(err, method, path);
-        if (classified instanceof GraphRequestError && classified.status === 401 && attempt === 0) {
+        if (!(err instanceof GraphError)) throw err;
+        const what = `Microsoft Graph ${method} ${path.split('?')[0]}`;
+        if (err.statusCode === -1 || err.statusCode === undefined) {
+          // No answer from Graph: the network, a timeout, or the authority refused or could not issue a token.
+          throw new DirectoryUnavailableError(`${what}: ${err.code ?? 'failed'}: ${errorText(err)}`);
+        }
+        if (err.statusCode === 401 && attempt === 0) {
           this.credential.renew();
           continue;
         }
-        throw classified;
+        const retryAfter = err.headers?.get('Retry-After');
+        throw graphFailure(what, method, err.statusCode, err.code ?? undefined, errorText(err), retryAfter);
       }
-    }
-  }
-
-  private classify(err: unknown, method: string, path: string): Error {
-    const what = `Microsoft Graph ${method} ${path.split('?')[0]}`;
-    if (!(err instanceof GraphError)) {
-      return err instanceof Error ? err : new Error(String(err));
-    }
-    const text = errorText(err);
-    if (err.statusCode === -1 || err.statusCode === undefined) {
-      // No answer from Graph: the network, a timeout, or the authority refused or could not issue a token.
-      return new DirectoryUnavailableError(`${what}: ${err.code ?? 'failed'}: ${text}`);
-    }
-    if (TRANSIENT_STATUS.has(err.statusCode)) {
-      const retryAfter = err.headers?.get('Retry-After');
-      return new DirectoryUnavailableError(
-        `${what}: ${err.statusCode} ${err.code ?? ''}${retryAfter ? ` (Retry-After ${retryAfter} s)` : ''}: ${text}`,
-      );
-    }
-    const failure = new GraphRequestError(
-      err.statusCode,
-      err.code ?? undefined,
-      `${what}: ${err.statusCode} ${err.code ?? ''}: ${text}`,
-    );
-    if (err.statusCode === 401 || err.statusCode === 403) {
-      // Kept as GraphRequestError for one renewal (see call); a second refusal is an outage to fix and retry.
-      return err.statusCode === 401 ? failure : new DirectoryUnavailableError(failure.message);
-    }
-    return failure;
-  }
-
-  /** call(), with a 401 that survives the renewal reported as DirectoryUnavailableError. */
-  async request<T>(
-    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
-    path: string,
-    options: { body?: unknown; headers?: Record<string, string> } = {},
-  ): Promise<T> {
-    try {
-      return await this.call<T>(method, path, options);
-    } catch (err) {
-      if (err instanceof GraphRequestError && err.status === 401)
-        throw new DirectoryUnavailableError(err.message);
-      throw err;
     }
   }
 

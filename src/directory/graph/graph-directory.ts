@@ -8,7 +8,7 @@ import type {
 import { chunks, mapLimit } from '../batching';
 import { ReadCache } from '../read-cache';
 import type { BatchRequest, BatchResponse } from './client';
-import { BATCH_LIMIT, GraphApi, GraphRequestError, isNotFound } from './client';
+import { BATCH_LIMIT, batchItemFailure, GraphApi, GraphRequestError, isNotFound } from './client';
 import type { AppRoleAssignment, DirectoryObjectRef, GraphUser } from './objects';
 import { EVENTUAL, isId, isMissingReference, toUser, USER_TYPE } from './objects';
 import type { GraphSettings } from './settings';
@@ -79,22 +79,14 @@ export class GraphDirectory implements Directory {
 
   async getUsers(ids: readonly string[]): Promise<DirectoryUser[]> {
     const wanted = ids.filter(isId);
-    const responses = await this.batched(wanted.map((id) => ({ method: 'GET', url: this.userUrl(id) })));
+    const requests = wanted.map((id): BatchRequest => ({ method: 'GET', url: this.userUrl(id) }));
+    const responses = await this.batched(requests);
     const users: DirectoryUser[] = [];
     responses.forEach((r, i) => {
       if (r.status === 200) users.push(toUser(this.settings.signInActivity, r.body as unknown as GraphUser));
-      else if (r.status !== 404) throw this.batchFailure('GET', `/users/${wanted[i]}`, r);
+      else if (r.status !== 404) throw batchItemFailure(requests[i]!, r);
     });
     return users;
-  }
-
-  private batchFailure(method: string, url: string, r: BatchResponse): GraphRequestError {
-    const e = r.body?.error;
-    return new GraphRequestError(
-      r.status,
-      e?.code,
-      `Microsoft Graph ${method} ${url} (in $batch): ${r.status} ${e?.code ?? ''}: ${e?.message ?? ''}`,
-    );
   }
 
   async getManager(userId: string): Promise<DirectoryUser | undefined> {
@@ -228,15 +220,18 @@ export class GraphDirectory implements Directory {
     const results: DirectoryWriteResult[] = userIds.map(() => 'notFound');
     if (!isId(groupId)) return results;
     const asked = userIds.map((id, i) => ({ id, i })).filter((x) => isId(x.id));
-    const responses = await this.batched(
-      asked.map((x) => ({ method: 'DELETE', url: `/groups/${groupId}/members/${x.id}/$ref` })),
-    ).finally(() => this.cache.clear());
+    const requests = asked.map((x): BatchRequest => ({
+      method: 'DELETE',
+      url: `/groups/${groupId}/members/${x.id}/$ref`,
+    }));
+    const responses = await this.batched(requests).finally(() => this.cache.clear());
+    // A failure of one member throws after the others were sent; the caller then applies one by one.
     responses.forEach((r, k) => {
-      const { id, i } = asked[k]!;
+      const { i } = asked[k]!;
       if (r.status === 204 || r.status === 200) results[i] = 'done';
       else if (r.status === 404 || isMissingReference(r.status, r.body?.error?.message))
         results[i] = 'notFound';
-      else throw this.batchFailure('DELETE', `/groups/${groupId}/members/${id}/$ref`, r);
+      else throw batchItemFailure(requests[k]!, r);
     });
     return results;
   }

@@ -31,10 +31,10 @@ interface BatchItem {
   headers?: Record<string, string>;
 }
 
-/** What a batch needs from the server: the routes, its throttling of batch items, and its request log. */
+/** What a batch needs from the server: the routes, its planned faults for batch items, and its request log. */
 export interface BatchDeps {
   run(req: GraphRequest): GraphResponse;
-  throttled(): GraphFault | undefined;
+  planned(): GraphFault | undefined;
   record(entry: LoggedRequest): void;
 }
 
@@ -66,8 +66,8 @@ export function runBatch(req: GraphRequest, deps: BatchDeps): GraphResponse {
     deps.record(entry);
     let r: GraphResponse;
     try {
-      const throttle = deps.throttled();
-      if (throttle) throw throttle;
+      const planned = deps.planned();
+      if (planned) throw planned;
       r = deps.run({
         method: item.method ?? 'GET',
         path: url.pathname,
