@@ -19,7 +19,8 @@ export class GraphNetworkError extends Error {
  * client takes `request.agent`); without an extra CA the pipeline keeps its own agent.
  */
 function trustPolicy(ca: string): PipelinePolicy {
-  const agent = new https.Agent({ ca: [...tls.rootCertificates, ca], keepAlive: true });
+  // No keep-alive: tokens are fetched about once an hour, and no idle socket should outlive close().
+  const agent = new https.Agent({ ca: [...tls.rootCertificates, ca], keepAlive: false });
   return {
     name: 'stagecoachGraphCa',
     sendRequest: (request, next) => {
@@ -29,15 +30,13 @@ function trustPolicy(ca: string): PipelinePolicy {
   };
 }
 
-function makeCredential(settings: GraphSettings): TokenCredential {
+function makeCredential(settings: GraphSettings, trust: PipelinePolicy | undefined): TokenCredential {
   const options = {
     authorityHost: settings.authorityHost,
     // Instance discovery asks the public cloud about the authority; national clouds and custom hosts answer
     // for themselves.
     disableInstanceDiscovery: settings.authorityHost !== PUBLIC_AUTHORITY_HOST,
-    additionalPolicies: settings.ca
-      ? [{ policy: trustPolicy(settings.ca), position: 'perCall' as const }]
-      : [],
+    additionalPolicies: trust ? [{ policy: trust, position: 'perCall' as const }] : [],
   };
   const c = settings.credential;
   if (c.kind === 'secret') {
@@ -57,9 +56,11 @@ function makeCredential(settings: GraphSettings): TokenCredential {
  */
 export class RenewableCredential implements TokenCredential {
   private inner: TokenCredential;
+  private readonly trust: PipelinePolicy | undefined;
 
   constructor(private readonly settings: GraphSettings) {
-    this.inner = makeCredential(settings);
+    this.trust = settings.ca ? trustPolicy(settings.ca) : undefined;
+    this.inner = makeCredential(settings, this.trust);
   }
 
   /** A token from the cache or the authority; an authority that does not answer in time fails the call. */
@@ -80,7 +81,7 @@ export class RenewableCredential implements TokenCredential {
   }
 
   renew(): void {
-    this.inner = makeCredential(this.settings);
+    this.inner = makeCredential(this.settings, this.trust);
   }
 }
 
