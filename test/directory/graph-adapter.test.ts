@@ -1,6 +1,5 @@
 import { parseConfig } from '../../src/config';
 import { GraphDirectory } from '../../src/directory/graph/graph-directory';
-import { graphEnvSchema, resolveGraphSettings } from '../../src/directory/graph/settings';
 import { openDirectory } from '../../src/directory/open';
 import { DirectoryUnavailableError } from '../../src/directory/port';
 import { applyDecisionItems } from '../../src/activities/apply';
@@ -8,8 +7,6 @@ import { InMemoryApplyLedger } from '../../src/store/apply-ledger';
 import { GraphServer } from '../helpers/graph-server';
 import { contractTenant } from './contract-tenant';
 import { graphEnv, graphSettings } from './graph-fixture';
-
-const noFiles = { read: () => Promise.reject(new Error('no files here')) };
 
 describe('Microsoft Graph adapter against the reproduction', () => {
   let server: GraphServer;
@@ -251,59 +248,6 @@ describe('Microsoft Graph adapter against the reproduction', () => {
       expect(calls.some((r) => r.path.includes('/common/discovery/instance'))).toBe(false);
       const graph = calls.filter((r) => r.path.startsWith('/v1.0/'));
       expect(new Set(graph.map((r) => r.host))).toEqual(new Set([`127.0.0.1:${server.port}`]));
-    });
-  });
-
-  describe('settings', () => {
-    const env = (extra: Record<string, string>) =>
-      graphEnvSchema.parse({
-        GRAPH_TENANT_ID: '11111111-1111-4111-8111-111111111111',
-        GRAPH_CLIENT_ID: '22222222-2222-4222-8222-222222222222',
-        ...extra,
-      });
-
-    it('defaults to the public cloud and takes national clouds', async () => {
-      const s = await resolveGraphSettings(env({ GRAPH_CLIENT_SECRET: 's' }), noFiles);
-      expect(s).toMatchObject({
-        authorityHost: 'https://login.microsoftonline.com',
-        baseUrl: 'https://graph.microsoft.com',
-        signInActivity: true,
-        pageSize: 999,
-      });
-      const us = await resolveGraphSettings(
-        env({
-          GRAPH_CLIENT_SECRET: 's',
-          GRAPH_AUTHORITY_HOST: 'https://login.microsoftonline.us/',
-          GRAPH_BASE_URL: 'https://graph.microsoft.us',
-        }),
-        noFiles,
-      );
-      expect(us).toMatchObject({
-        authorityHost: 'https://login.microsoftonline.us',
-        baseUrl: 'https://graph.microsoft.us',
-      });
-    });
-
-    it('wants exactly one credential and names the bad setting', async () => {
-      await expect(resolveGraphSettings(env({}), noFiles)).rejects.toThrow(
-        /GRAPH_CLIENT_SECRET or GRAPH_CLIENT_SECRET_FILE or GRAPH_CLIENT_CERTIFICATE_FILE/,
-      );
-      await expect(
-        resolveGraphSettings(
-          env({ GRAPH_CLIENT_SECRET: 's', GRAPH_CLIENT_CERTIFICATE_FILE: '/x.pem' }),
-          noFiles,
-        ),
-      ).rejects.toThrow(/GRAPH_CLIENT_SECRET and GRAPH_CLIENT_CERTIFICATE_FILE/);
-      await expect(
-        resolveGraphSettings(env({ GRAPH_CLIENT_SECRET_FILE: '/missing' }), noFiles),
-      ).rejects.toThrow(/^GRAPH_CLIENT_SECRET_FILE=\/missing: cannot read/);
-      expect(() => graphEnvSchema.parse({ GRAPH_PAGE_SIZE: '1000' })).toThrow();
-      expect(() =>
-        graphEnvSchema.parse({ GRAPH_AUTHORITY_HOST: 'http://login.microsoftonline.com' }),
-      ).toThrow(/https/);
-      expect(() =>
-        parseConfig({ DIRECTORY: 'graph', AUTH_MODE: 'local', GRAPH_CLIENT_ID: 'nope' }, 'all'),
-      ).toThrow(/GRAPH_CLIENT_ID/);
     });
   });
 });
