@@ -275,3 +275,29 @@ describe('Microsoft Graph adapter: an application assigned to groups', () => {
     expect((await d.getApplication(server.idOf('payroll')))?.assignedUserIds).toContain(server.idOf('adele'));
   });
 });
+
+describe('Microsoft Graph adapter: a tenant without Entra ID P1', () => {
+  let server: GraphServer;
+  beforeAll(async () => {
+    server = await GraphServer.start(contractTenant({ bulk: false }), { premium: false });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('stops the start naming GRAPH_SIGN_IN_ACTIVITY, and reads users without sign-ins when it is false', async () => {
+    await expect(GraphDirectory.connect(await graphSettings(server))).rejects.toThrow(
+      /^GRAPH_SIGN_IN_ACTIVITY=true: Microsoft Graph refused signInActivity.*Authentication_RequestFromNonPremiumTenantOrB2CTenant/,
+    );
+    const d = await GraphDirectory.connect(await graphSettings(server, { GRAPH_SIGN_IN_ACTIVITY: 'false' }));
+    try {
+      expect(await d.getUser(server.idOf('adele'))).toMatchObject({
+        managerId: server.idOf('megan'),
+        lastSignInDateTime: null,
+      });
+      expect(await d.listGroupTransitiveMembers(server.idOf('sales'))).toHaveLength(7);
+    } finally {
+      await d.close();
+    }
+  });
+});

@@ -14,7 +14,7 @@ import type { LoggedRequest } from './graph/batch';
 import { runBatch } from './graph/batch';
 
 export type { LoggedRequest } from './graph/batch';
-import type { AssignAs } from './graph/state';
+import type { TenantOptions } from './graph/state';
 import { TenantState } from './graph/state';
 import type { TestPki } from './tls-certs';
 import { createTestPki } from './tls-certs';
@@ -46,7 +46,7 @@ export class GraphServer {
   ) {}
 
   /** Starts the reproduction loaded with a tenant. */
-  static async start(tenant: ContractTenant, options: { assignAs?: AssignAs } = {}): Promise<GraphServer> {
+  static async start(tenant: ContractTenant, options: TenantOptions = {}): Promise<GraphServer> {
     const pki = createTestPki({ serverAltNames: 'IP:127.0.0.1,DNS:localhost' });
     const certificateFile = path.join(pki.dir, 'graph-client.pem');
     // MSAL signs client assertions with RS256/PS256: the application's certificate is RSA.

@@ -42,8 +42,8 @@ async function probeAuthority(settings: GraphSettings): Promise<string> {
 }
 
 /**
- * Signs in and reads the tenant's first user, so that a wrong setting stops the start with one line
- * naming it instead of failing the first review.
+ * Signs in and reads the tenant's first user (and its sign-in activity, unless GRAPH_SIGN_IN_ACTIVITY=false),
+ * so that a wrong setting stops the start with one line naming it instead of failing the first review.
  */
 export async function checkConnection(api: GraphApi, settings: GraphSettings): Promise<void> {
   try {
@@ -64,15 +64,32 @@ export async function checkConnection(api: GraphApi, settings: GraphSettings): P
   try {
     await api.request('GET', '/users?$top=1&$select=id');
   } catch (err) {
-    const message = reason(messageOf(err));
-    if (err instanceof DirectoryUnavailableError && /\b403\b/.test(message)) {
+    throw graphStartError(err, settings);
+  }
+  if (!settings.signInActivity) return;
+  try {
+    await api.request('GET', '/users?$top=1&$select=id,signInActivity');
+  } catch (err) {
+    if (err instanceof DirectoryUnavailableError && /\b403\b/.test(err.message)) {
       throw new Error(
-        `Microsoft Graph refused to list users: grant the application User.Read.All (see the README) (${message})`,
+        'GRAPH_SIGN_IN_ACTIVITY=true: Microsoft Graph refused signInActivity, which needs Entra ID P1 or P2 and ' +
+          `AuditLog.Read.All; grant it or set GRAPH_SIGN_IN_ACTIVITY=false (${reason(err.message)})`,
       );
     }
-    if (err instanceof DirectoryUnavailableError || err instanceof GraphRequestError) {
-      throw new Error(`GRAPH_BASE_URL=${settings.baseUrl}: ${message}`);
-    }
-    throw err;
+    throw graphStartError(err, settings);
   }
+}
+
+/** The start error for a failed Graph call: a missing permission, or GRAPH_BASE_URL. */
+function graphStartError(err: unknown, settings: GraphSettings): Error {
+  const message = reason(messageOf(err));
+  if (err instanceof DirectoryUnavailableError && /\b403\b/.test(message)) {
+    return new Error(
+      `Microsoft Graph refused to list users: grant the application User.Read.All (see the README) (${message})`,
+    );
+  }
+  if (err instanceof DirectoryUnavailableError || err instanceof GraphRequestError) {
+    return new Error(`GRAPH_BASE_URL=${settings.baseUrl}: ${message}`);
+  }
+  return err instanceof Error ? err : new Error(message);
 }

@@ -63,6 +63,20 @@ function userOf(s: TenantState, key: string): UserRecord {
   return u;
 }
 
+const selectsSignIns = (req: GraphRequest) =>
+  selectOf(req)?.some((p) => p.toLowerCase() === 'signinactivity');
+
+/** Without Entra ID P1/P2 Graph refuses signInActivity with 403 (not a permission: a licence). */
+function checkLicence(req: GraphRequest, s: TenantState): void {
+  if (selectsSignIns(req) && !s.premium) {
+    throw new GraphFault(
+      403,
+      'Authentication_RequestFromNonPremiumTenantOrB2CTenant',
+      "Neither tenant is B2C or tenant doesn't have premium license",
+    );
+  }
+}
+
 /** `manager` or `manager($select=a,b)`: the only $expand the reproduction serves on a user. */
 function expandManager(req: GraphRequest, s: TenantState, u: UserRecord, out: Record<string, unknown>) {
   const expand = req.query.get('$expand');
@@ -117,6 +131,7 @@ const routes: [string, RegExp, Handler][] = [
     /^\/users$/,
     (req, _m, s) => {
       checkCollectionQuery(req);
+      checkLicence(req, s);
       const items = [...s.users.values()].map((u) => project(graphUser(u), selectOf(req), USER_DEFAULTS));
       return page(req, items, 'users');
     },
@@ -127,7 +142,8 @@ const routes: [string, RegExp, Handler][] = [
     new RegExp(`^/users/${ID}$`),
     (req, m, s) => {
       const key = decodeURIComponent(m[1]!);
-      if (!GUID.test(key) && selectOf(req)?.includes('signInActivity')) {
+      checkLicence(req, s);
+      if (!GUID.test(key) && selectsSignIns(req)) {
         throw badRequest('signInActivity can only be selected for a user addressed by its object id.');
       }
       const u = userOf(s, key);

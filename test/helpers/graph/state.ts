@@ -44,6 +44,12 @@ export interface AppRoleAssignmentRecord {
 /** How the tenant's applications hold their assignees: their groups' users one by one, or the groups. */
 export type AssignAs = 'users' | 'groups';
 
+/** How a tenant is loaded: applications' assignees (default: users), Entra ID P1/P2 (default: yes). */
+export interface TenantOptions {
+  assignAs?: AssignAs;
+  premium?: boolean;
+}
+
 /** The default app role (Graph's id for "User" access without a defined role). */
 export const DEFAULT_APP_ROLE = '00000000-0000-0000-0000-000000000000';
 
@@ -58,6 +64,8 @@ export class TenantState {
   private readonly ids = new Map<string, string>();
   /** The tenant (directory) id. */
   readonly tenantId = randomUUID();
+  /** Whether the tenant has Entra ID P1/P2, without which Graph refuses signInActivity. */
+  premium = true;
 
   /** The id the object loaded under `key` was given. */
   idOf(key: string): string {
@@ -67,8 +75,9 @@ export class TenantState {
   }
 
   /** Loads a tenant: GUID ids, managers and nested groups resolved, applications as service principals. */
-  static load(t: ContractTenant, options: { assignAs?: AssignAs } = {}): TenantState {
+  static load(t: ContractTenant, options: TenantOptions = {}): TenantState {
     const s = new TenantState();
+    s.premium = options.premium ?? true;
     const created = seconds(new Date());
     for (const key of [
       ...t.users.map((u) => u.key),
