@@ -161,10 +161,13 @@ describe('Microsoft Graph adapter against the reproduction', () => {
       await d.getUser(server.idOf('adele'));
       const mark = server.log.length;
       server.revokeTokens();
-      await expect(d.getUser(server.idOf('adele'))).resolves.toBeDefined();
+      const keys = ['adele', 'megan', 'lynne', 'patti', 'diego'];
+      const users = await Promise.all(keys.map((k) => d.getUser(server.idOf(k))));
+      expect(users.map((u) => u?.id)).toEqual(keys.map((k) => server.idOf(k)));
       const after = since(mark);
-      expect(after.map((r) => r.status)).toEqual(expect.arrayContaining([401, 200]));
-      expect(after.some((r) => r.path.includes('/oauth2/v2.0/token') && r.status === 200)).toBe(true);
+      expect(after.filter((r) => r.status === 401).length).toBeGreaterThan(0);
+      // Five calls refused at once sign in again once.
+      expect(after.filter((r) => r.path.includes('/oauth2/v2.0/token') && r.status === 200)).toHaveLength(1);
       const secret = server.clientSecret;
       server.rotateSecret();
       server.revokeTokens();

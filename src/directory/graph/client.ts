@@ -134,6 +134,7 @@ export class GraphApi {
     options: { body?: unknown; headers?: Record<string, string> } = {},
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
+      const generation = this.credential.generation;
       try {
         return (await this.send(method, path, options)) as T;
       } catch (err) {
@@ -144,7 +145,8 @@ export class GraphApi {
           throw new DirectoryUnavailableError(`${what}: ${err.code ?? 'failed'}: ${errorText(err)}`);
         }
         if (err.statusCode === 401 && attempt === 0) {
-          this.credential.renew();
+          // Parallel calls refused together renew the credential once.
+          this.credential.renew(generation);
           continue;
         }
         const retryAfter = err.headers?.get('Retry-After');

@@ -57,14 +57,27 @@ function makeCredential(settings: GraphSettings, trust: PipelinePolicy | undefin
 export class RenewableCredential implements TokenCredential {
   private inner: TokenCredential;
   private readonly trust: PipelinePolicy | undefined;
+  /** The token being fetched; one scope only (Graph's .default) is ever asked for. */
+  private pending: Promise<AccessToken | null> | undefined;
 
   constructor(private readonly settings: GraphSettings) {
     this.trust = settings.ca ? trustPolicy(settings.ca) : undefined;
     this.inner = makeCredential(settings, this.trust);
   }
 
-  /** A token from the cache or the authority; an authority that does not answer in time fails the call. */
-  async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+  /**
+   * A token from the cache or the authority; calls that ask while one is being fetched share it, and an
+   * authority that does not answer in time fails them.
+   */
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+    this.pending ??= this.fetchToken(scopes, options).finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+
+  private async fetchToken(
+    scopes: string | string[],
+    options?: GetTokenOptions,
+  ): Promise<AccessToken | null> {
     const ms = this.settings.timeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -80,7 +93,13 @@ export class RenewableCredential implements TokenCredential {
     }
   }
 
-  renew(): void {
+  /** How many times the credential was renewed; a caller renews only the one its request used. */
+  generation = 0;
+
+  /** Drops the credential and its token cache, unless another caller already did since `generation`. */
+  renew(generation: number): void {
+    if (generation !== this.generation) return;
+    this.generation++;
     this.inner = makeCredential(this.settings, this.trust);
   }
 }
