@@ -48,9 +48,12 @@ export class ScimReads {
     return u && toDirectoryUser(u, this.settings);
   }
 
-  /** Users for the ids, in order, unknown ones left out: read one by one, or from the whole list when there are many. */
+  /**
+   * Users for the ids, in order, unknown ones left out: read one by one, or from the whole list when
+   * there are many or it was listed a moment ago.
+   */
   async users(ids: readonly string[]): Promise<DirectoryUser[]> {
-    if (ids.length > this.settings.listThreshold) {
+    if (ids.length > this.settings.listThreshold || this.cache.has('users')) {
       const all = await this.cache.get(
         'users',
         async () => new Map((await this.list<ScimUser>('Users')).map((u) => [u.id, u])),
