@@ -30,7 +30,10 @@ export class HttpFaultRelay {
   static async start(target: string): Promise<HttpFaultRelay> {
     const server = http.createServer();
     const relay = new HttpFaultRelay(server, new URL(target));
-    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void relay.handle(req, res));
+    server.on(
+      'request',
+      (req: http.IncomingMessage, res: http.ServerResponse) => void relay.handle(req, res),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return relay;
   }
