@@ -21,6 +21,11 @@ export class ReadCache {
     return value;
   }
 
+  /** Whether `key` holds a read that is still fresh. */
+  has(key: string): boolean {
+    return (this.entries.get(key)?.until ?? 0) > Date.now();
+  }
+
   clear(): void {
     this.entries.clear();
   }

@@ -17,7 +17,8 @@ export interface GroupMembers {
 
 /**
  * Reads Users and Groups from a SCIM service provider: single resources, filtered and paged lists. A
- * group's transitive members and the whole user list are reused for SCIM_CACHE_SECONDS.
+ * group's members, owners and transitive members and the whole user list are reused for
+ * SCIM_CACHE_SECONDS.
  */
 export class ScimReads {
   private readonly cache: ReadCache;
@@ -47,9 +48,12 @@ export class ScimReads {
     return u && toDirectoryUser(u, this.settings);
   }
 
-  /** Users for the ids, in order, unknown ones left out: read one by one, or from the whole list when there are many. */
+  /**
+   * Users for the ids, in order, unknown ones left out: read one by one, or from the whole list when
+   * there are many or it was listed a moment ago.
+   */
   async users(ids: readonly string[]): Promise<DirectoryUser[]> {
-    if (ids.length > this.settings.listThreshold) {
+    if (ids.length > this.settings.listThreshold || this.cache.has('users')) {
       const all = await this.cache.get(
         'users',
         async () => new Map((await this.list<ScimUser>('Users')).map((u) => [u.id, u])),
@@ -86,9 +90,15 @@ export class ScimReads {
   }
 
   /** A group's direct members; members whose kind the provider does not say are looked up. */
-  async members(groupOrId: string | ScimGroup): Promise<GroupMembers | undefined> {
-    const group = typeof groupOrId === 'string' ? await this.rawGroup(groupOrId) : groupOrId;
-    if (!group) return undefined;
+  members(groupOrId: string | ScimGroup): Promise<GroupMembers | undefined> {
+    if (typeof groupOrId !== 'string') return this.readMembers(groupOrId);
+    return this.cache.get(`members\n${groupOrId}`, async () => {
+      const group = await this.rawGroup(groupOrId);
+      return group && this.readMembers(group);
+    });
+  }
+
+  private async readMembers(group: ScimGroup): Promise<GroupMembers> {
     const userIds: string[] = [];
     const groupIds: string[] = [];
     const unknown: string[] = [];
@@ -126,8 +136,10 @@ export class ScimReads {
   }
 
   /** Owners of a group: the users in its owners group (displayName + SCIM_OWNERS_GROUP_SUFFIX). */
-  async ownerIds(group: ScimGroup): Promise<string[]> {
-    const owners = await this.groupNamed(group.displayName + this.settings.ownersGroupSuffix);
-    return owners ? ((await this.transitive(owners.id))?.userIds ?? []) : [];
+  ownerIds(group: ScimGroup): Promise<string[]> {
+    return this.cache.get(`owners\n${group.id}`, async () => {
+      const owners = await this.groupNamed(group.displayName + this.settings.ownersGroupSuffix);
+      return owners ? ((await this.transitive(owners.id))?.userIds ?? []) : [];
+    });
   }
 }

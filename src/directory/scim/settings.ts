@@ -43,7 +43,7 @@ export interface ScimSettings {
   concurrency: number;
   /** Above this many ids, getUsers lists all users instead of reading them one by one. */
   listThreshold: number;
-  /** How long a group's members and the user list are reused in this process; its writes clear them. */
+  /** How long a group's members, owners and nested members and the user list are reused in this process; its writes clear them. */
   cacheMs: number;
 }
 
