@@ -11,15 +11,23 @@ import { graphEnv, graphSettings } from './graph-fixture';
 describe('Microsoft Graph adapter against the reproduction', () => {
   let server: GraphServer;
   const opened: GraphDirectory[] = [];
+  // Without the read cache unless a test asks: these tests look at what goes over the wire.
   const connect = async (extra: Record<string, string> = {}, url?: string) => {
-    const d = await GraphDirectory.connect(await graphSettings(server, extra, url));
+    const settings = await graphSettings(server, { GRAPH_CACHE_SECONDS: '0', ...extra }, url);
+    const d = await GraphDirectory.connect(settings);
     opened.push(d);
     return d;
   };
   const since = (mark: number) => server.log.slice(mark);
+  const extra = (n: number) => Array.from({ length: n }, (_, i) => server.idOf(`extra-${i}`));
 
   beforeAll(async () => {
-    server = await GraphServer.start(contractTenant({ bulk: false }));
+    const tenant = contractTenant({ bulk: false });
+    // More users than one JSON batch holds.
+    for (let i = 0; i < 25; i++) {
+      tenant.users.push({ key: `extra-${i}`, displayName: `Extra ${i}`, upn: `extra-${i}@stagecoach.test` });
+    }
+    server = await GraphServer.start(tenant);
   });
   afterAll(async () => {
     await Promise.all(opened.map((d) => d.close()));
@@ -195,9 +203,9 @@ describe('Microsoft Graph adapter against the reproduction', () => {
 
     it('reads users and removes members in $batch requests of at most 20', async () => {
       const d = await connect();
-      const ids = server.state.transitiveUserIds(server.idOf('sales'));
+      const ids = [...server.state.transitiveUserIds(server.idOf('sales')), ...extra(21)];
       let mark = server.log.length;
-      const many = [...ids, ...ids, ...ids, ...ids]; // 28 reads: two batches
+      const many = [...ids, ids[0]!]; // 28 users, one of them twice: two batches, each user asked once
       expect((await d.getUsers(many)).map((u) => u.id)).toEqual(many);
       let batches = since(mark).filter((r) => r.path === '/v1.0/$batch');
       expect(batches.map((b) => b.batchSize)).toEqual([20, 8]);
@@ -218,8 +226,15 @@ describe('Microsoft Graph adapter against the reproduction', () => {
       expect(server.readGroupMemberIds('sales-emea-north')).toEqual([]);
     });
 
-    it("reuses a group's transitive members for GRAPH_CACHE_SECONDS until its own write", async () => {
+    it('reuses users, groups and transitive members for GRAPH_CACHE_SECONDS until its own write', async () => {
       const d = await connect({ GRAPH_CACHE_SECONDS: '60' });
+      const megan = server.idOf('megan');
+      await d.getUser(megan);
+      const before = server.log.length;
+      expect((await d.getUsers([megan, megan])).map((u) => u.id)).toEqual([megan, megan]);
+      expect((await d.getManager(server.idOf('adele')))?.id).toBe(megan);
+      // adele herself was read; megan came from the cache.
+      expect(since(before).map((r) => r.path.split('?')[0])).toEqual([`/v1.0/users/${server.idOf('adele')}`]);
       const group = server.idOf('finance');
       expect(await d.listGroupTransitiveMembers(group)).toHaveLength(2);
       let mark = server.log.length;

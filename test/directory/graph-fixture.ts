@@ -33,7 +33,8 @@ export function graphSettings(
 
 /**
  * The contract fixture for the Graph reproduction: the adapter talks to it through a fault proxy (TLS
- * passes through untouched); the fault tests get a second adapter with 1.5 s timeouts and no retries.
+ * passes through untouched); the fault tests get a second adapter with 1.5 s timeouts, no retries and no
+ * read cache.
  */
 export async function graphContractFixture(
   tenant: ContractTenant,
@@ -45,7 +46,12 @@ export async function graphContractFixture(
     await graphSettings(server, { GRAPH_SIGN_IN_ACTIVITY: 'true' }, url),
   );
   const faultDirectory = await GraphDirectory.connect(
-    await graphSettings(server, { GRAPH_TIMEOUT_MS: '1500', GRAPH_RETRIES: '0' }, url),
+    // No read cache: every fault test call must reach the wire.
+    await graphSettings(
+      server,
+      { GRAPH_TIMEOUT_MS: '1500', GRAPH_RETRIES: '0', GRAPH_CACHE_SECONDS: '0' },
+      url,
+    ),
   );
   return {
     directory,

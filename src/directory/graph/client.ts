@@ -1,5 +1,6 @@
 import { AuthenticationHandler, Client, GraphError, RetryHandler } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
+import { chunks, mapLimit } from '../batching';
 import { DirectoryUnavailableError } from '../port';
 import type { GraphSettings } from './settings';
 import { CappedRetryOptions, RenewableCredential, UndiciHttpHandler } from './transport';
@@ -235,6 +236,14 @@ export class GraphApi {
       pending = again;
     }
     return results.map((r) => r!);
+  }
+
+  /** Any number of requests in batches of BATCH_LIMIT, GRAPH_CONCURRENCY batches at a time; responses in order. */
+  async batchAll(requests: readonly BatchRequest[]): Promise<BatchResponse[]> {
+    const parts = await mapLimit(chunks(requests, BATCH_LIMIT), this.settings.concurrency, (part) =>
+      this.batch(part),
+    );
+    return parts.flat();
   }
 
   /** Acquires a token now (the start check), so a refused credential is told apart from Graph's answers. */

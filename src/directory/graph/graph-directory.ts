@@ -5,14 +5,15 @@ import type {
   DirectoryUser,
   DirectoryWriteResult,
 } from '../port';
-import { chunks, mapLimit } from '../batching';
+import { mapLimit } from '../batching';
 import { ReadCache } from '../read-cache';
-import type { BatchRequest, BatchResponse } from './client';
-import { BATCH_LIMIT, batchItemFailure, GraphApi, GraphRequestError, isNotFound } from './client';
-import type { AppRoleAssignment, DirectoryObjectRef, GraphUser } from './objects';
-import { EVENTUAL, isId, isMissingReference, toUser, USER_TYPE } from './objects';
+import type { BatchRequest } from './client';
+import { batchItemFailure, GraphApi, GraphRequestError, isNotFound } from './client';
+import type { AppRoleAssignment, DirectoryObjectRef } from './objects';
+import { EVENTUAL, isId, isMissingReference, USER_TYPE } from './objects';
 import type { GraphSettings } from './settings';
 import { checkConnection } from './start-check';
+import { GraphUsers } from './users';
 
 /**
  * The Directory port on Microsoft Entra ID through Microsoft Graph v1.0. Users come from
@@ -21,26 +22,16 @@ import { checkConnection } from './start-check';
  * `appRoleAssignedTo` (users, and groups resolved to their transitive users).
  */
 export class GraphDirectory implements Directory {
-  private readonly userSelect: string;
-  /** Transitive members and assignees, reused for GRAPH_CACHE_SECONDS; this adapter's writes clear it. */
+  /** Reads reused for GRAPH_CACHE_SECONDS (users, groups, applications); this adapter's writes clear it. */
   private readonly cache: ReadCache;
+  private readonly users: GraphUsers;
 
   private constructor(
     private readonly api: GraphApi,
     private readonly settings: GraphSettings,
   ) {
     this.cache = new ReadCache(settings.cacheMs);
-    const props = [
-      'id',
-      'displayName',
-      'userPrincipalName',
-      'mail',
-      'userType',
-      'accountEnabled',
-      'createdDateTime',
-    ];
-    if (settings.signInActivity) props.push('signInActivity');
-    this.userSelect = props.join(',');
+    this.users = new GraphUsers(api, settings, this.cache);
   }
 
   /** Connects and checks the settings with one cheap call; a wrong setting fails here, named. */
@@ -55,38 +46,16 @@ export class GraphDirectory implements Directory {
     return new GraphDirectory(api, settings);
   }
 
-  private userUrl(id: string): string {
-    return `/users/${id}?$select=${this.userSelect}&$expand=manager($select=id)`;
-  }
-
   private page(path: string, query = ''): string {
     return `${path}?$top=${this.settings.pageSize}${query}`;
   }
 
-  /** Requests in batches of BATCH_LIMIT, GRAPH_CONCURRENCY batches at a time; responses in order. */
-  private async batched(requests: BatchRequest[]): Promise<BatchResponse[]> {
-    const parts = await mapLimit(chunks(requests, BATCH_LIMIT), this.settings.concurrency, (part) =>
-      this.api.batch(part),
-    );
-    return parts.flat();
+  getUser(id: string): Promise<DirectoryUser | undefined> {
+    return this.users.get(id);
   }
 
-  async getUser(id: string): Promise<DirectoryUser | undefined> {
-    if (!isId(id)) return undefined;
-    const u = await this.api.get<GraphUser>(this.userUrl(id));
-    return u && toUser(this.settings.signInActivity, u);
-  }
-
-  async getUsers(ids: readonly string[]): Promise<DirectoryUser[]> {
-    const wanted = ids.filter(isId);
-    const requests = wanted.map((id): BatchRequest => ({ method: 'GET', url: this.userUrl(id) }));
-    const responses = await this.batched(requests);
-    const users: DirectoryUser[] = [];
-    responses.forEach((r, i) => {
-      if (r.status === 200) users.push(toUser(this.settings.signInActivity, r.body as unknown as GraphUser));
-      else if (r.status !== 404) throw batchItemFailure(requests[i]!, r);
-    });
-    return users;
+  getUsers(ids: readonly string[]): Promise<DirectoryUser[]> {
+    return this.users.many(ids);
   }
 
   async getManager(userId: string): Promise<DirectoryUser | undefined> {
@@ -94,8 +63,18 @@ export class GraphDirectory implements Directory {
     return user?.managerId ? this.getUser(user.managerId) : undefined;
   }
 
-  private async refs(path: string): Promise<DirectoryObjectRef[] | undefined> {
-    return this.api.list<DirectoryObjectRef>(this.page(path, '&$select=id'));
+  /** A GET of one object, reused from the read cache. */
+  private object<T>(path: string): Promise<T | undefined> {
+    return this.cache.get(`get:${path}`, () => this.api.get<T>(path));
+  }
+
+  /** Every item of a collection, reused from the read cache. */
+  private collection<T>(path: string, headers?: Record<string, string>): Promise<T[] | undefined> {
+    return this.cache.get(`list:${path}`, () => this.api.list<T>(path, headers));
+  }
+
+  private refs(path: string): Promise<DirectoryObjectRef[] | undefined> {
+    return this.collection<DirectoryObjectRef>(this.page(path, '&$select=id'));
   }
 
   private async userRefIds(path: string): Promise<string[] | undefined> {
@@ -105,7 +84,7 @@ export class GraphDirectory implements Directory {
 
   async getGroup(id: string): Promise<DirectoryGroup | undefined> {
     if (!isId(id)) return undefined;
-    const group = await this.api.get<{ id: string; displayName?: string; description?: string | null }>(
+    const group = await this.object<{ id: string; displayName?: string; description?: string | null }>(
       `/groups/${id}?$select=id,displayName,description`,
     );
     if (!group) return undefined;
@@ -125,18 +104,16 @@ export class GraphDirectory implements Directory {
   /** Ids of the group's users through nesting: the user cast needs ConsistencyLevel and $count. */
   private async transitiveUserIds(groupId: string): Promise<string[] | undefined> {
     if (!isId(groupId)) return undefined;
-    const users = await this.api.list<DirectoryObjectRef>(
+    const users = await this.collection<DirectoryObjectRef>(
       this.page(`/groups/${groupId}/transitiveMembers/microsoft.graph.user`, '&$select=id&$count=true'),
       EVENTUAL,
     );
     return users && [...new Set(users.map((u) => u.id))];
   }
 
-  listGroupTransitiveMembers(groupId: string): Promise<DirectoryUser[] | undefined> {
-    return this.cache.get(`transitive:${groupId}`, async () => {
-      const ids = await this.transitiveUserIds(groupId);
-      return ids && this.getUsers(ids);
-    });
+  async listGroupTransitiveMembers(groupId: string): Promise<DirectoryUser[] | undefined> {
+    const ids = await this.transitiveUserIds(groupId);
+    return ids && this.getUsers(ids);
   }
 
   async listGroupOwners(groupId: string): Promise<DirectoryUser[] | undefined> {
@@ -146,7 +123,7 @@ export class GraphDirectory implements Directory {
   }
 
   private async assignedUserIds(appId: string): Promise<string[] | undefined> {
-    const assignments = await this.api.list<AppRoleAssignment>(
+    const assignments = await this.collection<AppRoleAssignment>(
       this.page(`/servicePrincipals/${appId}/appRoleAssignedTo`, '&$select=id,principalId,principalType'),
     );
     if (!assignments) return undefined;
@@ -160,7 +137,7 @@ export class GraphDirectory implements Directory {
 
   async getApplication(id: string): Promise<DirectoryApplication | undefined> {
     if (!isId(id)) return undefined;
-    const sp = await this.api.get<{ id: string; appId?: string | null; displayName?: string }>(
+    const sp = await this.object<{ id: string; appId?: string | null; displayName?: string }>(
       `/servicePrincipals/${id}?$select=id,appId,displayName`,
     );
     if (!sp) return undefined;
@@ -177,12 +154,10 @@ export class GraphDirectory implements Directory {
     };
   }
 
-  listApplicationAssignees(appId: string): Promise<DirectoryUser[] | undefined> {
-    if (!isId(appId)) return Promise.resolve(undefined);
-    return this.cache.get(`assignees:${appId}`, async () => {
-      const ids = await this.assignedUserIds(appId);
-      return ids && this.getUsers(ids);
-    });
+  async listApplicationAssignees(appId: string): Promise<DirectoryUser[] | undefined> {
+    if (!isId(appId)) return undefined;
+    const ids = await this.assignedUserIds(appId);
+    return ids && this.getUsers(ids);
   }
 
   async listApplicationOwners(appId: string): Promise<DirectoryUser[] | undefined> {
@@ -224,7 +199,7 @@ export class GraphDirectory implements Directory {
       method: 'DELETE',
       url: `/groups/${groupId}/members/${x.id}/$ref`,
     }));
-    const responses = await this.batched(requests).finally(() => this.cache.clear());
+    const responses = await this.api.batchAll(requests).finally(() => this.cache.clear());
     // A failure of one member throws after the others were sent; the caller then applies one by one.
     responses.forEach((r, k) => {
       const { i } = asked[k]!;

@@ -52,7 +52,7 @@ export const graphEnvSchema = z.object({
   GRAPH_MAX_RETRY_AFTER_SECONDS: z.coerce.number().int().min(0).max(180).default(60),
   GRAPH_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
   GRAPH_PAGE_SIZE: z.coerce.number().int().min(1).max(999).default(999),
-  /** How long a group's transitive members and an application's assignees are reused (the shards of a review ask in turn). */
+  /** How long users, groups and applications read are reused (the shards of a review ask in turn). */
   GRAPH_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
 });
 
@@ -79,7 +79,7 @@ export interface GraphSettings {
   maxRetryAfterSeconds: number;
   concurrency: number;
   pageSize: number;
-  /** How long transitive members and assignees are reused between calls; writes by this process clear it. */
+  /** How long reads are reused between calls; writes by this process clear them. */
   cacheMs: number;
 }
 
