@@ -448,6 +448,12 @@ describe.each([
     secret: 'SCIM_TOKEN',
     secrets: ['scim-applications.json', 'scim-token'],
   },
+  {
+    heading: 'Your Microsoft Entra ID tenant',
+    directory: 'graph',
+    secret: 'GRAPH_CLIENT_SECRET',
+    secrets: ['graph-client-secret'],
+  },
 ])('temporal-docker README: the $directory override', ({ heading, directory, secret, secrets }) => {
   const block = new RegExp(`## ${heading}[\\s\\S]*?\`\`\`yaml\\n([\\s\\S]*?)\`\`\``).exec(readmeText)?.[1];
   const override = parse(block ?? '', { merge: true }) as Compose & {
