@@ -16,13 +16,13 @@ import {
   constants,
   mkdirSync,
   readFileSync,
-  readdirSync,
   renameSync,
   rmSync,
   statSync,
 } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pruneOtherVersions } from './lib/python-venv.mjs';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const binRoot = path.join(projectRoot, '.temporal-bin');
@@ -115,22 +115,8 @@ function install(pin) {
   chmodSync(built, 0o755);
   rmSync(finalDir, { recursive: true, force: true });
   renameSync(scratch, finalDir);
-  pruneOtherVersions(pin);
+  pruneOtherVersions(pin.package, path.basename(installDir(pin)));
   return null;
-}
-
-/** Removes folders of earlier pins of the same package (each binary is 80–150 MB). @param {Pin} pin */
-function pruneOtherVersions(pin) {
-  const keep = path.basename(installDir(pin));
-  for (const name of readdirSync(binRoot)) {
-    if (
-      name !== keep &&
-      name.startsWith(`${pin.package}-`) &&
-      /^\d/.test(name.slice(pin.package.length + 1))
-    ) {
-      rmSync(path.join(binRoot, name), { recursive: true, force: true });
-    }
-  }
 }
 
 /**

@@ -163,19 +163,19 @@ function install(tool, pin) {
     return wrong;
   }
   writeFileSync(path.join(dir, STAMP), `${stamp(pin)}\n`);
-  pruneOtherVersions(pin);
+  pruneOtherVersions(pin.package, path.basename(venvDir(pin)));
   return null;
 }
 
-/** Removes venvs of earlier pins. @param {Pin} pin */
-function pruneOtherVersions(pin) {
-  const keep = path.basename(venvDir(pin));
+/**
+ * Removes the folders of earlier pins of a package under .temporal-bin/ (`<package>-<version>`), keeping
+ * `keep` (each binary or venv is tens to hundreds of MB).
+ * @param {string} pkg
+ * @param {string} keep
+ */
+export function pruneOtherVersions(pkg, keep) {
   for (const name of readdirSync(binRoot)) {
-    if (
-      name !== keep &&
-      name.startsWith(`${pin.package}-`) &&
-      /^\d/.test(name.slice(pin.package.length + 1))
-    ) {
+    if (name !== keep && name.startsWith(`${pkg}-`) && /^\d/.test(name.slice(pkg.length + 1))) {
       rmSync(path.join(binRoot, name), { recursive: true, force: true });
     }
   }

@@ -29,6 +29,33 @@ export interface ContractFixture {
   stop(): Promise<void>;
 }
 
+/**
+ * The fixture of a server reached through a fault proxy, with a second adapter for the fault tests;
+ * `stop` closes both adapters, then the proxy, then the server.
+ */
+export function throughFaultProxy<D extends Directory>(
+  parts: Pick<ContractFixture, 'idOf' | 'multipleOwners' | 'signIn'> & {
+    directory: D;
+    faultDirectory: Directory;
+    proxy: ContractFaults & { stop(): Promise<void> };
+    server: { stop(): Promise<void> };
+  },
+): ContractFixture & { directory: D } {
+  const { directory, faultDirectory, proxy, server, ...rest } = parts;
+  return {
+    ...rest,
+    directory,
+    faults: proxy,
+    faultDirectory,
+    stop: async () => {
+      await directory.close?.();
+      await faultDirectory.close?.();
+      await proxy.stop();
+      await server.stop();
+    },
+  };
+}
+
 /** An id no directory has: a well-formed GUID, so the adapter has to ask its server. */
 const UNKNOWN_ID = '0badc0de-0000-4000-8000-000000000000';
 

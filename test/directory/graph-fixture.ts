@@ -5,6 +5,7 @@ import { graphEnvSchema, resolveGraphSettings } from '../../src/directory/graph/
 import { GraphServer } from '../helpers/graph-server';
 import { TcpFaultProxy } from '../helpers/tcp-fault-proxy';
 import type { ContractFixture } from './contract';
+import { throughFaultProxy } from './contract';
 import type { ContractTenant } from './contract-tenant';
 import type { ReviewTarget } from './directory-review';
 
@@ -54,18 +55,15 @@ export async function graphContractFixture(
     ),
   );
   return {
-    directory,
+    ...throughFaultProxy({
+      directory,
+      faultDirectory,
+      proxy,
+      server,
+      idOf: (key) => server.idOf(key),
+      multipleOwners: true,
+    }),
     server,
-    idOf: (key) => server.idOf(key),
-    multipleOwners: true,
-    faults: proxy,
-    faultDirectory,
-    stop: async () => {
-      await directory.close();
-      await faultDirectory.close();
-      await proxy.stop();
-      await server.stop();
-    },
   };
 }
 

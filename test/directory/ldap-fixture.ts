@@ -4,6 +4,7 @@ import { ldapEnvSchema, resolveLdapSettings } from '../../src/directory/ldap/set
 import type { LdapTestServer } from '../helpers/ldap-test-server';
 import { TcpFaultProxy } from '../helpers/tcp-fault-proxy';
 import type { ContractFixture } from './contract';
+import { throughFaultProxy } from './contract';
 
 /** The application the contract tenant's `payroll` becomes on LDAP: its two groups. */
 export const PAYROLL_APP_ID = 'payroll';
@@ -67,18 +68,13 @@ export async function ldapContractFixture(
   const directory = await LdapDirectory.connect(await ldapSettings(server, extra, proxy.url));
   const short = { ...extra, LDAP_TIMEOUT_MS: '1500', LDAP_CONNECT_TIMEOUT_MS: '1500' };
   const faultDirectory = await LdapDirectory.connect(await ldapSettings(server, short, proxy.url));
-  return {
+  return throughFaultProxy({
     directory,
+    faultDirectory,
+    proxy,
+    server,
     idOf: (key) => (key === 'payroll' ? PAYROLL_APP_ID : server.idOf(key)),
     multipleOwners: server.flavour === 'openldap',
     signIn: (key) => server.signIn(key),
-    faults: proxy,
-    faultDirectory,
-    stop: async () => {
-      await directory.close();
-      await faultDirectory.close();
-      await proxy.stop();
-      await server.stop();
-    },
-  };
+  });
 }

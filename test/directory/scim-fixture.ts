@@ -5,6 +5,7 @@ import type { ScimTestServer } from '../helpers/scim-server';
 import { SCIM_GROUP_DESCRIPTION_SCHEMA, SCIM_SIGN_IN_SCHEMA } from '../helpers/scim-server';
 import { TcpFaultProxy } from '../helpers/tcp-fault-proxy';
 import type { ContractFixture } from './contract';
+import { throughFaultProxy } from './contract';
 import type { ReviewTarget } from './directory-review';
 
 /** The application the contract tenant's `payroll` becomes on SCIM: the group named Payroll. */
@@ -67,19 +68,14 @@ export async function scimContractFixture(
       base,
     ),
   );
-  return {
+  return throughFaultProxy({
     directory,
+    faultDirectory,
+    proxy,
+    server,
     idOf: (key) => (key === 'payroll' ? PAYROLL_APP_ID : server.idOf(key)),
     multipleOwners: true,
-    faults: proxy,
-    faultDirectory,
-    stop: async () => {
-      await directory.close();
-      await faultDirectory.close();
-      await proxy.stop();
-      await server.stop();
-    },
-  };
+  });
 }
 
 /** The end-to-end review's target on a SCIM server, read back with plain GETs. */
