@@ -32,3 +32,8 @@ export async function readSetting(files: SettingsFiles, setting: string, path: s
     );
   }
 }
+
+/** Reads a secret from the file a *_FILE setting names, without the trailing newline editors add. */
+export async function readSecret(files: SettingsFiles, setting: string, path: string): Promise<string> {
+  return (await readSetting(files, setting, path)).replace(/\r?\n$/, '');
+}

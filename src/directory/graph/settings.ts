@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { SettingsFiles } from '../settings-files';
-import { readSetting } from '../settings-files';
+import { readSecret, readSetting } from '../settings-files';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -105,8 +105,7 @@ export async function resolveGraphSettings(env: GraphEnv, files: SettingsFiles):
   if (env.GRAPH_CLIENT_SECRET !== undefined) {
     credential = { kind: 'secret', secret: env.GRAPH_CLIENT_SECRET, setting: 'GRAPH_CLIENT_SECRET' };
   } else if (env.GRAPH_CLIENT_SECRET_FILE !== undefined) {
-    const text = await readSetting(files, 'GRAPH_CLIENT_SECRET_FILE', env.GRAPH_CLIENT_SECRET_FILE);
-    const secret = text.replace(/\r?\n$/, '');
+    const secret = await readSecret(files, 'GRAPH_CLIENT_SECRET_FILE', env.GRAPH_CLIENT_SECRET_FILE);
     if (!secret)
       throw new Error(`GRAPH_CLIENT_SECRET_FILE=${env.GRAPH_CLIENT_SECRET_FILE}: the file is empty`);
     credential = { kind: 'secret', secret, setting: 'GRAPH_CLIENT_SECRET_FILE' };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { SettingsFiles } from '../settings-files';
-import { parseJson, readSetting } from '../settings-files';
+import { parseJson, readSecret, readSetting } from '../settings-files';
 
 /** The two kinds of tree the LDAP adapter knows: OpenLDAP / 389 DS, and Active Directory (or Samba AD). */
 export type LdapFlavour = 'openldap' | 'ad';
@@ -192,7 +192,7 @@ export async function resolveLdapSettings(env: LdapEnv, files: SettingsFiles): P
   const defaults = flavourDefaults[env.LDAP_FLAVOUR];
   const bindPassword =
     env.LDAP_BIND_PASSWORD ??
-    (await readSetting(files, 'LDAP_BIND_PASSWORD_FILE', env.LDAP_BIND_PASSWORD_FILE!)).replace(/\r?\n$/, '');
+    (await readSecret(files, 'LDAP_BIND_PASSWORD_FILE', env.LDAP_BIND_PASSWORD_FILE!));
   const ca = env.LDAP_TLS_CA_FILE && (await readSetting(files, 'LDAP_TLS_CA_FILE', env.LDAP_TLS_CA_FILE));
   const overrides = env.LDAP_ATTRIBUTES
     ? parseJson(env.LDAP_ATTRIBUTES, 'LDAP_ATTRIBUTES', attributeMapSchema.partial())

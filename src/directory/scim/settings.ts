@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { SettingsFiles } from '../settings-files';
-import { parseJson, readSetting } from '../settings-files';
+import { parseJson, readSecret, readSetting } from '../settings-files';
 
 /** An "application" on SCIM: configured groups (ids or display names) whose transitive members are its assignees. */
 export const scimApplicationSchema = z.strictObject({
@@ -100,8 +100,6 @@ const splitAttribute = (value: string) => {
 const both = (a: string, b: string) => new Error(`set ${a} or ${b}, not both`);
 
 async function resolveAuth(env: ScimEnv, files: SettingsFiles): Promise<ScimAuth> {
-  const secretLine = async (setting: string, path: string) =>
-    (await readSetting(files, setting, path)).replace(/\r?\n$/, '');
   if (env.SCIM_TOKEN !== undefined && env.SCIM_TOKEN_FILE !== undefined)
     throw both('SCIM_TOKEN', 'SCIM_TOKEN_FILE');
   const bearer = env.SCIM_TOKEN !== undefined || env.SCIM_TOKEN_FILE !== undefined;
@@ -110,7 +108,7 @@ async function resolveAuth(env: ScimEnv, files: SettingsFiles): Promise<ScimAuth
   if (bearer) {
     return {
       kind: 'bearer',
-      token: env.SCIM_TOKEN ?? (await secretLine('SCIM_TOKEN_FILE', env.SCIM_TOKEN_FILE!)),
+      token: env.SCIM_TOKEN ?? (await readSecret(files, 'SCIM_TOKEN_FILE', env.SCIM_TOKEN_FILE!)),
     };
   }
   if (!oauth) throw new Error('DIRECTORY=scim needs SCIM_TOKEN, SCIM_TOKEN_FILE or SCIM_OAUTH_TOKEN_URL');
@@ -129,7 +127,7 @@ async function resolveAuth(env: ScimEnv, files: SettingsFiles): Promise<ScimAuth
     clientId: env.SCIM_OAUTH_CLIENT_ID!,
     clientSecret:
       env.SCIM_OAUTH_CLIENT_SECRET ??
-      (await secretLine('SCIM_OAUTH_CLIENT_SECRET_FILE', env.SCIM_OAUTH_CLIENT_SECRET_FILE!)),
+      (await readSecret(files, 'SCIM_OAUTH_CLIENT_SECRET_FILE', env.SCIM_OAUTH_CLIENT_SECRET_FILE!)),
     ...(env.SCIM_OAUTH_SCOPE ? { scope: env.SCIM_OAUTH_SCOPE } : {}),
   };
 }
