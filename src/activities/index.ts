@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Directory } from '../directory/port';
 import { DirectoryUnavailableError } from '../directory/port';
 import type { DefinitionBatch, RecordBatch } from '../domain/review-records';
+import type { Mailer } from '../notifications/port';
 import type { ApplyLedger } from '../store/apply-ledger';
 import type { ApplyObservationStore } from '../store/apply-observations';
 import { InMemoryApplyObservations } from '../store/apply-observations';
@@ -22,6 +23,8 @@ export interface ActivityDeps {
   records?: ReviewRecordStore;
   /** Where the directory state read back after apply goes; in memory when the worker has no database. */
   observations?: ApplyObservationStore;
+  /** Where review notifications go; without one they are recorded as not sent (no mail server set). */
+  mailer?: Mailer;
 }
 
 /** Directory outages become retryable failures with a stable type; everything else passes through. */
