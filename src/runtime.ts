@@ -107,7 +107,7 @@ export function createApi(
     { shardSize: config.REVIEW_SHARD_SIZE },
     deps.records,
   );
-  const instances = new InstanceService(gw, definitions, deps.records);
+  const instances = new InstanceService(gw, definitions, lookup, deps.records);
   const directory = new DirectoryService(deps.directory, gw);
   // A first probe now starts the probe workflow if it does not exist, so the first request finds it.
   gw.liveness.answering().catch((err: unknown) => {

@@ -4,6 +4,9 @@ import type { Directory } from '../directory/port';
 import { DirectoryUnavailableError } from '../directory/port';
 import type { DefinitionBatch, RecordBatch } from '../domain/review-records';
 import type { Mailer } from '../notifications/port';
+import { MailUnavailableError } from '../notifications/port';
+import type { NotificationLedger } from '../store/notification-ledger';
+import { InMemoryNotificationLedger } from '../store/notification-ledger';
 import type { ApplyLedger } from '../store/apply-ledger';
 import type { ApplyObservationStore } from '../store/apply-observations';
 import { InMemoryApplyObservations } from '../store/apply-observations';
@@ -12,8 +15,10 @@ import { InMemoryReviewRecords } from '../store/review-records';
 import type { ApplyInput } from './apply';
 import { applyDecisionItems, deleteGuestIfStillBlocked } from './apply';
 import { recordReadBack } from './read-back';
-import type { ResolveRevieweesInput, ResolveStageInput } from './resolve';
-import { resolveReviewees, resolveStage } from './resolve';
+import type { NotifyInput } from './notify';
+import { sendNotifications } from './notify';
+import type { ResolveEscalationInput, ResolveRevieweesInput, ResolveStageInput } from './resolve';
+import { resolveEscalation, resolveReviewees, resolveStage } from './resolve';
 
 /** What the activities need from the outside world. */
 export interface ActivityDeps {
@@ -25,6 +30,10 @@ export interface ActivityDeps {
   observations?: ApplyObservationStore;
   /** Where review notifications go; without one they are recorded as not sent (no mail server set). */
   mailer?: Mailer;
+  /** Which messages went out (at most once each); in memory when the worker has no database. */
+  notificationLedger?: NotificationLedger;
+  /** Where links in messages point (PUBLIC_BASE_URL). */
+  publicBaseUrl?: string;
 }
 
 /** Directory outages become retryable failures with a stable type; everything else passes through. */
@@ -43,6 +52,12 @@ async function directoryCall<T>(fn: () => Promise<T>): Promise<T> {
 export function createActivities(deps: ActivityDeps) {
   const records = deps.records ?? new InMemoryReviewRecords();
   const observations = deps.observations ?? new InMemoryApplyObservations();
+  const notifyDeps = {
+    directory: deps.directory,
+    ledger: deps.notificationLedger ?? new InMemoryNotificationLedger(),
+    mailer: deps.mailer,
+    publicBaseUrl: deps.publicBaseUrl,
+  };
   return {
     /** Writes a batch of review records (idempotent: a retry or a replayed batch changes nothing). */
     async recordReview(batch: RecordBatch) {
@@ -89,6 +104,39 @@ export function createActivities(deps: ActivityDeps) {
         ),
       );
       return output;
+    },
+    /** The reviewers escalation adds to a stage's undecided items. */
+    async resolveEscalation(input: ResolveEscalationInput) {
+      return directoryCall(() => resolveEscalation(deps.directory, input));
+    },
+    /**
+     * Sends one kind of review message to its recipients, each at most once (see sendNotifications); an
+     * unreachable mail server is a retryable failure, so Temporal retries with backoff.
+     */
+    async sendNotifications(input: NotifyInput) {
+      const ctx = Context.current();
+      try {
+        const outcome = await directoryCall(() =>
+          sendNotifications(notifyDeps, input, ctx.info.attempt, (done) => ctx.heartbeat({ done })),
+        );
+        log.info('notifications sent', {
+          key: input.key,
+          sent: outcome.sent.length,
+          failed: outcome.failed.length,
+          skipped: outcome.skipped.length,
+        });
+        return outcome;
+      } catch (err) {
+        if (err instanceof MailUnavailableError) {
+          log.warn('mail server unavailable; the send is retried', {
+            key: input.key,
+            attempt: ctx.info.attempt,
+            error: err.message,
+          });
+          throw ApplicationFailure.retryable(err.message, 'mail.unavailable');
+        }
+        throw err;
+      }
     },
     /** Deletes a blocked guest 30 days after denial unless restored. */
     async deleteGuestIfStillBlocked(input: { userId: string }) {

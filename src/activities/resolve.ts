@@ -3,6 +3,7 @@ import { decisionItemIdFor, shardOf } from '../domain/ids';
 import { isInactive, recommend } from '../domain/recommendations';
 import type { Person, Principal, ReviewedResource, StageAssignment } from '../domain/review-events';
 import type { ReviewerSpec, ScopeSpec, StagePlan } from '../domain/review-plan';
+import { separationApplies } from '../domain/review-plan';
 
 export interface ResolveRevieweesInput {
   scope: ScopeSpec;
@@ -171,9 +172,14 @@ export async function resolveStage(directory: Directory, input: ResolveStageInpu
       if (ids.length > 0) reviewersByItem[itemId] = ids;
     }
   }
-  const noReviewerItemIds = input.items.filter(
-    (i) => !primary.sharedIds.length && !reviewersByItem[i.itemId],
-  );
+  const excludedByItem = separationApplies(input.stage)
+    ? await separateDuties(directory, input, primary.sharedIds, reviewersByItem, byId, people)
+    : {};
+  const noReviewerItemIds = input.items.filter((i) => {
+    const all = [...primary.sharedIds, ...(reviewersByItem[i.itemId] ?? [])];
+    const out = excludedByItem[i.itemId] ?? [];
+    return !all.some((id) => !out.includes(id));
+  });
   const recommendations: StageAssignment['recommendations'] = {};
   if (input.stage.recommendationsEnabled) {
     for (const { itemId, principalId } of input.items) {
@@ -190,5 +196,99 @@ export async function resolveStage(directory: Directory, input: ResolveStageInpu
     noReviewerItemIds: noReviewerItemIds.map((i) => i.itemId),
     recommendations,
     people,
+    ...(Object.keys(excludedByItem).length > 0 ? { excludedByItem } : {}),
   };
+}
+
+/**
+ * Separation of duties: a reviewee among their own item's reviewers is taken off it. When nobody else
+ * is left, the item goes to the stage's fallback reviewers (other than the reviewee), else to the
+ * reviewee's manager; `reviewersByItem` gains them. Returns who was taken off which item.
+ */
+async function separateDuties(
+  directory: Directory,
+  input: ResolveStageInput,
+  sharedIds: string[],
+  reviewersByItem: Record<string, string[]>,
+  byId: Map<string, DirectoryUser>,
+  people: Record<string, Person>,
+): Promise<Record<string, string[]>> {
+  const excluded: Record<string, string[]> = {};
+  const alone: ResolveStageInput['items'] = [];
+  for (const item of input.items) {
+    const reviewers = [...sharedIds, ...(reviewersByItem[item.itemId] ?? [])];
+    if (!reviewers.includes(item.principalId)) continue;
+    excluded[item.itemId] = [item.principalId];
+    if (reviewers.every((id) => id === item.principalId)) alone.push(item);
+  }
+  if (alone.length === 0) return excluded;
+  const fallback =
+    input.stage.fallbackReviewers.length > 0
+      ? await resolveSpecs(directory, input.stage.fallbackReviewers, alone, byId, people)
+      : { sharedIds: [], perItem: {} as Record<string, string[]> };
+  for (const { itemId, principalId } of alone) {
+    const others = [...fallback.sharedIds, ...(fallback.perItem[itemId] ?? [])].filter(
+      (id) => id !== principalId,
+    );
+    if (others.length === 0) {
+      const managerId = byId.get(principalId)?.managerId;
+      const manager = managerId ? (byId.get(managerId) ?? (await directory.getUser(managerId))) : undefined;
+      if (manager?.accountEnabled && manager.id !== principalId) {
+        byId.set(manager.id, manager);
+        people[manager.id] = person(manager);
+        others.push(manager.id);
+      }
+    }
+    const own = reviewersByItem[itemId] ?? [];
+    reviewersByItem[itemId] = [...own, ...others.filter((id) => !own.includes(id))];
+  }
+  return excluded;
+}
+
+/** Input of resolveEscalation: the undecided items of a stage and who reviews them now. */
+export interface ResolveEscalationInput {
+  stage: StagePlan;
+  to: 'managers' | 'fallbackReviewers';
+  items: { itemId: string; principalId: string; reviewerIds: string[] }[];
+}
+
+/**
+ * Escalation: the reviewers to add to undecided items — their current reviewers' managers, or the stage's
+ * fallback reviewers — leaving out the reviewee (separation of duties) and who already reviews them.
+ */
+export async function resolveEscalation(
+  directory: Directory,
+  input: ResolveEscalationInput,
+): Promise<{ added: Record<string, string[]>; people: Record<string, Person> }> {
+  const people: Record<string, Person> = {};
+  const added: Record<string, string[]> = {};
+  const byId = new Map<string, DirectoryUser>();
+  const separate = separationApplies(input.stage);
+  const keep = (item: ResolveEscalationInput['items'][number], ids: string[]) => {
+    const fresh = [...new Set(ids)].filter(
+      (id) => !item.reviewerIds.includes(id) && !(separate && id === item.principalId),
+    );
+    if (fresh.length > 0) added[item.itemId] = fresh;
+  };
+  if (input.to === 'fallbackReviewers') {
+    const fallback = await resolveSpecs(directory, input.stage.fallbackReviewers, input.items, byId, people);
+    for (const item of input.items)
+      keep(item, [...fallback.sharedIds, ...(fallback.perItem[item.itemId] ?? [])]);
+    return { added, people };
+  }
+  const managers = new Map<string, string | undefined>();
+  for (const item of input.items) {
+    const ids: string[] = [];
+    for (const reviewerId of item.reviewerIds) {
+      if (!managers.has(reviewerId)) {
+        const manager = await directory.getManager(reviewerId);
+        managers.set(reviewerId, manager?.accountEnabled ? manager.id : undefined);
+        if (manager?.accountEnabled) people[manager.id] = person(manager);
+      }
+      const managerId = managers.get(reviewerId);
+      if (managerId) ids.push(managerId);
+    }
+    keep(item, ids);
+  }
+  return { added, people };
 }

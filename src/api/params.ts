@@ -39,6 +39,22 @@ export const batchRecordDecisionsSchema = z.object({
   resourceId: idSchema.nullish(),
 });
 
+/** Stagecoach's reassignment of one decision item: to whom, and why. */
+export const reassignDecisionSchema = z.strictObject({
+  reviewerId: idSchema,
+  justification: z.string().trim().min(1, 'justification: a reason is required').max(4000),
+  /** Administrators: whose items (default: every reviewer the item has). */
+  fromReviewerId: idSchema.nullish(),
+});
+
+/** Stagecoach's reassignment of many items: the listed ones, or all of a reviewer's. */
+export const reassignDecisionsSchema = reassignDecisionSchema.extend({
+  decisionIds: z.array(idSchema).min(1).max(10_000).optional(),
+});
+
+/** What a reassignment did. */
+export const reassignResultSchema = z.object({ stageId: z.string(), reassigned: z.number().int() });
+
 /** The id of a directory object (user, group, service principal) in a /v1.0 path. */
 export const directoryObjectParams = z.object({ id: idSchema });
 

@@ -59,6 +59,29 @@ export const stageSettingsSchema = z.object({
   decisionsThatWillMoveToNextStage: z.array(moveToNextStageSchema).nullish(),
   reviewers: z.array(reviewerScopeSchema).default([]),
   fallbackReviewers: z.array(reviewerScopeSchema).default([]),
+  /** Stagecoach: separation of duties in this stage (default: the definition's setting). */
+  separationOfDutiesEnabled: z.boolean().optional(),
+  /** Stagecoach: escalation of items still undecided some days before the stage ends. */
+  escalation: z
+    .object({
+      daysBeforeEnd: z.number().int().min(1).max(3650),
+      escalateTo: z.enum(['managers', 'fallbackReviewers']).default('managers'),
+    })
+    .nullish(),
+});
+
+/** accessReviewNotificationRecipientItem: who gets the end-of-review notice beside the reviewers. */
+export const notificationRecipientItemSchema = z.object({
+  '@odata.type': z.literal('#microsoft.graph.accessReviewNotificationRecipientItem').optional(),
+  notificationTemplateType: z.literal('CompletedAdditionalRecipients', {
+    error: 'the only supported notificationTemplateType is CompletedAdditionalRecipients',
+  }),
+  notificationRecipientScope: z.object({
+    '@odata.type': z.literal('#microsoft.graph.accessReviewNotificationRecipientQueryScope').optional(),
+    query: z.string().min(1, 'query is required'),
+    queryType: z.literal('MicrosoftGraph').optional(),
+    queryRoot: z.string().nullish(),
+  }),
 });
 
 /** A date (YYYY-MM-DD); Graph clients also send full date-times here, which are cut to their date. */
@@ -109,6 +132,10 @@ export const scheduleSettingsSchema = z.object({
   decisionHistoriesForReviewersEnabled: z.boolean().default(false),
   recurrence: recurrenceSchema.nullish(),
   applyActions: z.array(applyActionSchema).default([]),
+  /** Stagecoach: reminders this many days before each stage ends, beside the halfway one. */
+  reminderDaysBeforeDue: z.array(z.number().int().min(1).max(3650)).max(10).optional(),
+  /** Stagecoach: nobody decides their own access (default on; self-review stages are exempt). */
+  separationOfDutiesEnabled: z.boolean().optional(),
 });
 
 /** The body of POST/PUT definitions: an accessReviewScheduleDefinition as a client writes it. */
@@ -124,7 +151,7 @@ export const definitionInputSchema = z.object({
   backupReviewers: z.array(reviewerScopeSchema).optional(),
   settings: scheduleSettingsSchema.default(() => scheduleSettingsSchema.parse({})),
   stageSettings: z.array(stageSettingsSchema).nullish(),
-  additionalNotificationRecipients: z.array(z.unknown()).optional(),
+  additionalNotificationRecipients: z.array(notificationRecipientItemSchema).max(50).optional(),
 });
 
 export type DefinitionInput = z.infer<typeof definitionInputSchema>;

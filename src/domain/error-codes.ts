@@ -21,6 +21,10 @@ const catalogue = {
   'auth.admin_required': [403, 'Access review administrators only'],
   'auth.unknown_user': [403, 'The token names a user the directory does not know'],
   'review.not_a_reviewer': [403, 'The caller does not review this'],
+  'review.own_access': [
+    403,
+    'Separation of duties: nobody decides their own access; the item went to other reviewers',
+  ],
   'directory.not_visible': [403, 'The caller may not read this directory object'],
   'directory.change_not_allowed': [403, 'Only guests blocked by a review can be restored'],
   'history.download_denied': [403, 'The download link is not valid or has expired; generate another one'],
@@ -39,6 +43,10 @@ const catalogue = {
   'review.stage_completed': [409, 'The stage has completed'],
   'review.instance_not_in_progress': [409, 'The instance is not in progress'],
   'review.instance_not_completed': [409, 'The instance has not completed'],
+  'review.reassign_not_allowed': [
+    409,
+    'The items cannot go to that user: they are the reviewee, or already review every one of them',
+  ],
   'history.instance_expired': [
     409,
     'The history instance has expired: its report can no longer be downloaded',

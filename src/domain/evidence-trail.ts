@@ -50,6 +50,9 @@ export const TRAIL_EVENT_TYPES = [
   'DecisionRecorded',
   'DecisionsReset',
   'StageCompleted',
+  // Read as reviewer changes: they only bring the names of the reviewers they add.
+  'ReviewersEscalated',
+  'ItemsReassigned',
 ] as const;
 
 /**
@@ -83,6 +86,7 @@ export function foldTrail(trail: StreamTrail, event: TrailEvent): StreamTrail {
     case 'StageReviewersChanged':
       if (event.people) Object.assign(trail.people, event.people);
       break;
+
     case 'DecisionRecorded': {
       if (trail.currentStage === null) break;
       const byStage = trail.sources.get(event.itemId) ?? new Map<number, 'reviewer' | 'recommendation'>();

@@ -101,6 +101,19 @@ export const decisionItemSchema = z
         type: z.enum(['group', 'application']),
       })
       .nullable(),
+    /** Stagecoach: every hand-over of this item to another reviewer (absent when there was none). */
+    reassignments: z
+      .array(
+        z.object({
+          stageId: z.string(),
+          reassignedDateTime: dateTime,
+          reassignedBy: userIdentitySchema.nullable(),
+          from: userIdentitySchema.nullable(),
+          to: userIdentitySchema.nullable(),
+          justification: z.string(),
+        }),
+      )
+      .optional(),
   })
   .meta({ description: 'accessReviewInstanceDecisionItem: one reviewee and the decision on their access' });
 export type DecisionItemView = z.infer<typeof decisionItemSchema>;

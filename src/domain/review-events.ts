@@ -46,6 +46,28 @@ export interface StageAssignment {
   noReviewerItemIds: string[];
   recommendations: Record<string, RecommendationValue>;
   people: Record<string, Person>;
+  /**
+   * Separation of duties: reviewers who may not decide an item although the stage's reviewers include
+   * them (the reviewee themself, or a reviewer whose item was reassigned), by item id.
+   */
+  excludedByItem?: Record<string, string[]>;
+}
+
+/** What a notification is about; one message per (review, stage, recipient, kind) at most. */
+export type NotificationKind = 'stageStarted' | 'reminder' | 'escalation' | 'reassigned' | 'reviewCompleted';
+
+/** What one notification send came to, per recipient (user ids, or addresses for additional recipients). */
+export interface NotificationOutcome {
+  sent: string[];
+  /** Sent by an earlier attempt (a retry, a crashed worker, an earlier run): not sent again. */
+  alreadySent: string[];
+  /** An earlier attempt was cut off while sending: it may have arrived, so it is not sent again. */
+  unconfirmed: string[];
+  /** Refused by the mail server for good, or no address known. */
+  failed: { recipient: string; reason: string }[];
+  /** The send was not attempted: no mail server is configured for the worker. */
+  skipped: string[];
+  attempts: number;
 }
 
 /** Everything that can happen to a review instance; the state is a fold of these. */
@@ -80,7 +102,48 @@ export type ReviewEvent =
       assignment?: StageAssignment;
     }
   | { type: 'DecisionsReset'; at: string; by: string }
-  | { type: 'ReminderSent'; at: string; by: string; reviewerIds: string[] }
+  /** `point`: the scheduled reminder it was (`halfway`, `due-3` …); absent for one an admin asked for. */
+  | { type: 'ReminderSent'; at: string; by: string; reviewerIds: string[]; point?: string }
+  /** Undecided items got more reviewers (their reviewers' managers, or the fallback reviewers) before the end. */
+  | {
+      type: 'ReviewersEscalated';
+      at: string;
+      stageIndex: number;
+      added: Record<string, string[]>;
+      people: Record<string, Person>;
+      to: 'managers' | 'fallbackReviewers';
+    }
+  /** Items handed from one reviewer (or, by an admin, from all of them) to another, for this stage only. */
+  | {
+      type: 'ItemsReassigned';
+      at: string;
+      by: string;
+      stageIndex: number;
+      itemIds: string[];
+      /** null: every reviewer the items had (an administrator's reassignment). */
+      fromReviewerId: string | null;
+      toReviewerId: string;
+      justification: string;
+      people: Record<string, Person>;
+    }
+  /** One notification send (stage start, reminder, escalation, reassignment, end of review) and its outcome. */
+  | ({
+      type: 'NotificationsSent';
+      at: string;
+      kind: NotificationKind;
+      stageId: string | null;
+      key: string;
+    } & NotificationOutcome)
+  /** A send that still failed after every retry (the mail server stayed unreachable). */
+  | {
+      type: 'NotificationsFailed';
+      at: string;
+      kind: NotificationKind;
+      stageId: string | null;
+      key: string;
+      recipients: string[];
+      error: string;
+    }
   | { type: 'StageCompleted'; at: string; reason: StageCompletionReason }
   | { type: 'InstanceCompleted'; at: string; reason: 'allStagesCompleted' | 'stoppedByAdmin'; by?: string }
   | { type: 'ApplyStarted'; at: string; by: string }

@@ -45,7 +45,23 @@ export interface StagePlan {
   recommendationLookBackDays: number;
   /** null: every reviewee moves on to the next stage. */
   decisionsThatWillMoveToNextStage: MoveOnValue[] | null;
+  /**
+   * Separation of duties: a reviewer may not decide their own item (it goes to the fallback reviewers or
+   * the reviewee's manager). Absent in plans made before the setting existed: see separationApplies.
+   */
+  separationOfDuties?: boolean;
+  /** Items still undecided this many days before the stage ends get more reviewers, who are told so. */
+  escalation?: { daysBeforeEnd: number; to: 'managers' | 'fallbackReviewers' };
 }
+
+/** Whether separation of duties holds in a stage: as set, else on except in self-review stages. */
+export const separationApplies = (stage: StagePlan): boolean =>
+  stage.separationOfDuties ??
+  !(stage.reviewers.length === 0 || stage.reviewers.some((r) => r.kind === 'self'));
+
+/** Who gets the end-of-review notice beside the reviewers (Graph's additionalNotificationRecipients). */
+export type NotificationRecipientSpec =
+  { kind: 'user'; userId: string } | { kind: 'groupMembers'; groupId: string };
 
 export interface ReviewSettingsPlan {
   justificationRequiredOnApproval: boolean;
@@ -55,6 +71,10 @@ export interface ReviewSettingsPlan {
   decisionHistoriesForReviewersEnabled: boolean;
   mailNotificationsEnabled: boolean;
   reminderNotificationsEnabled: boolean;
+  /** Reminders on these days before a stage ends, beside the halfway one (Stagecoach; absent in older plans). */
+  reminderDaysBeforeDue?: number[];
+  descriptionForReviewers?: string | null;
+  additionalNotificationRecipients?: NotificationRecipientSpec[];
   /** What a Deny does to a reviewee (R10, R11). */
   denyAction: 'removeAccess' | 'disableAndDeleteUser';
 }

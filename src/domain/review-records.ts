@@ -74,6 +74,12 @@ export function itemsTouchedBy(state: ReviewState, event: ReviewEvent): string[]
       return event.itemIds;
     case 'StageReviewersChanged':
       return event.assignment ? (state.stages[event.stageIndex]?.itemIds ?? 'all') : [];
+    case 'ReviewersEscalated':
+      return Object.keys(event.added);
+    case 'ItemsReassigned':
+      return event.itemIds;
+    case 'NotificationsSent':
+    case 'NotificationsFailed':
     case 'ReminderSent':
     case 'ApplyStarted':
     case 'ApplyCompleted':

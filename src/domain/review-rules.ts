@@ -1,6 +1,7 @@
 import type { ErrorCode } from './error-codes';
 import type { DecisionValue, ReviewerDecision } from './review-events';
 import type { MoveOnValue } from './review-plan';
+import { separationApplies } from './review-plan';
 import type { ItemState, ReviewState, StageState } from './review-state';
 
 /** A rule violation with the code and HTTP status the API reports. */
@@ -23,8 +24,14 @@ export type Viewer = { kind: 'admin'; userId: string } | { kind: 'reviewer'; use
 /** The reviewers assigned to an item in a stage. */
 export function reviewersOf(stage: StageState, itemId: string): string[] {
   const own = stage.reviewersByItem[itemId];
-  return own ? [...stage.sharedReviewerIds, ...own] : stage.sharedReviewerIds;
+  const all = own ? [...stage.sharedReviewerIds, ...own] : stage.sharedReviewerIds;
+  const excluded = stage.excludedByItem?.[itemId];
+  return excluded ? all.filter((id) => !excluded.includes(id)) : all;
 }
+
+/** Whether a user was taken off an item of a stage (separation of duties, or a reassignment). */
+const excludedFrom = (stage: StageState, itemId: string, userId: string): boolean =>
+  stage.excludedByItem?.[itemId]?.includes(userId) ?? false;
 
 const stageItemSets = new WeakMap<StageState, Set<string>>();
 /** Whether an item takes part in a stage (cached per stage; a stage's item list never changes once started). */
@@ -68,6 +75,13 @@ export function checkDecision(
       code: 'review.stage_not_in_progress',
       status: 409,
       message: `Decisions can only be recorded while a stage is in progress; the review is ${state.status}`,
+    };
+  }
+  if (reviewerId === item.principal.id && excludedFrom(stage, item.id, reviewerId)) {
+    return {
+      code: 'review.own_access',
+      status: 403,
+      message: `Separation of duties: you cannot decide your own access in stage ${stage.stageId}; other reviewers decide this item`,
     };
   }
   if (!stageHasItem(stage, item.id) || !reviewersOf(stage, item.id).includes(reviewerId)) {
@@ -138,14 +152,7 @@ export function recommendationDecisions(state: ReviewState, viewer: Viewer): Dec
 
 /** Reviewers of the current stage that still have NotReviewed items (who a reminder goes to). */
 export function reviewersWithPendingItems(state: ReviewState): string[] {
-  const stage = currentStage(state);
-  if (!stage) return [];
-  const pending = new Set<string>();
-  for (const id of stage.itemIds) {
-    if (state.items.get(id)?.stageDecisions[stage.index]) continue;
-    for (const r of reviewersOf(stage, id)) pending.add(r);
-  }
-  return [...pending];
+  return Object.keys(pendingByReviewer(state));
 }
 
 /**
@@ -237,4 +244,111 @@ export function planRecommendations(state: ReviewState, viewer: Viewer, stageId?
     return refused(notAReviewer(target.stage));
   }
   return { ok: true, stageId: target.stage.stageId, decisions: recommendationDecisions(state, viewer) };
+}
+
+/**
+ * A request to hand items of the stage in progress to another user for that stage only: a reviewer's
+ * own items (`fromReviewerId` is the caller), or, by an administrator, anyone's (`fromReviewerId`) or
+ * every reviewer's (null).
+ */
+export interface ReassignRequest {
+  viewer: Viewer;
+  stageId?: string;
+  /** The items; omitted: every item `fromReviewerId` reviews in the stage. */
+  itemIds?: string[];
+  fromReviewerId: string | null;
+  toReviewerId: string;
+  justification: string;
+}
+
+/** What a reassignment comes to: the items that change hands, or why none may. */
+export type ReassignPlan =
+  | { ok: true; stageIndex: number; stageId: string; itemIds: string[] }
+  | { ok: false; violation: RuleViolation };
+
+/** Checks a reassignment against the stage in progress, the caller's items and separation of duties. */
+export function planReassign(state: ReviewState, request: ReassignRequest): ReassignPlan {
+  const target = targetStage(state, request.stageId);
+  const missing = request.itemIds?.find((id) => !state.items.has(id));
+  if (missing) {
+    return {
+      ok: false,
+      violation: {
+        code: 'review.decision_not_found',
+        status: 404,
+        message: `No decision item '${missing}' in this review`,
+      },
+    };
+  }
+  if (!target.ok) return { ok: false, violation: target.violation };
+  const { stage } = target;
+  const from = request.fromReviewerId;
+  if (request.viewer.kind === 'reviewer' && from !== request.viewer.userId) {
+    return { ok: false, violation: notAReviewer(stage) };
+  }
+  const candidates =
+    request.itemIds ?? (from === null ? [] : itemsOfViewer(state, stage, { kind: 'reviewer', userId: from }));
+  const itemIds: string[] = [];
+  for (const itemId of candidates) {
+    const reviewers = reviewersOf(stage, itemId);
+    if (!stageHasItem(stage, itemId) || (from !== null && !reviewers.includes(from))) {
+      return {
+        ok: false,
+        violation: {
+          code: 'review.not_a_reviewer',
+          status: 403,
+          message: `${from === request.viewer.userId ? 'You are' : `'${from ?? ''}' is`} not a reviewer of item '${itemId}' in stage ${stage.stageId}`,
+        },
+      };
+    }
+    const item = state.items.get(itemId)!;
+    if (item.principal.id === request.toReviewerId && separationApplies(state.plan.stages[stage.index]!)) {
+      return {
+        ok: false,
+        violation: {
+          code: 'review.reassign_not_allowed',
+          status: 409,
+          message: `Separation of duties: item '${itemId}' reviews the access of '${request.toReviewerId}', who cannot decide it`,
+        },
+      };
+    }
+    if (from === null ? reviewers.length === 1 && reviewers[0] === request.toReviewerId : false) continue;
+    itemIds.push(itemId);
+  }
+  if (itemIds.length === 0) {
+    return {
+      ok: false,
+      violation:
+        candidates.length === 0
+          ? notAReviewer(stage)
+          : {
+              code: 'review.reassign_not_allowed',
+              status: 409,
+              message: `'${request.toReviewerId}' already is the only reviewer of these items`,
+            },
+    };
+  }
+  if (from === request.toReviewerId) {
+    return {
+      ok: false,
+      violation: {
+        code: 'review.reassign_not_allowed',
+        status: 409,
+        message: 'Items cannot be reassigned to the reviewer they are taken from',
+      },
+    };
+  }
+  return { ok: true, stageIndex: stage.index, stageId: stage.stageId, itemIds };
+}
+
+/** Pending (undecided) items per reviewer in the stage in progress. */
+export function pendingByReviewer(state: ReviewState): Record<string, number> {
+  const stage = currentStage(state);
+  const counts: Record<string, number> = {};
+  if (!stage) return counts;
+  for (const id of stage.itemIds) {
+    if (state.items.get(id)?.stageDecisions[stage.index]) continue;
+    for (const r of reviewersOf(stage, id)) counts[r] = (counts[r] ?? 0) + 1;
+  }
+  return counts;
 }

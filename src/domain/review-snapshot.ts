@@ -35,6 +35,8 @@ export interface ReviewSnapshot {
     none: number[];
   })[];
   contacted: [number, string][];
+  /** [item, stageId, at, by, from (-1: every reviewer), to, justification] per reassignment, in order. */
+  reassigned?: [number, string, string, number, number, number, number][];
 }
 
 class Interner {
@@ -59,6 +61,7 @@ export function snapshotState(state: ReviewState): ReviewSnapshot {
   const principals: ReviewSnapshot['principals'] = [];
   const items: ReviewSnapshot['items'] = [];
   const decisions: ReviewSnapshot['decisions'] = [];
+  const reassigned: NonNullable<ReviewSnapshot['reassigned']> = [];
   for (const item of state.items.values()) {
     const at = principals.length;
     position.set(item.id, at);
@@ -82,6 +85,17 @@ export function snapshotState(state: ReviewState): ReviewSnapshot {
         ids.of(d.reviewerId),
         d.reviewedDateTime,
         d.source === 'reviewer' ? 'r' : 'c',
+      ]);
+    }
+    for (const r of item.reassignments ?? []) {
+      reassigned.push([
+        at,
+        r.stageId,
+        r.at,
+        ids.of(r.by),
+        r.fromReviewerId === null ? -1 : ids.of(r.fromReviewerId),
+        ids.of(r.toReviewerId),
+        texts.of(r.justification),
       ]);
     }
   }
@@ -108,6 +122,7 @@ export function snapshotState(state: ReviewState): ReviewSnapshot {
       }),
     ),
     contacted: [...state.contacted].map(([id, at]) => [ids.of(id), at]),
+    ...(reassigned.length > 0 ? { reassigned } : {}),
   };
 }
 
@@ -146,6 +161,18 @@ export function restoreState(s: ReviewSnapshot): ReviewState {
       source: source === 'r' ? 'reviewer' : 'recommendation',
     };
     item.stageDecisions[stage] = recorded;
+  }
+  for (const [at, stageId, when, by, from, to, text] of s.reassigned ?? []) {
+    const item = items.get(itemAt(at));
+    if (!item) continue;
+    (item.reassignments ??= []).push({
+      stageId,
+      at: when,
+      by: idAt(by),
+      fromReviewerId: from < 0 ? null : idAt(from),
+      toReviewerId: idAt(to),
+      justification: s.texts[text] ?? '',
+    });
   }
   return {
     ...structuredCopy(s.head),

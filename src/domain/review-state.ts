@@ -4,6 +4,7 @@ import type {
   ApplyResult,
   DecisionValue,
   InstanceStatus,
+  NotificationKind,
   Person,
   Principal,
   ReviewedResource,
@@ -34,6 +35,34 @@ export interface ItemState {
   recommendation?: RecommendationValue;
   final?: { decision: DecisionValue; source: 'reviewer' | 'recommendation' | 'defaultDecision' | 'none' };
   apply?: { result: ApplyResult; appliedDateTime: string; appliedBy: string };
+  /** Every reassignment of this item, in order (who, from whom, to whom, when, why). */
+  reassignments?: Reassignment[];
+}
+
+/** One hand-over of an item to another reviewer, for the stage it happened in. */
+export interface Reassignment {
+  stageId: string;
+  at: string;
+  by: string;
+  /** null: every reviewer the item had then. */
+  fromReviewerId: string | null;
+  toReviewerId: string;
+  justification: string;
+}
+
+/** One notification send as the review keeps it (counts, not addresses). */
+export interface NotificationRecord {
+  at: string;
+  kind: NotificationKind;
+  stageId: string | null;
+  key: string;
+  sent: number;
+  alreadySent: number;
+  unconfirmed: number;
+  failed: number;
+  skipped: number;
+  attempts: number;
+  error?: string;
 }
 
 export interface StageState {
@@ -48,6 +77,10 @@ export interface StageState {
   reviewersByItem: Record<string, string[]>;
   noReviewerItemIds: string[];
   completionReason?: StageCompletionReason;
+  /** Reviewers who may not decide an item (separation of duties, reassignment), by item id. */
+  excludedByItem?: Record<string, string[]>;
+  /** The scheduled points of this stage already acted on (`halfway`, `due-3`, `escalation`). */
+  pointsDone?: string[];
   /** Reviewer scopes set on this stage after the instance started (PUT instance / PATCH stage). */
   reviewerScopes?: { reviewers: GraphReviewerScope[]; fallbackReviewers: GraphReviewerScope[] };
 }
@@ -65,6 +98,8 @@ export interface ReviewState {
   /** Everyone ever asked to review in this instance, with when they were first asked. */
   contacted: Map<string, string>;
   reminders: { at: string; by: string; reviewerIds: string[] }[];
+  /** Notification sends, in order (absent in states from before notifications). */
+  notifications?: NotificationRecord[];
   errors: string[];
   resource?: ReviewedResource;
   appliedBy?: string;
@@ -181,6 +216,9 @@ export function evolve(state: ReviewState, event: ReviewEvent): ReviewState {
       stage.sharedReviewerIds = event.sharedReviewerIds;
       stage.reviewersByItem = event.reviewersByItem;
       stage.noReviewerItemIds = event.noReviewerItemIds;
+      if (event.excludedByItem && Object.keys(event.excludedByItem).length > 0) {
+        stage.excludedByItem = event.excludedByItem;
+      }
       Object.assign(state.people, event.people);
       noteContacted(state, event, event.at);
       for (const id of event.itemIds) {
@@ -215,6 +253,9 @@ export function evolve(state: ReviewState, event: ReviewEvent): ReviewState {
         stage.sharedReviewerIds = event.assignment.sharedReviewerIds;
         stage.reviewersByItem = event.assignment.reviewersByItem;
         stage.noReviewerItemIds = event.assignment.noReviewerItemIds;
+        if (event.assignment.excludedByItem || stage.excludedByItem) {
+          stage.excludedByItem = event.assignment.excludedByItem ?? {};
+        }
         Object.assign(state.people, event.assignment.people);
         noteContacted(state, event.assignment, event.at);
       }
@@ -226,8 +267,85 @@ export function evolve(state: ReviewState, event: ReviewEvent): ReviewState {
       for (const id of stage.itemIds) delete state.items.get(id)?.stageDecisions[stage.index];
       break;
     }
-    case 'ReminderSent':
+    case 'ReminderSent': {
       state.reminders.push({ at: event.at, by: event.by, reviewerIds: event.reviewerIds });
+      const stage = state.currentStage === null ? undefined : state.stages[state.currentStage];
+      if (event.point && stage) stage.pointsDone = [...(stage.pointsDone ?? []), event.point];
+      break;
+    }
+    case 'ReviewersEscalated': {
+      const stage = state.stages[event.stageIndex];
+      if (!stage) break;
+      for (const [itemId, ids] of Object.entries(event.added)) {
+        const own = stage.reviewersByItem[itemId] ?? [];
+        stage.reviewersByItem[itemId] = [...own, ...ids.filter((id) => !own.includes(id))];
+      }
+      stage.noReviewerItemIds = stage.noReviewerItemIds.filter((id) => !event.added[id]?.length);
+      stage.pointsDone = [...(stage.pointsDone ?? []), 'escalation'];
+      Object.assign(state.people, event.people);
+      noteContacted(state, { sharedReviewerIds: [], reviewersByItem: event.added }, event.at);
+      break;
+    }
+    case 'ItemsReassigned': {
+      const stage = state.stages[event.stageIndex];
+      if (!stage) break;
+      const excluded = (stage.excludedByItem ??= {});
+      for (const itemId of event.itemIds) {
+        const item = state.items.get(itemId);
+        if (!item) continue;
+        const before = [...stage.sharedReviewerIds, ...(stage.reviewersByItem[itemId] ?? [])];
+        const leaving = event.fromReviewerId === null ? before : [event.fromReviewerId];
+        const out = new Set([...(excluded[itemId] ?? []), ...leaving]);
+        out.delete(event.toReviewerId);
+        excluded[itemId] = [...out];
+        const own = stage.reviewersByItem[itemId] ?? [];
+        if (!own.includes(event.toReviewerId)) stage.reviewersByItem[itemId] = [...own, event.toReviewerId];
+        item.reassignments = [
+          ...(item.reassignments ?? []),
+          {
+            stageId: stage.stageId,
+            at: event.at,
+            by: event.by,
+            fromReviewerId: event.fromReviewerId,
+            toReviewerId: event.toReviewerId,
+            justification: event.justification,
+          },
+        ];
+      }
+      const handed = new Set(event.itemIds);
+      stage.noReviewerItemIds = stage.noReviewerItemIds.filter((id) => !handed.has(id));
+      Object.assign(state.people, event.people);
+      noteContacted(state, { sharedReviewerIds: [event.toReviewerId], reviewersByItem: {} }, event.at);
+      break;
+    }
+    case 'NotificationsSent':
+      (state.notifications ??= []).push({
+        at: event.at,
+        kind: event.kind,
+        stageId: event.stageId,
+        key: event.key,
+        sent: event.sent.length,
+        alreadySent: event.alreadySent.length,
+        unconfirmed: event.unconfirmed.length,
+        failed: event.failed.length,
+        skipped: event.skipped.length,
+        attempts: event.attempts,
+      });
+      break;
+    case 'NotificationsFailed':
+      (state.notifications ??= []).push({
+        at: event.at,
+        kind: event.kind,
+        stageId: event.stageId,
+        key: event.key,
+        sent: 0,
+        alreadySent: 0,
+        unconfirmed: 0,
+        failed: event.recipients.length,
+        skipped: 0,
+        attempts: 0,
+        error: event.error,
+      });
       break;
     case 'StageCompleted': {
       const stage = state.currentStage === null ? undefined : state.stages[state.currentStage];

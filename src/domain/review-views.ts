@@ -130,6 +130,18 @@ export function decisionItemView(
       '@odata.type': resource.type === 'group' ? GROUP_RESOURCE : SERVICE_PRINCIPAL_RESOURCE,
       ...resource,
     },
+    ...(item.reassignments?.length
+      ? {
+          reassignments: item.reassignments.map((r) => ({
+            stageId: r.stageId,
+            reassignedDateTime: r.at,
+            reassignedBy: identity(state, r.by),
+            from: identity(state, r.fromReviewerId ?? undefined),
+            to: identity(state, r.toReviewerId),
+            justification: r.justification,
+          })),
+        }
+      : {}),
   };
 }
 

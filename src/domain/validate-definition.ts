@@ -6,7 +6,7 @@ import type {
 } from './definition-schema';
 import { AppError } from './errors';
 import { parseReviewerQuery, parseScopeQuery, QueryError } from './queries';
-import type { ReviewPlan, ReviewerSpec, StagePlan } from './review-plan';
+import type { NotificationRecipientSpec, ReviewPlan, ReviewerSpec, StagePlan } from './review-plan';
 import { isoDurationToDays } from './review-plan';
 
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -27,6 +27,69 @@ export function shortestRecurrenceDays(recurrence: Recurrence): number {
 }
 
 const invalid = (message: string) => new AppError('definition.invalid', message);
+
+/** A stage's separation-of-duties setting (only when set) and its escalation, checked against the stage. */
+function stageDuties(
+  separation: boolean | undefined,
+  escalation: { daysBeforeEnd: number; escalateTo: 'managers' | 'fallbackReviewers' } | null | undefined,
+  stage?: { field: string; durationInDays: number; hasFallback: boolean },
+): Pick<StagePlan, 'separationOfDuties' | 'escalation'> {
+  const out: Pick<StagePlan, 'separationOfDuties' | 'escalation'> = {};
+  if (separation !== undefined) out.separationOfDuties = separation;
+  if (escalation && stage) {
+    if (escalation.daysBeforeEnd >= stage.durationInDays) {
+      throw invalid(
+        `${stage.field}.escalation.daysBeforeEnd: must be less than the stage's durationInDays (${stage.durationInDays})`,
+      );
+    }
+    if (escalation.escalateTo === 'fallbackReviewers' && !stage.hasFallback) {
+      throw invalid(
+        `${stage.field}.escalation.escalateTo: fallbackReviewers needs the stage's fallbackReviewers`,
+      );
+    }
+    out.escalation = { daysBeforeEnd: escalation.daysBeforeEnd, to: escalation.escalateTo };
+  }
+  return out;
+}
+
+/** The notification settings of a plan, each only when the definition sets it (plans stay as they were otherwise). */
+function notificationSettings(
+  input: DefinitionInput,
+  stages: StagePlan[],
+): Pick<
+  ReviewPlan['settings'],
+  'reminderDaysBeforeDue' | 'descriptionForReviewers' | 'additionalNotificationRecipients'
+> {
+  const out: ReturnType<typeof notificationSettings> = {};
+  const days = input.settings.reminderDaysBeforeDue;
+  if (days?.length) {
+    const longest = Math.max(...stages.map((st) => st.durationInDays));
+    const beyond = days.find((d) => d >= longest);
+    if (beyond !== undefined) {
+      throw invalid(
+        `settings.reminderDaysBeforeDue: ${beyond} days is not before the end of any stage (the longest lasts ${longest} days)`,
+      );
+    }
+    out.reminderDaysBeforeDue = [...new Set(days)].sort((a, b) => b - a);
+  }
+  if (input.descriptionForReviewers) out.descriptionForReviewers = input.descriptionForReviewers;
+  const recipients = notificationRecipients(input);
+  if (recipients.length) out.additionalNotificationRecipients = recipients;
+  return out;
+}
+
+/** Graph's additionalNotificationRecipients as recipients: /users/{id} or a group's (transitive) members. */
+function notificationRecipients(input: DefinitionInput): NotificationRecipientSpec[] {
+  return (input.additionalNotificationRecipients ?? []).map((item, i) => {
+    const field = `additionalNotificationRecipients[${i}].notificationRecipientScope.query`;
+    const query = item.notificationRecipientScope.query.replace(/^\/(v1\.0|beta)(?=\/)/, '');
+    const user = /^\/users\/([^/?#]+)$/.exec(query);
+    if (user) return { kind: 'user', userId: decodeURIComponent(user[1]!) };
+    const group = /^\/groups\/([^/?#]+)\/(members|transitiveMembers)$/.exec(query);
+    if (group) return { kind: 'groupMembers', groupId: decodeURIComponent(group[1]!) };
+    throw invalid(`${field}: must be /users/{id}, /groups/{id}/members or /groups/{id}/transitiveMembers`);
+  });
+}
 
 function reviewers(list: ReviewerScope[], field: string): ReviewerSpec[] {
   return list.map((r, i) => parseReviewerQuery(r, `${field}[${i}]`));
@@ -57,6 +120,7 @@ function stagePlans(input: DefinitionInput, appScope: boolean): StagePlan[] {
           'settings.recommendationLookBackDuration',
         ),
         decisionsThatWillMoveToNextStage: null,
+        ...stageDuties(s.separationOfDutiesEnabled, undefined),
       },
     ];
   }
@@ -97,6 +161,11 @@ function stagePlans(input: DefinitionInput, appScope: boolean): StagePlan[] {
       decisionsThatWillMoveToNextStage: stage.decisionsThatWillMoveToNextStage
         ? [...new Set(stage.decisionsThatWillMoveToNextStage)]
         : null,
+      ...stageDuties(stage.separationOfDutiesEnabled ?? s.separationOfDutiesEnabled, stage.escalation, {
+        field,
+        durationInDays: stage.durationInDays,
+        hasFallback: stage.fallbackReviewers.length > 0,
+      }),
     };
   });
 }
@@ -181,6 +250,7 @@ export function compileDefinition(definitionId: string, input: DefinitionInput):
         decisionHistoriesForReviewersEnabled: s.decisionHistoriesForReviewersEnabled,
         mailNotificationsEnabled: s.mailNotificationsEnabled,
         reminderNotificationsEnabled: s.reminderNotificationsEnabled,
+        ...notificationSettings(input, stages),
         denyAction: disableAndDelete ? 'disableAndDeleteUser' : 'removeAccess',
       },
     };

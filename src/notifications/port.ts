@@ -1,5 +1,6 @@
-/** What a notification is about; one message per (review, stage, recipient, kind) at most. */
-export type NotificationKind = 'stageStarted' | 'reminder' | 'escalation' | 'reassigned' | 'reviewCompleted';
+import type { NotificationKind } from '../domain/review-events';
+
+export type { NotificationKind };
 
 /**
  * What a message says, with no reviewee data beyond display names: the review, the stage, how many items

@@ -51,7 +51,11 @@ export class DirectoryReferences {
         ...reviewerReferences(stage.fallbackReviewers, `${prefix}fallbackReviewers`),
       ];
     });
-    await this.check([scope, ...reviewers]);
+    const recipients = (plan.settings.additionalNotificationRecipients ?? []).map((r, i): Reference => ({
+      field: `additionalNotificationRecipients[${i}].notificationRecipientScope.query`,
+      ...(r.kind === 'user' ? { kind: 'user', id: r.userId } : { kind: 'group', id: r.groupId }),
+    }));
+    await this.check([scope, ...reviewers, ...recipients]);
   }
 
   /** PUT instance / PATCH stage bodies; queries that do not parse are left to the instance service's 400. */

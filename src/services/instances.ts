@@ -1,3 +1,5 @@
+import type { DirectoryUser } from '../directory/port';
+import { ReviewReassignments } from './review-reassignments';
 import type { ReviewRecordStore } from '../store/review-records';
 import type { DefinitionService } from './definitions';
 import { InstanceAdmin } from './instance-admin';
@@ -26,8 +28,14 @@ export class InstanceService {
   readonly acceptRecommendations: ReviewDecisions['acceptRecommendations'];
   readonly adminAction: InstanceAdmin['adminAction'];
   readonly updateReviewers: InstanceAdmin['updateReviewers'];
+  readonly reassign: ReviewReassignments['reassign'];
 
-  constructor(gw: TemporalGateway, definitions: DefinitionService, records?: ReviewRecordStore) {
+  constructor(
+    gw: TemporalGateway,
+    definitions: DefinitionService,
+    lookup: (id: string) => Promise<DirectoryUser | undefined>,
+    records?: ReviewRecordStore,
+  ) {
     const at = new ReviewLocator(gw, definitions, records);
     const reads = new InstanceReads(at);
     const decisions = new ReviewDecisions(at);
@@ -44,5 +52,7 @@ export class InstanceService {
     this.acceptRecommendations = decisions.acceptRecommendations.bind(decisions);
     this.adminAction = admin.adminAction.bind(admin);
     this.updateReviewers = admin.updateReviewers.bind(admin);
+    const reassignments = new ReviewReassignments(at, lookup);
+    this.reassign = reassignments.reassign.bind(reassignments);
   }
 }

@@ -182,6 +182,8 @@ function trailEvent(row: TrailRow): TrailEvent {
         >,
       };
     case 'StageReviewersChanged':
+    case 'ReviewersEscalated':
+    case 'ItemsReassigned':
       return { type: 'StageReviewersChanged', people };
     case 'DecisionRecorded':
       return {

@@ -90,6 +90,13 @@ export interface ApplyObservationsTable {
 }
 
 /** Every table Stagecoach keeps in PostgreSQL, as Kysely sees them; the migrations create them. */
+/** A row of `notification_sends`: one message of a review, claimed before it is sent (see NotificationLedger). */
+export interface NotificationSendsTable {
+  key: string;
+  state: string;
+  updated_at: Generated<Date>;
+}
+
 export interface Database {
   apply_ledger: ApplyLedgerTable;
   review_events: ReviewEventsTable;
@@ -100,4 +107,5 @@ export interface Database {
   review_history_definitions: ReviewHistoryDefinitionsTable;
   review_history_instances: ReviewHistoryInstancesTable;
   apply_observations: ApplyObservationsTable;
+  notification_sends: NotificationSendsTable;
 }

@@ -119,20 +119,28 @@ export async function accessReviewInstance(input: AccessReviewInstanceInput): Pr
     }
     let reason: StageCompletionReason = 'noReviewees';
     while (stage.itemIds.length > 0) {
-      const left = Date.parse(stage.endDateTime!) - Date.now();
+      const end = Date.parse(stage.endDateTime!);
+      // A reminder or an escalation due before the end is waited for first (runs with notifications only).
+      const point = engine.nextPoint(i);
+      const left = (point ? Math.min(point.at, end) : end) - Date.now();
       const woke =
         left > 0 &&
         (await condition(
           () => stopRequestedFor(admin, stagePlan.stageId) || admin.stopInstanceBy !== undefined || due(),
           left,
           {
-            summary: `stage ${stagePlan.stageId} ends`,
+            summary: point
+              ? `stage ${stagePlan.stageId} ${point.kind} (${point.key})`
+              : `stage ${stagePlan.stageId} ends`,
           },
         ));
       if (admin.stopInstanceBy !== undefined) reason = 'instanceStopped';
       else if (stopRequestedFor(admin, stagePlan.stageId)) reason = 'stoppedByAdmin';
       else if (woke) {
         await continueNow();
+        continue;
+      } else if (point) {
+        await engine.reachPoint(i, point);
         continue;
       } else reason = 'durationElapsed';
       break;

@@ -7,6 +7,7 @@ import {
 } from '@temporalio/workflow';
 import type { ReviewPlan } from '../domain/review-plan';
 import type { ReviewSnapshot } from '../domain/review-snapshot';
+import { currentStage, pendingByReviewer } from '../domain/review-rules';
 import { instanceView } from '../domain/review-views';
 import { continueAsNewDue, createReviewEngine } from './review-engine';
 import type { ShardCommand, ShardProgress, ShardStep } from './review-messages';
@@ -53,6 +54,8 @@ export async function accessReviewShard(input: AccessReviewShardInput): Promise<
   });
   engine.registerItemHandlers();
 
+  // What the instance adds up into one message per reviewer: set by the steps that tell reviewers something.
+  let tally: Record<string, number> | undefined;
   const progress = (seq: number): ShardProgress => {
     const opened = state.stages.filter((s) => s.status !== 'NotStarted').at(-1);
     return {
@@ -63,12 +66,23 @@ export async function accessReviewShard(input: AccessReviewShardInput): Promise<
       noReviewer: opened?.noReviewerItemIds.length ?? 0,
       errors: input.shard === 0 ? state.errors : [],
       resource: state.resource,
+      ...(tally ? { tally } : {}),
     };
   };
   const run = async (step: ShardStep): Promise<void> => {
     switch (step.kind) {
       case 'openStage':
         await engine.openStage(step.stageIndex);
+        if (engine.notifying) tally = pendingByReviewer(state);
+        break;
+      case 'remind':
+        tally = currentStage(state) ? engine.remind(step.by, step.scheduled ? step.point : undefined) : {};
+        break;
+      case 'escalate':
+        tally =
+          state.stages[step.stageIndex]?.status === 'InProgress'
+            ? await engine.reachPoint(step.stageIndex, { key: 'escalation', kind: 'escalation' })
+            : {};
         break;
       case 'closeStage':
         engine.closeStage(step.reason);
@@ -106,6 +120,7 @@ export async function accessReviewShard(input: AccessReviewShardInput): Promise<
     }
     commands.shift();
     const steps: ShardStep[] = [next, ...(next.then ?? [])];
+    tally = undefined;
     for (const step of steps) await run(step);
     done = next.seq;
     await report(done);

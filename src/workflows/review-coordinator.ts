@@ -13,6 +13,7 @@ import { shardWorkflowId } from '../domain/ids';
 import type { StageCompletionReason } from '../domain/review-events';
 import { DAY_MS } from '../domain/review-plan';
 import { currentStage } from '../domain/review-rules';
+import type { StagePoint } from '../domain/review-schedule';
 import type { ReviewState } from '../domain/review-state';
 import type { InstanceView } from '../domain/review-views';
 import { instanceView } from '../domain/review-views';
@@ -41,6 +42,7 @@ import {
   updateReviewersSignal,
   updateReviewersUpdate,
 } from './review-messages';
+import { recipientsOf } from './review-notifications';
 import { requireStage } from './review-updates';
 
 /**
@@ -113,11 +115,17 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
       forwarding--;
     }
   };
-  const command = async (step: ShardStep, then?: ShardStep[]): Promise<void> => {
+  // What the shards reported for a command that tells reviewers something, added up: items per reviewer.
+  const tallies = new Map<number, Record<string, number>>();
+  /** Sends one command to every shard and waits until all did it; returns the shards' tallies added up. */
+  const command = async (step: ShardStep, then?: ShardStep[]): Promise<Record<string, number>> => {
     if (forwarding > 0) await condition(() => forwarding === 0);
     const next: ShardCommand = { ...step, seq: ++seq, ...(then?.length ? { then } : {}) };
     await toShards((id) => getExternalWorkflowHandle(id).signal(shardCommandSignal, next));
     await condition(() => progress.every((p) => p !== undefined && p.seq >= next.seq));
+    const tally = tallies.get(next.seq) ?? {};
+    tallies.delete(next.seq);
+    return tally;
   };
   // Steps that need no answer from the shards (close a stage, complete) ride along with the next step
   // that does: one command per stage transition instead of two, halving the signals between the instance
@@ -125,20 +133,29 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
   const combine = patched(COMBINED_STEPS_PATCH);
   const queued: ShardStep[] = [];
   /** Sends the queued steps and `step` to every shard as one command and waits until all did them. */
-  const send = async (step: ShardStep): Promise<void> => {
+  const send = async (step: ShardStep): Promise<Record<string, number>> => {
     if (!combine) return command(step);
     const [head, ...rest] = [...queued.splice(0), step];
     return command(head, rest);
   };
   /** A step the shards run with the next `send`. */
   const queue = async (step: ShardStep): Promise<void> => {
-    if (!combine) return command(step);
+    if (!combine) {
+      await command(step);
+      return;
+    }
     queued.push(step);
   };
 
   setHandler(instanceQuery, view);
   setHandler(shardProgressSignal, (p) => {
-    if ((progress[p.shard]?.seq ?? -1) < p.seq) progress[p.shard] = p;
+    if ((progress[p.shard]?.seq ?? -1) >= p.seq) return;
+    progress[p.shard] = p;
+    if (p.tally) {
+      const sum = tallies.get(p.seq) ?? {};
+      for (const [id, n] of Object.entries(p.tally)) sum[id] = (sum[id] ?? 0) + n;
+      tallies.set(p.seq, sum);
+    }
   });
   setHandler(resetDecisionsSignal, async (payload) => {
     if (currentStage(state))
@@ -179,12 +196,30 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
       { validator: (input: AdminUpdateInput) => requireStage(state, input) },
     ] as const;
   setHandler(resetDecisionsUpdate, ...stageAction(resetDecisionsSignal));
-  // Each shard records whom it reminded; the instance keeps when and by whom.
+  // Each shard records whom it reminded; the instance keeps when and by whom. With notifications, the
+  // reminder is a command, so the instance hears back how many items each reviewer has and sends one
+  // message per reviewer.
+  const forwardedReminder = stageAction(sendReminderSignal, (by) =>
+    emit({ type: 'ReminderSent', at: now(), by, reviewerIds: [] }),
+  );
   setHandler(
     sendReminderUpdate,
-    ...stageAction(sendReminderSignal, (by) =>
-      emit({ type: 'ReminderSent', at: now(), by, reviewerIds: [] }),
-    ),
+    engine.notifying
+      ? async ({ by }: AdminUpdateInput) => {
+          engine.updates.accepted++;
+          const stage = currentStage(state)!;
+          const point = `manual-${state.reminders.length + 1}`;
+          const tally = await command({ kind: 'remind', point, by, scheduled: false });
+          emit({ type: 'ReminderSent', at: now(), by, reviewerIds: Object.keys(tally) });
+          engine.notifier.notify({
+            kind: 'reminder',
+            stageIndex: stage.index,
+            suffix: point,
+            recipients: recipientsOf(tally),
+          });
+        }
+      : forwardedReminder[0],
+    forwardedReminder[1],
   );
   setHandler(
     updateReviewersUpdate,
@@ -196,6 +231,31 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
     },
     { validator: (update: UpdateReviewersPayload & Deadline) => checkReviewersChange(state, update) },
   );
+
+  /** A scheduled reminder or escalation: the shards act on their items, the instance sends the messages. */
+  const reachPoint = async (index: number, point: StagePoint): Promise<void> => {
+    if (point.kind === 'reminder') {
+      const tally = await command({ kind: 'remind', point: point.key, by: 'system', scheduled: true });
+      emit({
+        type: 'ReminderSent',
+        at: now(),
+        by: 'system',
+        reviewerIds: Object.keys(tally),
+        point: point.key,
+      });
+      engine.notifier.notify({
+        kind: 'reminder',
+        stageIndex: index,
+        suffix: point.key,
+        recipients: recipientsOf(tally),
+      });
+      return;
+    }
+    const tally = await command({ kind: 'escalate', stageIndex: index });
+    const to = plan.stages[index]?.escalation?.to ?? 'managers';
+    emit({ type: 'ReviewersEscalated', at: now(), stageIndex: index, added: {}, people: {}, to });
+    engine.notifier.notify({ kind: 'escalation', stageIndex: index, recipients: recipientsOf(tally) });
+  };
 
   emit({ type: 'InstanceStarted', at: startDateTime, instanceId: state.instanceId, plan });
   onStatus(state);
@@ -234,7 +294,7 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
 
   for (let i = 0; i < plan.stages.length && !admin.stopInstanceBy; i++) {
     const stagePlan = plan.stages[i]!;
-    await send({ kind: 'openStage', stageIndex: i });
+    const opened = await send({ kind: 'openStage', stageIndex: i });
     noReviewerByStage[i] = sum((p) => p.noReviewer);
     emit({
       type: 'StageStarted',
@@ -249,18 +309,38 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
     });
     onStatus(state);
     stageOpened(admin, stagePlan.stageId);
+    engine.notifier.notify({ kind: 'stageStarted', stageIndex: i, recipients: recipientsOf(opened) });
     let reason: StageCompletionReason = 'noReviewees';
-    if (sum((p) => p.stageItems) > 0) {
-      const stopped = await condition(
-        () => stopRequestedFor(admin, stagePlan.stageId) || admin.stopInstanceBy !== undefined,
-        stagePlan.durationInDays * DAY_MS,
-        { summary: `stage ${stagePlan.stageId} ends` },
-      );
-      reason = !stopped
-        ? 'durationElapsed'
-        : admin.stopInstanceBy !== undefined
-          ? 'instanceStopped'
-          : 'stoppedByAdmin';
+    const stopNow = () => stopRequestedFor(admin, stagePlan.stageId) || admin.stopInstanceBy !== undefined;
+    const stoppedReason = () => (admin.stopInstanceBy !== undefined ? 'instanceStopped' : 'stoppedByAdmin');
+    if (sum((p) => p.stageItems) > 0 && !engine.notifying) {
+      const stopped = await condition(stopNow, stagePlan.durationInDays * DAY_MS, {
+        summary: `stage ${stagePlan.stageId} ends`,
+      });
+      reason = stopped ? stoppedReason() : 'durationElapsed';
+    } else if (sum((p) => p.stageItems) > 0) {
+      // Reminders and the escalation on the way to the end: each a command, one message per reviewer.
+      const end = Date.parse(state.stages[i]!.endDateTime!);
+      for (;;) {
+        const point = engine.nextPoint(i);
+        const left = (point ? point.at : end) - Date.now();
+        const stopped =
+          left > 0 &&
+          (await condition(stopNow, left, {
+            summary: point
+              ? `stage ${stagePlan.stageId} ${point.kind} (${point.key})`
+              : `stage ${stagePlan.stageId} ends`,
+          }));
+        if (stopped || stopNow()) {
+          reason = stoppedReason();
+          break;
+        }
+        if (!point) {
+          reason = 'durationElapsed';
+          break;
+        }
+        await reachPoint(i, point);
+      }
     }
     // Sent with the next stage's opening (or the completion): nothing is awaited in between.
     await queue({ kind: 'closeStage', reason });
@@ -273,6 +353,7 @@ export async function runCoordinator(ctx: CoordinatorContext): Promise<InstanceV
   await (plan.settings.autoApplyDecisionsEnabled ? queue(complete) : send(complete));
   emit({ type: 'InstanceCompleted', at: now(), reason, by: admin.stopInstanceBy });
   onStatus(state);
+  if (engine.notifying) engine.notifyCompleted(view().counts);
 
   if (!plan.settings.autoApplyDecisionsEnabled) await condition(() => admin.applyBy !== undefined);
   const by = admin.applyBy ?? 'system';

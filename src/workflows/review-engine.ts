@@ -3,6 +3,7 @@ import {
   condition,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -14,6 +15,7 @@ import type { ResolveRevieweesResult } from '../activities/resolve';
 import { guestDeletionWorkflowId } from '../domain/ids';
 import type {
   ApplyResult,
+  Person,
   ReviewEvent,
   StageAssignment,
   StageCompletionReason,
@@ -24,12 +26,15 @@ import {
   checkDecision,
   currentStage,
   itemsMovingOn,
+  pendingByReviewer,
   planDecisions,
+  planReassign,
   planRecommendations,
   recommendationDecisions,
   reviewersOf,
-  reviewersWithPendingItems,
 } from '../domain/review-rules';
+import type { StagePoint } from '../domain/review-schedule';
+import { nextStagePoint } from '../domain/review-schedule';
 import type { ReviewSnapshot } from '../domain/review-snapshot';
 import { restoreState, snapshotState } from '../domain/review-snapshot';
 import type { ReviewState } from '../domain/review-state';
@@ -40,6 +45,7 @@ import type {
   AdminUpdateInput,
   Deadline,
   ForwardedActionPayload,
+  ReassignInput,
   RecordDecisionsInput,
   UpdateReviewersPayload,
 } from './review-messages';
@@ -54,6 +60,7 @@ import {
   decisionsQuery,
   instanceQuery,
   payloadsOf,
+  reassignDecisionsUpdate,
   recordDecisionsSignal,
   recordDecisionsUpdate,
   resetDecisionsSignal,
@@ -72,9 +79,10 @@ import {
 } from './review-messages';
 import type { RecordsOptions } from './review-records';
 import { backfillPublisherFor, recordPublisherFor } from './review-records';
+import { createNotifier, NOTIFICATIONS_PATCH, recipientsOf } from './review-notifications';
 import { checkDeadline, MAX_UPDATES_PER_RUN, outcomeOf, refuse, requireStage } from './review-updates';
 
-const { resolveReviewees, resolveStageReviewers } = proxyActivities<Activities>({
+const { resolveReviewees, resolveStageReviewers, resolveEscalation } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   retry: { initialInterval: '2 seconds', maximumInterval: '5 minutes', backoffCoefficient: 2 },
 });
@@ -136,6 +144,11 @@ export function createReviewEngine(opts: EngineOptions) {
     evolve(state, event);
     records?.touched(event);
   };
+  // Runs from before notifications existed send none and keep their stage timers as they were.
+  const notifying = patched(NOTIFICATIONS_PATCH);
+  const notifier = createNotifier(state, emit, notifying);
+  /** The instance tells reviewers of stages, reminders and escalations; a shard leaves that to its instance. */
+  const tellsReviewers = notifying && !opts.partition;
   /** An Update's decisions are in the records before it answers (bounded), so a read after a 2xx shows them. */
   const recorded = async () => {
     await records?.recorded();
@@ -215,8 +228,87 @@ export function createReviewEngine(opts: EngineOptions) {
     return stage !== undefined && (payload.stageId === undefined || payload.stageId === stage.stageId);
   };
   const reset = (by: string) => emit({ type: 'DecisionsReset', at: now(), by });
-  const remind = (by: string) =>
-    emit({ type: 'ReminderSent', at: now(), by, reviewerIds: reviewersWithPendingItems(state) });
+  /** Reminds the reviewers with undecided items (`point`: a scheduled reminder); returns their items per reviewer. */
+  const remind = (by: string, point?: string): Record<string, number> => {
+    const tally = pendingByReviewer(state);
+    const stage = currentStage(state);
+    emit({
+      type: 'ReminderSent',
+      at: now(),
+      by,
+      reviewerIds: Object.keys(tally),
+      ...(point ? { point } : {}),
+    });
+    if (tellsReviewers && stage) {
+      notifier.notify({
+        kind: 'reminder',
+        stageIndex: stage.index,
+        suffix: point ?? `manual-${state.reminders.length}`,
+        recipients: recipientsOf(tally),
+      });
+    }
+    return tally;
+  };
+
+  /**
+   * Escalation of stage `index`: its undecided items get their reviewers' managers (or the fallback
+   * reviewers) as reviewers too; returns the items each added reviewer got.
+   */
+  async function escalate(index: number): Promise<Record<string, number>> {
+    const stage = state.stages[index]!;
+    const stagePlan = state.plan.stages[index]!;
+    const to = stagePlan.escalation?.to ?? 'managers';
+    const undecided = stage.itemIds
+      .filter((id) => !state.items.get(id)?.stageDecisions[index])
+      .map((itemId) => ({
+        itemId,
+        principalId: state.items.get(itemId)!.principal.id,
+        reviewerIds: reviewersOf(stage, itemId),
+      }));
+    const added: Record<string, string[]> = {};
+    const people: Record<string, Person> = {};
+    for (let start = 0; start < undecided.length && stagePlan.escalation; start += PAGE) {
+      const part = await resolveEscalation({
+        stage: stagePlan,
+        to,
+        items: undecided.slice(start, start + PAGE),
+      });
+      Object.assign(added, part.added);
+      Object.assign(people, part.people);
+    }
+    // The stage may have ended while the new reviewers were being resolved.
+    if (stage.status !== 'InProgress') return {};
+    emit({ type: 'ReviewersEscalated', at: now(), stageIndex: index, added, people, to });
+    const tally: Record<string, number> = {};
+    for (const ids of Object.values(added)) for (const id of ids) tally[id] = (tally[id] ?? 0) + 1;
+    if (tellsReviewers) {
+      const from = [...new Set(undecided.flatMap((u) => u.reviewerIds))]
+        .slice(0, 3)
+        .map((id) => state.people[id]?.displayName ?? id);
+      notifier.notify({
+        kind: 'escalation',
+        stageIndex: index,
+        recipients: recipientsOf(tally, { fromName: from.join(', ') || undefined }),
+      });
+    }
+    return tally;
+  }
+
+  /** Acts on a stage's scheduled point (a reminder, or the escalation); returns the tally for the instance. */
+  async function reachPoint(
+    index: number,
+    point: Pick<StagePoint, 'key' | 'kind'>,
+  ): Promise<Record<string, number>> {
+    if (point.kind === 'escalation') return escalate(index);
+    return remind('system', point.key);
+  }
+
+  /** The next scheduled point of stage `index` (none in runs from before notifications). */
+  const nextPoint = (index: number): StagePoint | undefined => {
+    const stage = state.stages[index];
+    if (!notifying || !stage?.startDateTime || stage.status !== 'InProgress') return undefined;
+    return nextStagePoint(state.plan, index, stage.startDateTime, stage.pointsDone ?? []);
+  };
 
   /** Item-level Updates, signals and queries: decisions, views, and the per-item admin actions. */
   function registerItemHandlers(): void {
@@ -278,6 +370,51 @@ export function createReviewEngine(opts: EngineOptions) {
         await recorded();
       },
       { validator: (update: UpdateReviewersPayload & Deadline) => checkReviewersChange(state, update) },
+    );
+    setHandler(
+      reassignDecisionsUpdate,
+      async (input) => {
+        updates.accepted++;
+        const plan = planReassign(state, input);
+        if (!plan.ok) refuse(plan.violation);
+        const by = input.viewer.userId;
+        emit({
+          type: 'ItemsReassigned',
+          at: now(),
+          by,
+          stageIndex: plan.stageIndex,
+          itemIds: plan.itemIds,
+          fromReviewerId: input.fromReviewerId,
+          toReviewerId: input.toReviewerId,
+          justification: input.justification,
+          people: input.people,
+        });
+        notifier.notify({
+          kind: 'reassigned',
+          stageIndex: plan.stageIndex,
+          suffix: `${opts.partition?.shard ?? 0}-${state.eventCount}`,
+          recipients: [
+            {
+              userId: input.toReviewerId,
+              itemCount: plan.itemIds.length,
+              fromName: state.people[by]?.displayName ?? by,
+              reason: input.justification,
+              principalNames: plan.itemIds
+                .slice(0, 25)
+                .map((id) => state.items.get(id)!.principal.displayName),
+            },
+          ],
+        });
+        await recorded();
+        return { ok: true as const, stageId: plan.stageId, reassigned: plan.itemIds.length };
+      },
+      {
+        validator: (input: ReassignInput) => {
+          checkDeadline(input);
+          const plan = planReassign(state, input);
+          if (!plan.ok) refuse(plan.violation);
+        },
+      },
     );
     // Signals: what reviews received before Updates were used, and what a sharded instance forwards.
     setHandler(recordDecisionsSignal, (signal) => {
@@ -358,6 +495,13 @@ export function createReviewEngine(opts: EngineOptions) {
     const assignment = await resolveInPages(stagePlan, withPrincipals(itemIds));
     emit({ type: 'StageStarted', at: now(), stageIndex: index, itemIds, ...assignment });
     status();
+    if (tellsReviewers) {
+      notifier.notify({
+        kind: 'stageStarted',
+        stageIndex: index,
+        recipients: recipientsOf(pendingByReviewer(state)),
+      });
+    }
     if (assignment.noReviewerItemIds.length > 0) {
       log.warn('items without any reviewer stay NotReviewed', {
         stageId: stagePlan.stageId,
@@ -376,6 +520,25 @@ export function createReviewEngine(opts: EngineOptions) {
   function complete(reason: 'allStagesCompleted' | 'stoppedByAdmin', by?: string): void {
     emit({ type: 'InstanceCompleted', at: now(), reason, by });
     status();
+    if (tellsReviewers) notifyCompleted(instanceView(state).counts);
+  }
+
+  /** The end-of-review notice to the additional recipients, with the final decisions by value. */
+  function notifyCompleted(counts: ReturnType<typeof instanceView>['counts']): void {
+    const additional = state.plan.settings.additionalNotificationRecipients;
+    if (!additional?.length) return;
+    notifier.notify({
+      kind: 'reviewCompleted',
+      stageIndex: null,
+      recipients: [],
+      additional,
+      summary: {
+        approved: counts.Approve,
+        denied: counts.Deny,
+        dontKnow: counts.DontKnow,
+        notReviewed: counts.NotReviewed,
+      },
+    });
   }
 
   /** R10/R11: applies the final decisions not applied yet, in bounded concurrent batches. */
@@ -427,6 +590,7 @@ export function createReviewEngine(opts: EngineOptions) {
    */
   async function drainForContinue(): Promise<ReviewSnapshot | undefined> {
     await condition(allHandlersFinished);
+    await notifier.idle();
     await settled();
     const snapshot = snapshotState(state);
     const bytes = JSON.stringify(snapshot).length;
@@ -439,6 +603,7 @@ export function createReviewEngine(opts: EngineOptions) {
 
   /** Everything emitted is in the records (before the workflow ends or continues as new). */
   async function settled(): Promise<void> {
+    await notifier.idle();
     await records?.settled();
   }
 
@@ -452,6 +617,13 @@ export function createReviewEngine(opts: EngineOptions) {
       viewOfInstance = view;
       records?.instanceViewFrom(view);
     },
+    notifier,
+    /** Whether this run sends notifications and keeps stage points (the NOTIFICATIONS_PATCH marker). */
+    notifying,
+    notifyCompleted,
+    remind,
+    reachPoint,
+    nextPoint,
     registerItemHandlers,
     resolveAllReviewees,
     openStage,

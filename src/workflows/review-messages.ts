@@ -1,7 +1,13 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { DecisionValue, ReviewedResource, StageCompletionReason } from '../domain/review-events';
+import type { DecisionValue, Person, ReviewedResource, StageCompletionReason } from '../domain/review-events';
 import type { GraphReviewerScope, ReviewerSpec } from '../domain/review-plan';
-import type { DecisionRequest, DecisionsRequest, RuleViolation, Viewer } from '../domain/review-rules';
+import type {
+  DecisionRequest,
+  DecisionsRequest,
+  ReassignRequest,
+  RuleViolation,
+  Viewer,
+} from '../domain/review-rules';
 import type {
   ContactedReviewerView,
   DecisionItemView,
@@ -78,6 +84,12 @@ export const applyDecisionsUpdate = defineUpdate<void, [AdminUpdateInput]>('appl
 export const resetDecisionsUpdate = defineUpdate<void, [AdminUpdateInput]>('resetDecisions');
 export const sendReminderUpdate = defineUpdate<void, [AdminUpdateInput]>('sendReminder');
 
+/** reassignDecisions Update: items handed to another reviewer; `people` names the caller and the new reviewer. */
+export type ReassignInput = ReassignRequest & Deadline & { people: Record<string, Person> };
+/** What a reassignment did: the items that changed hands, in the stage they did. */
+export type ReassignOutcome = { ok: true; stageId: string; reassigned: number };
+export const reassignDecisionsUpdate = defineUpdate<ReassignOutcome, [ReassignInput]>('reassignDecisions');
+
 export const recordDecisionsSignal = defineSignal<[DecisionBatch]>('recordDecisions');
 export const stopStageSignal = defineSignal<[AdminActionPayload]>('stopStage');
 /** Admin actions a sharded instance forwards to its shards, naming the stage they were accepted for. */
@@ -128,7 +140,11 @@ export type ShardStep =
   | { kind: 'openStage'; stageIndex: number }
   | { kind: 'closeStage'; reason: StageCompletionReason }
   | { kind: 'complete'; reason: 'allStagesCompleted' | 'stoppedByAdmin'; by?: string }
-  | { kind: 'apply'; by: string };
+  | { kind: 'apply'; by: string }
+  /** A reminder (scheduled: `point` is its key, or an admin's): the shard reports its undecided items per reviewer. */
+  | { kind: 'remind'; point: string; by: string; scheduled: boolean }
+  /** Escalation: the shard adds reviewers to its undecided items and reports the new reviewers' items. */
+  | { kind: 'escalate'; stageIndex: number };
 /**
  * A step as sent to the shards, numbered in order from 1, with the steps that follow it at once (`then`:
  * close a stage and open the next, or close the last, complete and apply), run in order before the shard
@@ -147,5 +163,10 @@ export interface ShardProgress {
   noReviewer: number;
   errors: string[];
   resource?: ReviewedResource;
+  /**
+   * After opening a stage or a reminder: undecided items per reviewer; after an escalation: the items
+   * each added reviewer got. The instance adds them up into one message per reviewer.
+   */
+  tally?: Record<string, number>;
 }
 export const shardProgressSignal = defineSignal<[ShardProgress]>('shardProgress');

@@ -8,6 +8,9 @@ import {
   decisionParams,
   decisionPatchSchema,
   instanceParams,
+  reassignDecisionSchema,
+  reassignDecisionsSchema,
+  reassignResultSchema,
   stageDecisionParams,
   stageParams,
 } from '../params';
@@ -169,8 +172,53 @@ function decisionOperations(prefix: string, level: 'instances' | 'stages') {
         );
       },
     }),
+    operation({
+      method: 'post',
+      path: `${prefix}/decisions/{decisionId}/reassign`,
+      operationId: `${level}.decisions.reassign`,
+      tag,
+      summary: `Hand a decision item of ${of} to another reviewer for the stage in progress (Stagecoach)`,
+      description: REASSIGN,
+      role: 'user',
+      params: itemParams,
+      body: { schema: reassignDecisionSchema, example: reassignExample },
+      success: { kind: 'json', schema: reassignResultSchema },
+      errors: [403, 404, 409],
+      handler: ({ params: p, body, caller, services }) =>
+        services.instances.reassign(
+          p.definitionId,
+          p.instanceId,
+          caller,
+          { ...body, decisionIds: [p.decisionId] },
+          (p as Ids).stageId,
+        ),
+    }),
+    operation({
+      method: 'post',
+      path: `${prefix}/decisions/reassign`,
+      operationId: `${level}.decisions.reassignMany`,
+      tag,
+      summary: `Hand many decision items of ${of}, or all of a reviewer's, to another reviewer (Stagecoach)`,
+      description: `${REASSIGN} Without decisionIds, every item of the caller (or of fromReviewerId) in the stage.`,
+      role: 'user',
+      params,
+      body: { schema: reassignDecisionsSchema, example: reassignExample },
+      success: { kind: 'json', schema: reassignResultSchema },
+      errors: [403, 404, 409],
+      handler: ({ params: p, body, caller, services }) =>
+        services.instances.reassign(p.definitionId, p.instanceId, caller, body, (p as Ids).stageId),
+    }),
   ];
 }
+
+const REASSIGN =
+  'The new reviewer reviews the items for the rest of the stage in progress only and is told by e-mail; ' +
+  'the caller (or the reviewer named by fromReviewerId, administrators only) no longer does. Every ' +
+  'reassignment is kept in the item (`reassignments`). Separation of duties: nobody gets their own item.';
+const reassignExample = {
+  reviewerId: '7c32e15c-d4d0-49aa-9eb3-0793e032aa70',
+  justification: 'She manages this team since November',
+};
 
 /** Decision items of an instance and of its stages: list, count, read, insights, record. */
 export const decisionItemOperations = [

@@ -5,6 +5,7 @@ import * as applyLedger from './0001-apply-ledger';
 import * as reviewRecords from './0002-review-records';
 import * as historyReports from './0003-history-reports';
 import * as applyObservations from './0004-apply-observations';
+import * as notificationSends from './0005-notification-sends';
 
 /**
  * Every migration, in order, imported statically (no folder scan), so they run the same under tsx and
@@ -15,6 +16,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0002-review-records': reviewRecords,
   '0003-history-reports': historyReports,
   '0004-apply-observations': applyObservations,
+  '0005-notification-sends': notificationSends,
 };
 
 /**
