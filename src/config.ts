@@ -1,8 +1,11 @@
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import { graphEnvSchema } from './directory/graph/settings';
 import { ldapEnvSchema } from './directory/ldap/settings';
 import { scimEnvSchema } from './directory/scim/settings';
+import { isLoopbackHost } from './loopback';
+import { mailCatcherEnvSchema, smtpEnvSchema, smtpIssues } from './notifications/settings';
+
+export { isLoopbackHost };
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -84,6 +87,8 @@ export const configSchema = z.object({
   ...ldapEnvSchema.shape,
   ...scimEnvSchema.shape,
   ...graphEnvSchema.shape,
+  ...smtpEnvSchema.shape,
+  ...mailCatcherEnvSchema.shape,
 });
 
 /**
@@ -141,18 +146,6 @@ function temporalConnectionIssues(config: z.infer<typeof configSchema>): string[
     issues.push(`TEMPORAL_TLS=false conflicts with ${needTls.join(', ')}, which are only used over TLS`);
   }
   return issues;
-}
-
-/** Whether HOST names a loopback address only: 127.0.0.0/8, ::1 or localhost. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host
-    .trim()
-    .toLowerCase()
-    .replace(/^\[(.*)\]$/, '$1');
-  if (h === 'localhost') return true;
-  const v4 = h.replace(/^::ffff:/, ''); // IPv4-mapped IPv6 is the IPv4 address
-  if (isIP(v4) === 4) return v4.startsWith('127.');
-  return isIP(h) === 6 && new URL(`http://[${h}]/`).hostname === '[::1]';
 }
 
 /** Why AUTH_MODE=local may not listen on HOST, or undefined when it may (see localIssuerHost). */
@@ -217,7 +210,7 @@ export function parseConfig(
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const parsed = result.data;
-  const issues = temporalConnectionIssues(parsed);
+  const issues = [...temporalConnectionIssues(parsed), ...smtpIssues(parsed)];
   if (issues.length) throw new Error(`Invalid configuration:\n${issues.map((i) => `  ${i}`).join('\n')}`);
   const config: Config = {
     ...parsed,

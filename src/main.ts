@@ -1,9 +1,14 @@
 import path from 'node:path';
+import type { Config } from './config';
 import { parseConfig } from './config';
 import type { DevServer } from './dev-server';
 import { startDevServer } from './dev-server';
 import { openDirectory } from './directory/open';
 import { createLogger } from './logger';
+import { startMailCatcher } from './notifications/mail-catcher';
+import type { Mailer } from './notifications/port';
+import { parseMailbox } from './notifications/settings';
+import { openMailer, SmtpMailer } from './notifications/smtp';
 import {
   createApi,
   createAuth,
@@ -22,6 +27,35 @@ import { PostgresApplyObservations } from './store/postgres-apply-observations';
 import { resolveCliExecutable } from './temporal-binaries';
 
 const DEMO_ADMIN = 'f644c791-1b7c-4ab5-bcda-1fd65cc7538c';
+const CATCHER_FROM = 'Stagecoach <stagecoach@localhost>';
+
+/** The configured SMTP server, else the mail catcher (unless START_MAIL_CATCHER=false), and the banner line. */
+async function startMail(
+  config: Config,
+  started: (() => Promise<unknown>)[],
+): Promise<{ mailer?: Mailer; line: string }> {
+  const smtp = await openMailer(config);
+  if (smtp) {
+    started.push(() => smtp.close());
+    return { mailer: smtp, line: smtp.description };
+  }
+  if (!config.START_MAIL_CATCHER) {
+    return { line: '(none: SMTP_HOST is not set; notifications are recorded as not sent)' };
+  }
+  const catcher = await startMailCatcher({
+    smtpPort: config.MAIL_CATCHER_SMTP_PORT,
+    webPort: config.MAIL_CATCHER_WEB_PORT,
+    dir: config.MAIL_CATCHER_DIR,
+    from: parseMailbox(config.MAIL_FROM ?? CATCHER_FROM)!,
+  });
+  started.push(() => catcher.stop());
+  const mailer = new SmtpMailer(catcher.smtp);
+  started.push(() => mailer.close());
+  return {
+    mailer,
+    line: `${catcher.webUrl} (maildev: every message the reviews send; SMTP on 127.0.0.1:${config.MAIL_CATCHER_SMTP_PORT})`,
+  };
+}
 
 /**
  * All-in-one start on embedded defaults: Temporal dev server with Web UI (SQLite state), PostgreSQL
@@ -54,6 +88,7 @@ async function main() {
   let embedded: EmbeddedPostgres | undefined;
   let address = config.TEMPORAL_ADDRESS;
   let directoryDescription = '';
+  let mailLine = '';
   try {
     // Started first and so stopped last: the worker's last activities write to the ledger in it.
     if (!config.DATABASE_URL) {
@@ -107,6 +142,9 @@ async function main() {
     started.push(() => opened.close());
     directoryDescription = opened.description;
     const { directory } = opened;
+    // Before the worker and so stopped after it: its last activities may still send.
+    const mail = await startMail(config, started);
+    mailLine = mail.line;
     const reads = postgresReads(db);
     const { records } = reads;
     const worker = await createWorker(temporal, {
@@ -114,6 +152,7 @@ async function main() {
       applyLedger: new PostgresApplyLedger(db),
       observations: new PostgresApplyObservations(db),
       records,
+      mailer: mail.mailer,
     });
     const running = worker.run();
     started.push(async () => {
@@ -148,6 +187,7 @@ async function main() {
       `  Temporal UI  ${devServer?.uiUrl ?? '(external server)'}`,
       `  Temporal     ${address}${devServer ? ` (state in ${config.TEMPORAL_DB_FILE})` : ''}`,
       `  Directory    ${directoryDescription}`,
+      `  Mail         ${mailLine}`,
       embedded
         ? `  PostgreSQL   ${redactUrl(embedded.url)} (data in ${config.EMBEDDED_POSTGRES_DIR}, password in ${path.join(config.EMBEDDED_POSTGRES_DIR, 'password')})`
         : `  PostgreSQL   ${redactUrl(config.DATABASE_URL!)}`,

@@ -13,6 +13,7 @@ import { answerClientError, MAX_HEADER_BYTES } from './api/client-errors';
 import type { Config, TemporalConnectionSettings } from './config';
 import { DEFAULT_UNAUTHENTICATED_PER_MINUTE, localIssuerHost } from './config';
 import type { Directory } from './directory/port';
+import type { Mailer } from './notifications/port';
 import { DefinitionService } from './services/definitions';
 import { DirectoryService } from './services/directory';
 import { DirectoryAccess } from './services/directory-access';
@@ -41,6 +42,7 @@ export async function createWorker(
     applyLedger: ApplyLedger;
     records?: ReviewRecordStore;
     observations?: ApplyObservationStore;
+    mailer?: Mailer;
   },
 ): Promise<Worker> {
   // The SDK logs every bundling step and state change at INFO; an operator needs warnings and errors.

@@ -1,6 +1,7 @@
 import { parseConfig } from './config';
 import { openDirectory } from './directory/open';
 import { createLogger } from './logger';
+import { openMailer } from './notifications/smtp';
 import { createWorker, listen, openDatabase } from './runtime';
 import { redactUrl } from './store/database';
 import { PostgresApplyLedger } from './store/postgres-apply-ledger';
@@ -18,12 +19,16 @@ async function main() {
   const opened = await openDirectory(config);
   const { directory } = opened;
   logger.info({ directory: opened.description }, 'directory connected');
+  const mailer = await openMailer(config);
+  if (mailer) logger.info({ mail: mailer.description }, 'mail server checked');
+  else logger.warn('SMTP_HOST is not set: review notifications are recorded as not sent');
   const records = new PostgresReviewRecords(db);
   const worker = await createWorker(config, {
     directory,
     applyLedger: new PostgresApplyLedger(db),
     records,
     observations: new PostgresApplyObservations(db),
+    mailer,
   });
   const stopRetention = startRecordRetention(records, config.RECORDS_RETENTION_DAYS, logger);
   const health =
@@ -46,6 +51,7 @@ async function main() {
   }
   // After the worker: its last activities may still have written to the ledger.
   await opened.close();
+  await mailer?.close();
   await db.destroy();
   logger.info('worker stopped');
 }

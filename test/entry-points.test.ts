@@ -20,7 +20,10 @@ import { GraphServer } from './helpers/graph-server';
 import { freePort, pollUntil } from './helpers/process-stack';
 import type { Slapd } from './helpers/slapd';
 import { startSlapd } from './helpers/slapd';
+import type { SmtpTestServer } from './helpers/smtp-server';
+import { startSmtpServer } from './helpers/smtp-server';
 import { createDevServerEnv } from './helpers/temporal';
+import { SmtpMailer } from '../src/notifications/smtp';
 
 // The production entry points as the processes an operator starts (`npm run start:api`, `start:worker`,
 // `npm start`), against a real dev server and PostgreSQL: failed starts exit 1 with one line naming the
@@ -148,6 +151,7 @@ describe('the worker and API processes', () => {
       START_DEV_SERVER: 'false',
       TASK_QUEUE: `${taskQueue}-all`,
       PORT: String(apiPort),
+      ...(await catcherPorts()),
     });
     expect(await all.exit).toBe(1);
     expect(all.output.stdout).not.toContain('Stagecoach is running');
@@ -172,6 +176,7 @@ describe('npm start without DATABASE_URL', () => {
   it('runs on an embedded PostgreSQL with the apply ledger migrated, and stops it on Ctrl-C', async () => {
     const { DATABASE_URL: _external, ...embedded } = state;
     const pgDir = path.join(dir, 'postgres');
+    const catcher = await catcherPorts();
     const all = start('main.ts', {
       ...embedded,
       EMBEDDED_POSTGRES_DIR: pgDir,
@@ -179,6 +184,7 @@ describe('npm start without DATABASE_URL', () => {
       START_DEV_SERVER: 'false',
       TASK_QUEUE: `${taskQueue}-embedded`,
       PORT: String(await freePort()),
+      ...catcher,
     });
     const running = await pollUntil(
       async () => all.output.stdout,
@@ -203,12 +209,61 @@ describe('npm start without DATABASE_URL', () => {
     } finally {
       await db.destroy();
     }
+    await expectCatcherKeepsMail(running, catcher);
     // To tsx only, which passes it on (as a terminal's Ctrl-C reaches the process group's leader too).
     all.child.kill('SIGINT');
     expect(await all.exit).toBe(0);
     expect(fs.existsSync(path.join(pgDir, 'data', 'postmaster.pid'))).toBe(false);
   });
 });
+
+/** Free ports for npm start's mail catcher, and the folder it keeps its messages in. */
+async function catcherPorts() {
+  return {
+    MAIL_CATCHER_SMTP_PORT: String(await freePort()),
+    MAIL_CATCHER_WEB_PORT: String(await freePort()),
+    MAIL_CATCHER_DIR: fs.mkdtempSync(path.join(dir, 'mail-')),
+  };
+}
+
+/** The banner names the catcher's page; a message sent to its SMTP port is listed there. */
+async function expectCatcherKeepsMail(banner: string, catcher: Awaited<ReturnType<typeof catcherPorts>>) {
+  const web = `http://localhost:${catcher.MAIL_CATCHER_WEB_PORT}`;
+  expect(banner).toContain(`  Mail         ${web} (maildev: every message the reviews send;`);
+  const mailer = new SmtpMailer({
+    host: '127.0.0.1',
+    port: Number(catcher.MAIL_CATCHER_SMTP_PORT),
+    secure: false,
+    requireTls: false,
+    from: { address: 'stagecoach@localhost' },
+    timeoutMs: 5_000,
+    maxConnections: 1,
+  });
+  try {
+    await mailer.send({
+      to: { address: 'ada@example.com' },
+      subject: 'Caught by npm start',
+      text: 'text',
+      html: '<p>html</p>',
+      messageId: '<entry-points@stagecoach>',
+    });
+  } finally {
+    await mailer.close();
+  }
+  const listed = await pollUntil(
+    async () =>
+      (await (await fetch(`http://127.0.0.1:${catcher.MAIL_CATCHER_WEB_PORT}/api/email`)).json()) as {
+        subject: string;
+      }[],
+    (mails) => mails.length > 0,
+    'the mail catcher to list the message',
+  );
+  expect(listed.map((m) => m.subject)).toEqual(['Caught by npm start']);
+  const page = await fetch(`http://127.0.0.1:${catcher.MAIL_CATCHER_WEB_PORT}/`, {
+    headers: { accept: 'text/html' },
+  });
+  expect(page.status).toBe(200);
+}
 
 describe('DATABASE_URL', () => {
   it.each(['worker.ts', 'server.ts'])(
@@ -255,6 +310,46 @@ describe('an unreachable TEMPORAL_ADDRESS', () => {
       );
     },
   );
+});
+
+describe('SMTP settings of the worker', () => {
+  let smtp: SmtpTestServer;
+  beforeAll(async () => {
+    smtp = await startSmtpServer({ auth: { user: 'mailer', pass: 'hunter2-right' } });
+  });
+  afterAll(() => smtp?.stop());
+
+  it('contradictory settings stop the worker with one line per setting', async () => {
+    const run = start('worker.ts', {
+      ...state,
+      SMTP_HOST: 'smtp.example.com',
+      SMTP_PASSWORD: 'hunter2-secret',
+    });
+    expect(await run.exit).toBe(1);
+    expect(run.output.stderr).toBe(
+      'Invalid configuration:\n' +
+        '  MAIL_FROM is required with SMTP_HOST: the sender of review notifications, e.g. Stagecoach <access-reviews@example.com>\n' +
+        '  SMTP_PASSWORD(_FILE) needs SMTP_USER, the account that signs in\n',
+    );
+  });
+
+  it('a refused sign-in stops the worker with one line naming SMTP_USER / SMTP_PASSWORD, without the password', async () => {
+    const run = start('worker.ts', {
+      ...state,
+      SMTP_HOST: smtp.host,
+      SMTP_PORT: String(smtp.port),
+      SMTP_USER: 'mailer',
+      SMTP_PASSWORD: 'hunter2-wrong',
+      MAIL_FROM: 'Stagecoach <access-reviews@example.com>',
+    });
+    expect(await run.exit).toBe(1);
+    expect(run.output.stderr).toMatch(
+      new RegExp(
+        `^Cannot send mail: SMTP_USER / SMTP_PASSWORD: 127\\.0\\.0\\.1:${smtp.port} refused the sign-in as mailer \\(535 [^\\n]*\\)\\n$`,
+      ),
+    );
+    expect(run.output.stderr).not.toContain('hunter2');
+  });
 });
 
 /**

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { parse } from 'yaml';
 import { configSchema, parseConfig } from '../src/config';
+import { resolveSmtpSettings } from '../src/notifications/settings';
 import { stagecoachSearchAttributes } from '../src/search-attributes';
 
 // Static checks of the Docker deliverables: no Docker engine is needed, so a typo in an env name,
@@ -472,5 +473,58 @@ describe.each([
       expect(String(env[`${secret}_FILE`])).toMatch(/^\/run\/secrets\//);
     }
     expect(Object.keys(override.secrets ?? {}).sort()).toEqual(secrets);
+  });
+});
+
+describe('temporal-docker: mail for the worker', () => {
+  const block = /## Your mail server[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readmeText)?.[1];
+  const override = parse(block ?? '', { merge: true }) as Compose & {
+    secrets?: Record<string, { file: string }>;
+  };
+  const smtpKeys = (env: Env) => Object.keys(env).filter((k) => /^(SMTP_|MAIL_)/.test(k));
+
+  it('gives only the worker SMTP settings, every one of them in .env.example and empty there', () => {
+    expect(smtpKeys(envOf('stagecoach-api'))).toEqual([]);
+    const keys = smtpKeys(envOf('stagecoach-worker'));
+    expect(keys).toEqual(expect.arrayContaining(['SMTP_HOST', 'MAIL_FROM']));
+    const documented = parseDotenv(envExampleText);
+    for (const key of keys) expect({ key, value: documented[key] }).toEqual({ key, value: '' });
+    const config = parseConfig(resolvedEnv('stagecoach-worker', documented), 'worker');
+    expect(config.SMTP_HOST).toBeUndefined();
+  });
+
+  it('takes the SMTP server and sender from .env, and names MAIL_FROM when only the server is set', () => {
+    const vars = { ...parseDotenv(envExampleText), SMTP_HOST: 'smtp.example.com' };
+    expect(() => parseConfig(resolvedEnv('stagecoach-worker', vars), 'worker')).toThrow(
+      /^Invalid configuration:\n {2}MAIL_FROM is required with SMTP_HOST/,
+    );
+    const config = parseConfig(
+      resolvedEnv('stagecoach-worker', { ...vars, SMTP_PORT: '465', MAIL_FROM: 'Reviews <r@example.com>' }),
+      'worker',
+    );
+    expect(config).toMatchObject({ SMTP_HOST: 'smtp.example.com', SMTP_PORT: 465 });
+  });
+
+  it('documents an override for the worker with settings Stagecoach knows and the password as a secret file', async () => {
+    expect(block).toBeDefined();
+    expect(Object.keys(override.services)).toEqual(['stagecoach-worker']);
+    const env = override.services['stagecoach-worker']?.environment ?? {};
+    const known = Object.keys(configSchema.shape);
+    expect(Object.keys(env).filter((k) => !known.includes(k))).toEqual([]);
+    expect(env).not.toHaveProperty('SMTP_PASSWORD');
+    expect(String(env.SMTP_PASSWORD_FILE)).toMatch(/^\/run\/secrets\//);
+    expect(Object.keys(override.secrets ?? {}).sort()).toEqual(['smtp-ca.pem', 'smtp-password']);
+    // Merged onto the worker's environment, as compose does, with the secret files in place.
+    const merged = { ...resolvedEnv('stagecoach-worker', parseDotenv(envExampleText)) };
+    for (const [k, v] of Object.entries(env)) merged[k] = String(v);
+    const config = parseConfig(merged, 'worker');
+    const files = { read: async (p: string) => (p.endsWith('.pem') ? 'PEM' : 'secret\n') };
+    expect(await resolveSmtpSettings(config, files)).toMatchObject({
+      host: 'smtp.example.com',
+      port: 587,
+      requireTls: true,
+      auth: { user: 'stagecoach@example.com', pass: 'secret' },
+      ca: 'PEM',
+    });
   });
 });
