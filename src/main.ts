@@ -24,6 +24,7 @@ import { startEmbeddedPostgres } from './store/embedded-postgres';
 import { PostgresApplyLedger } from './store/postgres-apply-ledger';
 import { startRecordRetention } from './services/record-retention';
 import { PostgresApplyObservations } from './store/postgres-apply-observations';
+import { PostgresNotificationLedger } from './store/postgres-notification-ledger';
 import { resolveCliExecutable } from './temporal-binaries';
 
 const DEMO_ADMIN = 'f644c791-1b7c-4ab5-bcda-1fd65cc7538c';
@@ -153,6 +154,8 @@ async function main() {
       observations: new PostgresApplyObservations(db),
       records,
       mailer: mail.mailer,
+      notificationLedger: new PostgresNotificationLedger(db),
+      publicBaseUrl: config.PUBLIC_BASE_URL ?? `http://localhost:${config.PORT}`,
     });
     const running = worker.run();
     started.push(async () => {

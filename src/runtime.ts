@@ -5,6 +5,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
+import type { ActivityDeps } from './activities';
 import { createActivities } from './activities';
 import type { AuthSettings } from './api/auth';
 import { LocalIssuer, remoteJwksVerifier } from './api/auth';
@@ -13,7 +14,6 @@ import { answerClientError, MAX_HEADER_BYTES } from './api/client-errors';
 import type { Config, TemporalConnectionSettings } from './config';
 import { DEFAULT_UNAUTHENTICATED_PER_MINUTE, localIssuerHost } from './config';
 import type { Directory } from './directory/port';
-import type { Mailer } from './notifications/port';
 import { DefinitionService } from './services/definitions';
 import { DirectoryService } from './services/directory';
 import { DirectoryAccess } from './services/directory-access';
@@ -21,10 +21,8 @@ import { DirectoryReferences } from './services/directory-references';
 import { HistoryReportService } from './services/history-reports';
 import { InstanceService } from './services/instances';
 import { TemporalGateway } from './services/temporal-gateway';
-import type { ApplyLedger } from './store/apply-ledger';
 import { HistoryReportStore } from './store/history-reports';
 import { EvidenceService } from './services/evidence';
-import type { ApplyObservationStore } from './store/apply-observations';
 import { createDatabase } from './store/database';
 import type { EvidenceSource } from './store/evidence';
 import { PostgresEvidence } from './store/evidence';
@@ -37,13 +35,7 @@ import { connectNamingAddress, temporalTarget } from './temporal-connection';
 /** Builds the Temporal worker that runs every Stagecoach workflow and activity. */
 export async function createWorker(
   config: TemporalConnectionSettings & Pick<Config, 'TEMPORAL_NAMESPACE' | 'TASK_QUEUE'>,
-  deps: {
-    directory: Directory;
-    applyLedger: ApplyLedger;
-    records?: ReviewRecordStore;
-    observations?: ApplyObservationStore;
-    mailer?: Mailer;
-  },
+  deps: ActivityDeps,
 ): Promise<Worker> {
   // The SDK logs every bundling step and state change at INFO; an operator needs warnings and errors.
   // Entry points own shutdown (no SDK signal handlers), so the API and dev server stop in order. A process

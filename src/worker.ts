@@ -7,6 +7,7 @@ import { redactUrl } from './store/database';
 import { PostgresApplyLedger } from './store/postgres-apply-ledger';
 import { startRecordRetention } from './services/record-retention';
 import { PostgresApplyObservations } from './store/postgres-apply-observations';
+import { PostgresNotificationLedger } from './store/postgres-notification-ledger';
 import { PostgresReviewRecords } from './store/postgres-review-records';
 import { workerHealth } from './worker-health';
 
@@ -22,6 +23,9 @@ async function main() {
   const mailer = await openMailer(config);
   if (mailer) logger.info({ mail: mailer.description }, 'mail server checked');
   else logger.warn('SMTP_HOST is not set: review notifications are recorded as not sent');
+  if (mailer && !config.PUBLIC_BASE_URL) {
+    logger.warn('PUBLIC_BASE_URL is not set: links in review e-mails point to http://localhost:3000');
+  }
   const records = new PostgresReviewRecords(db);
   const worker = await createWorker(config, {
     directory,
@@ -29,6 +33,8 @@ async function main() {
     records,
     observations: new PostgresApplyObservations(db),
     mailer,
+    notificationLedger: new PostgresNotificationLedger(db),
+    publicBaseUrl: config.PUBLIC_BASE_URL,
   });
   const stopRetention = startRecordRetention(records, config.RECORDS_RETENTION_DAYS, logger);
   const health =

@@ -5,7 +5,7 @@ import { comparator, matches } from './odata-filter';
 import type { DecisionValue } from './review-events';
 import type { RuleViolation, Viewer } from './review-rules';
 import { currentStage, reviewersOf, stageHasItem } from './review-rules';
-import type { ItemState, ReviewState, StageState } from './review-state';
+import type { ItemState, NotificationRecord, ReviewState, StageState } from './review-state';
 import { lastRecordedDecision } from './review-state';
 
 export type { ContactedReviewerView, DecisionItemView } from './graph-resources';
@@ -48,6 +48,8 @@ export interface InstanceView {
   reviewerIds: string[];
   /** Reminders sent (R14), oldest first, each with the reviewers it went to. */
   reminders: { at: string; by: string; reviewerIds: string[] }[];
+  /** Notification sends, oldest first: what each came to (sent, already sent, failed, not sent). */
+  notifications: NotificationRecord[];
   appliedDateTime: string | null;
   /** Shard workflows holding the decision items; 0 when the instance holds them itself. */
   shards: number;
@@ -264,6 +266,7 @@ export function instanceView(state: ReviewState): InstanceView {
     counts,
     reviewerIds: [...reviewerIds],
     reminders: state.reminders.map((r) => ({ ...r, reviewerIds: [...r.reviewerIds] })),
+    notifications: (state.notifications ?? []).map((n) => ({ ...n })),
     appliedDateTime: state.appliedDateTime ?? null,
     shards: 0,
   };

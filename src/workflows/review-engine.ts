@@ -190,6 +190,7 @@ export function createReviewEngine(opts: EngineOptions) {
       merged.noReviewerItemIds.push(...part.noReviewerItemIds);
       Object.assign(merged.recommendations, part.recommendations);
       Object.assign(merged.people, part.people);
+      if (part.excludedByItem) merged.excludedByItem = { ...merged.excludedByItem, ...part.excludedByItem };
     }
     merged.sharedReviewerIds = [...shared];
     return merged;

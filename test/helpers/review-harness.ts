@@ -17,7 +17,9 @@ import { definitionInputSchema } from '../../src/domain/definition-schema';
 import { decisionItemIdFor, shardOf, shardWorkflowId } from '../../src/domain/ids';
 import type { DecisionValue, ReviewerDecision } from '../../src/domain/review-events';
 import { compileDefinition } from '../../src/domain/validate-definition';
+import type { Mailer } from '../../src/notifications/port';
 import { InMemoryApplyLedger } from '../../src/store/apply-ledger';
+import type { NotificationLedger } from '../../src/store/notification-ledger';
 import type { ReviewRecordStore } from '../../src/store/review-records';
 import type { AccessReviewInstanceInput } from '../../src/workflows';
 import type { DecisionsOutcome } from '../../src/workflows';
@@ -187,6 +189,9 @@ export interface ReviewOptions {
   >;
   /** The record store the activities write to (default: one in memory nobody reads). */
   records?: ReviewRecordStore;
+  /** Where notifications go (default: none, so they are recorded as not sent), and their ledger. */
+  mailer?: Mailer;
+  notificationLedger?: NotificationLedger;
 }
 
 /** Runs `fn` with a worker on a fresh task queue over the given tenant. */
@@ -207,6 +212,9 @@ export async function withReview(
     directory: options.wrapDirectory?.(directory) ?? directory,
     applyLedger: new InMemoryApplyLedger(),
     records: options.records,
+    mailer: options.mailer,
+    notificationLedger: options.notificationLedger,
+    publicBaseUrl: 'https://stagecoach.test',
   });
   const worker = await Worker.create({
     connection: env.nativeConnection,

@@ -38,6 +38,8 @@ export interface SmtpServerOptions {
   rejectRecipients?: (address: string) => boolean;
   /** Recipients answered with 450 (try again later). */
   deferRecipients?: (address: string) => boolean;
+  /** Milliseconds each message waits before it is accepted (a slow server: a send of many takes a while). */
+  delayMs?: number;
 }
 
 /** The running server, its received messages, and switches for outages. */
@@ -119,7 +121,8 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
       const secure = session.secure;
       const user = typeof session.user === 'string' ? session.user : undefined;
       simpleParser(stream)
-        .then((parsed) => {
+        .then(async (parsed) => {
+          if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
           messages.push(received(parsed, envelope, secure, user));
           arrivals.emit('message');
           callback();
