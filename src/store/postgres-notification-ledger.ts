@@ -39,6 +39,10 @@ export class PostgresNotificationLedger implements NotificationLedger {
   }
 
   async release(key: string): Promise<void> {
-    await this.db.deleteFrom('notification_sends').where('key', '=', key).where('state', '=', 'claimed').execute();
+    await this.db
+      .deleteFrom('notification_sends')
+      .where('key', '=', key)
+      .where('state', '=', 'claimed')
+      .execute();
   }
 }

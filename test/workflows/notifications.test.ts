@@ -2,7 +2,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SmtpMailer } from '../../src/notifications/smtp';
 import { refusalOf } from '../../src/services/temporal-errors';
 import type { ReassignInput } from '../../src/workflows';
-import { reassignDecisionsUpdate } from '../../src/workflows';
+import { reassignDecisionsUpdate, sendReminderUpdate } from '../../src/workflows';
 import { stage } from '../helpers/guest-fixtures';
 import type { ReviewRun } from '../helpers/review-harness';
 import { applied, enterStage, group, until, user, withReview } from '../helpers/review-harness';
@@ -164,6 +164,63 @@ describe('review notifications through a real SMTP server', () => {
         expect(new Set(smtp.messages.map((m) => m.messageId)).size).toBe(7);
       },
       { mailer },
+    );
+  });
+
+  it('sends one message per reviewer across the shards of a large review: stage start, reminders and escalation', async () => {
+    await withReview(
+      env,
+      tenant(),
+      {
+        displayName: 'Sharded team review',
+        scope: { query: '/groups/team/transitiveMembers', queryType: 'MicrosoftGraph' },
+        settings: { autoApplyDecisionsEnabled: true },
+        stageSettings: [
+          stage(1, [MANAGERS], {
+            durationInDays: 6,
+            escalation: { daysBeforeEnd: 2, escalateTo: 'managers' },
+          }),
+        ],
+      },
+      async (run) => {
+        await enterStage(run, '1');
+        expect((await run.instance()).shards).toBe(3);
+        expect(summary(await arrived(2))).toEqual([
+          expect.stringMatching(/^mgrA@contoso\.test: .*3 items/),
+          expect.stringMatching(/^mgrB@contoso\.test: .*3 items/),
+        ]);
+        for (const id of ['u00', 'u01', 'u02', 'u03']) {
+          expect(await run.decide(id < 'u03' ? 'mgrA' : 'mgrB', id, 'Approve')).toMatchObject({ ok: true });
+        }
+        // An administrator's reminder: one message to the one reviewer with undecided items.
+        await run.handle.executeUpdate(sendReminderUpdate, { args: [{ by: 'admin', stageId: '1' }] });
+        expect(summary((await arrived(3)).slice(2))).toEqual([
+          expect.stringMatching(/^mgrB@contoso\.test: Reminder: .*2 items/),
+        ]);
+        await env.sleep('3 days');
+        expect(summary((await arrived(4)).slice(3))).toEqual([
+          expect.stringMatching(/^mgrB@contoso\.test: Reminder: .*2 items/),
+        ]);
+        await env.sleep('1 day');
+        expect(summary((await arrived(5)).slice(4))).toEqual([
+          expect.stringMatching(/^boss@contoso\.test: .*escalated to you.*2 items/),
+        ]);
+        expect(await run.decide('boss', 'u04', 'Deny')).toMatchObject({ ok: true });
+        await env.sleep('2 days');
+        await applied(run);
+        const view = await run.instance();
+        expect(view.notifications.map((n) => [n.kind, n.sent])).toEqual([
+          ['stageStarted', 2],
+          ['reminder', 1],
+          ['reminder', 1],
+          ['escalation', 1],
+        ]);
+        expect(view.reminders.map((r) => [r.by, r.reviewerIds])).toEqual([
+          ['admin', ['mgrB']],
+          ['system', ['mgrB']],
+        ]);
+      },
+      { mailer, input: { shardSize: 2 } },
     );
   });
 
