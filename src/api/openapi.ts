@@ -8,6 +8,9 @@ import type { AnyOperation } from './operation';
 import { operations } from './operations';
 import {
   batchRecordDecisionsSchema,
+  reassignDecisionSchema,
+  reassignDecisionsSchema,
+  reassignResultSchema,
   decisionPatchSchema,
   localTokenRequestSchema,
   reviewersUpdateSchema,
@@ -66,6 +69,7 @@ const RESPONSES: [string, z.ZodType][] = [
   ['LocalToken', localTokenSchema],
   ['Health', healthSchema],
   ['AccessReviewEvidence', evidenceFileSchema],
+  ['ReassignResult', reassignResultSchema],
 ];
 /** Request bodies are documented as clients may write them (zod's input side: defaults are optional). */
 const REQUESTS: [string, z.ZodType][] = [
@@ -73,6 +77,8 @@ const REQUESTS: [string, z.ZodType][] = [
   ['DecisionPatch', decisionPatchSchema],
   ['ReviewersUpdate', reviewersUpdateSchema],
   ['BatchRecordDecisions', batchRecordDecisionsSchema],
+  ['ReassignDecision', reassignDecisionSchema],
+  ['ReassignDecisions', reassignDecisionsSchema],
   ['UserPatch', userPatchSchema],
   ['LocalTokenRequest', localTokenRequestSchema],
   ['AccessReviewHistoryDefinitionInput', historyDefinitionInputSchema],

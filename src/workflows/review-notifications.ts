@@ -6,7 +6,7 @@ import type { ReviewState } from '../domain/review-state';
 
 const { sendNotifications } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '30 seconds',
   // An unreachable mail server is retried with backoff for about a day, then reported as failed.
   retry: {
     initialInterval: '10 seconds',

@@ -187,6 +187,8 @@ export interface ProcessStackOptions {
   members: number;
   /** Prefix of the temp folder. */
   name: string;
+  /** More settings for the worker process (its mail server, say). */
+  workerEnv?: Record<string, string>;
 }
 
 /** Dev server + worker process + in-process API over one temp folder. */
@@ -210,6 +212,7 @@ export class ProcessStack {
   private workerStarts = 0;
   private devServerStarts = 0;
   private readonly cliPath: string;
+  private readonly workerEnv: Record<string, string>;
   private db: ReturnType<typeof createDatabase> | undefined;
   /** The API's connections to the review records (the worker process has its own). */
   private recordsDb!: ReturnType<typeof createDatabase>;
@@ -222,6 +225,7 @@ export class ProcessStack {
       );
     }
     this.cliPath = cli.path;
+    this.workerEnv = options.workerEnv ?? {};
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `stagecoach-${options.name}-`));
     this.dbFile = path.join(this.dir, 'temporal.sqlite');
     this.seedFile = path.join(this.dir, 'tenant.json');
@@ -319,6 +323,7 @@ export class ProcessStack {
         DIRECTORY_FILE: this.stateFile,
         DATABASE_URL: this.database!.url,
         LOG_LEVEL: 'warn',
+        ...this.workerEnv,
       },
     });
     fs.closeSync(log);
