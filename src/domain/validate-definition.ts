@@ -85,7 +85,7 @@ function notificationRecipients(input: DefinitionInput): NotificationRecipientSp
     const query = item.notificationRecipientScope.query.replace(/^\/(v1\.0|beta)(?=\/)/, '');
     const user = /^\/users\/([^/?#]+)$/.exec(query);
     if (user) return { kind: 'user', userId: decodeURIComponent(user[1]!) };
-    const group = /^\/groups\/([^/?#]+)\/(members|transitiveMembers)$/.exec(query);
+    const group = /^\/groups\/([^/?#]+)\/(members|transitiveMembers)(\/microsoft\.graph\.user)?$/.exec(query);
     if (group) return { kind: 'groupMembers', groupId: decodeURIComponent(group[1]!) };
     throw invalid(`${field}: must be /users/{id}, /groups/{id}/members or /groups/{id}/transitiveMembers`);
   });

@@ -32,7 +32,8 @@ const threeStageReview = {
     durationInDays: 1,
     reviewers: [{ query: `/users/${STAGE_REVIEWERS[stageId]}`, queryType: 'MicrosoftGraph' }],
   })),
-  settings: { instanceDurationInDays: 0, autoApplyDecisionsEnabled: true },
+  // The stage reviewers are members of the team too, and the plan below has them decide their own items.
+  settings: { instanceDurationInDays: 0, autoApplyDecisionsEnabled: true, separationOfDutiesEnabled: false },
 };
 
 /** Which decisions each stage's reviewer records, by the reviewee's place in the list. */

@@ -15,6 +15,8 @@ import { EmbeddedDirectory } from '../../src/directory/embedded';
 import type { Directory } from '../../src/directory/port';
 import type { TenantFileInput } from '../../src/directory/tenant-file';
 import { createApi, listen } from '../../src/runtime';
+import type { Mailer } from '../../src/notifications/port';
+import { PostgresNotificationLedger } from '../../src/store/postgres-notification-ledger';
 import { InMemoryApplyLedger } from '../../src/store/apply-ledger';
 import { HistoryReportStore } from '../../src/store/history-reports';
 import type { ApplyObservationStore } from '../../src/store/apply-observations';
@@ -75,6 +77,8 @@ export interface StackOptions {
   records?: 'memory' | 'postgres';
   /** The directory the worker and the API use instead of an embedded one (an LDAP server, say). */
   directory?: Directory;
+  /** Where the worker sends review notifications (default: nowhere; they are recorded as not sent). */
+  mailer?: Mailer;
 }
 
 /** Starts the stack over the given tenant (default: the demo tenant). */
@@ -112,6 +116,8 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
       applyLedger: new InMemoryApplyLedger(),
       records,
       observations,
+      mailer: options.mailer,
+      notificationLedger: database && new PostgresNotificationLedger(database.db),
     }),
   });
   const running = worker.run();
