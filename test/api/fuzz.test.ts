@@ -511,10 +511,7 @@ describe('bodies that do not decode or nest deeply, under fuzzing', () => {
         fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 40, max: 6000 })),
         async (n) => {
           const recipients = '['.repeat(n + 1) + ']'.repeat(n + 1);
-          const text = JSON.stringify(VALID_DEFINITION).replace(
-            /}$/,
-            `,"extensionData":${recipients}}`,
-          );
+          const text = JSON.stringify(VALID_DEFINITION).replace(/}$/, `,"extensionData":${recipients}}`);
           const res = await postBytes(text);
           if (res.body.id) created.push(res.body.id);
           expect({ n, status: res.status }).toEqual({ n, status: n + 2 > 32 ? 400 : 201 });
