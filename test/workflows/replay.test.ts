@@ -34,6 +34,10 @@ import { workflowBundle } from '../helpers/review-harness';
 // `guest-deletion.records`: denied guests' deletion workflows (test/fixtures/record-guest-histories.ts)
 // recording what became of the guest in the review records (the `guest-deletion-records` patch): one
 // deleted on day 30, one whose account was re-enabled in the directory meanwhile.
+// `*.notifications`: the review of `*.updates` telling its reviewers by e-mail (the `review-notifications`
+// patch): sendNotifications activities at stage starts, the reminder Update and the stage's scheduled
+// reminders, stage 2's escalation (resolveEscalation) crossed by its timer, and a reassignment Update in
+// stage 3; recorded by test/fixtures/record-review-histories.ts against an in-process SMTP server.
 const dir = path.join(__dirname, '..', 'fixtures', 'histories');
 const recorded = fs
   .readdirSync(dir)
