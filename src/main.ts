@@ -35,10 +35,13 @@ async function startMail(
   config: Config,
   started: (() => Promise<unknown>)[],
 ): Promise<{ mailer?: Mailer; line: string }> {
-  const smtp = await openMailer(config);
+  let unreachable = '';
+  const smtp = await openMailer(config, (problem) => {
+    unreachable = ` (not reachable now, sends are retried: ${problem})`;
+  });
   if (smtp) {
     started.push(() => smtp.close());
-    return { mailer: smtp, line: smtp.description };
+    return { mailer: smtp, line: `${smtp.description}${unreachable}` };
   }
   if (!config.START_MAIL_CATCHER) {
     return { line: '(none: SMTP_HOST is not set; notifications are recorded as not sent)' };

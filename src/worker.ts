@@ -20,7 +20,9 @@ async function main() {
   const opened = await openDirectory(config);
   const { directory } = opened;
   logger.info({ directory: opened.description }, 'directory connected');
-  const mailer = await openMailer(config);
+  const mailer = await openMailer(config, (problem) =>
+    logger.warn({ problem }, 'mail server not reachable now; notifications are retried until it answers'),
+  );
   if (mailer) logger.info({ mail: mailer.description }, 'mail server checked');
   else logger.warn('SMTP_HOST is not set: review notifications are recorded as not sent');
   if (mailer && !config.PUBLIC_BASE_URL) {

@@ -64,10 +64,13 @@ export function mailError(err: unknown, settings: SmtpSettings): MailRejectedErr
   }
   if (code !== undefined) return new MailUnavailableError(`${where} answered ${reply}`);
   const detail = e.originalCode ?? e.code ?? 'error';
-  return new MailUnavailableError(
+  return new MailServerUnreachableError(
     `SMTP_HOST / SMTP_PORT: cannot reach the mail server at ${where} (${detail}: ${oneLine(e.message)})`,
   );
 }
+
+/** Nothing answers at SMTP_HOST:SMTP_PORT (refused, timed out, unknown host): a later attempt may succeed. */
+export class MailServerUnreachableError extends MailUnavailableError {}
 
 /** The Mailer over SMTP: a nodemailer connection pool, STARTTLS or implicit TLS, optional sign-in. */
 export class SmtpMailer implements Mailer {
@@ -136,17 +139,25 @@ export async function checkMailer(mailer: SmtpMailer): Promise<void> {
 /**
  * The configured mailer, checked: undefined when SMTP_HOST is unset (notifications are then recorded as
  * not sent); throws an Error naming the setting when the settings contradict each other or the server
- * refuses them.
+ * refuses them. A server that cannot be reached now does not stop the start (`unreachable` hears why):
+ * reviews run on, and their sends are retried until it answers.
  */
-export async function openMailer(config: SmtpEnv): Promise<SmtpMailer | undefined> {
+export async function openMailer(
+  config: SmtpEnv,
+  unreachable: (problem: string) => void = () => undefined,
+): Promise<SmtpMailer | undefined> {
   const settings = await resolveSmtpSettings(config, { read: (p) => readFile(p, 'utf8') });
   if (!settings) return undefined;
   const mailer = new SmtpMailer(settings);
   try {
-    await checkMailer(mailer);
+    await mailer.verify();
   } catch (err) {
+    if (err instanceof MailServerUnreachableError) {
+      unreachable(err.message);
+      return mailer;
+    }
     await mailer.close();
-    throw err;
+    throw new Error(`Cannot send mail: ${(err as Error).message}`);
   }
   return mailer;
 }
