@@ -158,6 +158,7 @@ async function main() {
       records,
       mailer: mail.mailer,
       notificationLedger: new PostgresNotificationLedger(db),
+      delegations: reads.delegations,
       publicBaseUrl: config.PUBLIC_BASE_URL ?? `http://localhost:${config.PORT}`,
     });
     const running = worker.run();

@@ -15,6 +15,9 @@ import type { Config, TemporalConnectionSettings } from './config';
 import { DEFAULT_UNAUTHENTICATED_PER_MINUTE, localIssuerHost } from './config';
 import type { Directory } from './directory/port';
 import { DefinitionService } from './services/definitions';
+import { DelegationService } from './services/delegations';
+import type { DelegationStore } from './store/delegations';
+import { PostgresDelegations } from './store/postgres-delegations';
 import { DirectoryService } from './services/directory';
 import { DirectoryAccess } from './services/directory-access';
 import { DirectoryReferences } from './services/directory-references';
@@ -89,6 +92,8 @@ export function createApi(
     historyReports?: HistoryReportStore;
     /** Where audit evidence is read from (the records in PostgreSQL); without it, no evidence routes. */
     evidence?: EvidenceSource;
+    /** Out-of-office delegations (in PostgreSQL); without them, no delegation routes. */
+    delegations?: DelegationStore;
   },
 ) {
   const gw = new TemporalGateway(deps.client, config.TASK_QUEUE);
@@ -117,6 +122,7 @@ export function createApi(
     auth: deps.auth,
     localIssuer: deps.localIssuer,
     history: deps.historyReports && new HistoryReportService(deps.historyReports, lookup),
+    delegations: deps.delegations && new DelegationService(deps.delegations, lookup, definitions, instances),
     logger: deps.logger,
     bodyLimit: config.BODY_LIMIT,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
@@ -220,5 +226,6 @@ export function postgresReads(db: Kysely<Database>) {
     records: new PostgresReviewRecords(db),
     historyReports: new HistoryReportStore(db),
     evidence: new PostgresEvidence(db),
+    delegations: new PostgresDelegations(db),
   };
 }

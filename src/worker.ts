@@ -7,6 +7,7 @@ import { redactUrl } from './store/database';
 import { PostgresApplyLedger } from './store/postgres-apply-ledger';
 import { startRecordRetention } from './services/record-retention';
 import { PostgresApplyObservations } from './store/postgres-apply-observations';
+import { PostgresDelegations } from './store/postgres-delegations';
 import { PostgresNotificationLedger } from './store/postgres-notification-ledger';
 import { PostgresReviewRecords } from './store/postgres-review-records';
 import { workerHealth } from './worker-health';
@@ -36,6 +37,7 @@ async function main() {
     observations: new PostgresApplyObservations(db),
     mailer,
     notificationLedger: new PostgresNotificationLedger(db),
+    delegations: new PostgresDelegations(db),
     publicBaseUrl: config.PUBLIC_BASE_URL,
   });
   const stopRetention = startRecordRetention(records, config.RECORDS_RETENTION_DAYS, logger);

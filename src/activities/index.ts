@@ -5,6 +5,7 @@ import { DirectoryUnavailableError } from '../directory/port';
 import type { DefinitionBatch, RecordBatch } from '../domain/review-records';
 import type { Mailer } from '../notifications/port';
 import { MailUnavailableError } from '../notifications/port';
+import type { DelegationStore } from '../store/delegations';
 import type { NotificationLedger } from '../store/notification-ledger';
 import { InMemoryNotificationLedger } from '../store/notification-ledger';
 import type { ApplyLedger } from '../store/apply-ledger';
@@ -34,6 +35,8 @@ export interface ActivityDeps {
   notificationLedger?: NotificationLedger;
   /** Where links in messages point (PUBLIC_BASE_URL). */
   publicBaseUrl?: string;
+  /** Out-of-office delegations, applied when a stage starts; none when absent. */
+  delegations?: DelegationStore;
 }
 
 /** Directory outages become retryable failures with a stable type; everything else passes through. */
@@ -75,7 +78,7 @@ export function createActivities(deps: ActivityDeps) {
     },
     /** Snapshots the reviewers and recommendations of a stage. */
     async resolveStageReviewers(input: ResolveStageInput) {
-      return directoryCall(() => resolveStage(deps.directory, input));
+      return directoryCall(() => resolveStage(deps.directory, input, deps.delegations));
     },
     /**
      * Applies a batch of final decisions, then reads the directory back and keeps what it holds now with

@@ -4,6 +4,7 @@ import { isInactive, recommend } from '../domain/recommendations';
 import type { Person, Principal, ReviewedResource, StageAssignment } from '../domain/review-events';
 import type { ReviewerSpec, ScopeSpec, StagePlan } from '../domain/review-plan';
 import { separationApplies } from '../domain/review-plan';
+import type { DelegationStore } from '../store/delegations';
 
 export interface ResolveRevieweesInput {
   scope: ScopeSpec;
@@ -157,7 +158,12 @@ async function resolveSpecs(
  * R4 + R8: snapshots a stage's reviewers and recommendations when it starts. Primary reviewers first;
  * fallback reviewers for items that have none; items with no reviewer at all are reported.
  */
-export async function resolveStage(directory: Directory, input: ResolveStageInput): Promise<StageAssignment> {
+export async function resolveStage(
+  directory: Directory,
+  input: ResolveStageInput,
+  delegations?: DelegationStore,
+  now = () => new Date().toISOString(),
+): Promise<StageAssignment> {
   const people: Record<string, Person> = {};
   const reviewees = await directory.getUsers(input.items.map((i) => i.principalId));
   const byId = new Map(reviewees.map((u) => [u.id, u]));
@@ -197,7 +203,39 @@ export async function resolveStage(directory: Directory, input: ResolveStageInpu
     recommendations,
     people,
     ...(Object.keys(excludedByItem).length > 0 ? { excludedByItem } : {}),
+    ...(delegations
+      ? await outOfOffice(
+          directory,
+          delegations,
+          now(),
+          [primary.sharedIds, ...Object.values(reviewersByItem)].flat(),
+          people,
+        )
+      : {}),
   };
+}
+
+/** The stage's reviewers who are out of office now, and whom their items go to (enabled users only). */
+async function outOfOffice(
+  directory: Directory,
+  store: DelegationStore,
+  at: string,
+  reviewerIds: string[],
+  people: Record<string, Person>,
+): Promise<Pick<StageAssignment, 'delegations'>> {
+  const active = await store.activeFor([...new Set(reviewerIds)], at);
+  const delegations: NonNullable<StageAssignment['delegations']> = {};
+  for (const d of active) {
+    const delegate = await directory.getUser(d.delegateId);
+    if (!delegate?.accountEnabled) continue;
+    people[delegate.id] = person(delegate);
+    delegations[d.userId] = {
+      delegateId: d.delegateId,
+      endDateTime: d.endDateTime,
+      justification: d.justification,
+    };
+  }
+  return Object.keys(delegations).length > 0 ? { delegations } : {};
 }
 
 /**

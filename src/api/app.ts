@@ -3,6 +3,7 @@ import express from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { DefinitionService } from '../services/definitions';
+import type { DelegationService } from '../services/delegations';
 import type { DirectoryService } from '../services/directory';
 import type { DirectoryAccess } from '../services/directory-access';
 import type { HistoryReportService } from '../services/history-reports';
@@ -36,6 +37,8 @@ export interface AppDeps {
   localIssuer?: LocalIssuer;
   /** Review history reports; without them (records not in PostgreSQL) their routes do not exist. */
   history?: HistoryReportService;
+  /** Out-of-office delegations; without them (no PostgreSQL) their routes do not exist. */
+  delegations?: DelegationService;
   logger: Logger;
   bodyLimit: string;
   rateLimitPerMinute: number;
@@ -87,6 +90,7 @@ export function createApp(deps: AppDeps) {
     auth: deps.auth,
     localIssuer: deps.localIssuer,
     history: deps.history,
+    delegations: deps.delegations,
   };
 
   // Served without a token; the token endpoint is limited per address before its body is read.

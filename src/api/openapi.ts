@@ -8,6 +8,8 @@ import type { AnyOperation } from './operation';
 import { operations } from './operations';
 import {
   batchRecordDecisionsSchema,
+  delegationInputSchema,
+  delegationSchema,
   reassignDecisionSchema,
   reassignDecisionsSchema,
   reassignResultSchema,
@@ -70,6 +72,7 @@ const RESPONSES: [string, z.ZodType][] = [
   ['Health', healthSchema],
   ['AccessReviewEvidence', evidenceFileSchema],
   ['ReassignResult', reassignResultSchema],
+  ['Delegation', delegationSchema],
 ];
 /** Request bodies are documented as clients may write them (zod's input side: defaults are optional). */
 const REQUESTS: [string, z.ZodType][] = [
@@ -79,6 +82,7 @@ const REQUESTS: [string, z.ZodType][] = [
   ['BatchRecordDecisions', batchRecordDecisionsSchema],
   ['ReassignDecision', reassignDecisionSchema],
   ['ReassignDecisions', reassignDecisionsSchema],
+  ['DelegationInput', delegationInputSchema],
   ['UserPatch', userPatchSchema],
   ['LocalTokenRequest', localTokenRequestSchema],
   ['AccessReviewHistoryDefinitionInput', historyDefinitionInputSchema],

@@ -55,6 +55,28 @@ export const reassignDecisionsSchema = reassignDecisionSchema.extend({
 /** What a reassignment did. */
 export const reassignResultSchema = z.object({ stageId: z.string(), reassigned: z.number().int() });
 
+/** A user's out-of-office delegation as a client writes it (Stagecoach). */
+export const delegationInputSchema = z.strictObject({
+  delegateId: idSchema,
+  endDateTime: z.iso.datetime({ offset: true, error: 'endDateTime: an ISO 8601 date-time' }),
+  justification: z.string().max(1000).nullish(),
+});
+
+/** A delegation as the API answers it. */
+export const delegationSchema = z.object({
+  userId: z.string(),
+  delegateId: z.string(),
+  endDateTime: z.string(),
+  justification: z.string(),
+  createdBy: z.string(),
+  createdDateTime: z.string(),
+  /** On PUT: items of stages already running that went to the delegate. */
+  reassigned: z.number().int().optional(),
+});
+
+/** The user whose delegation a path names. */
+export const delegationParams = z.object({ userId: idSchema });
+
 /** The id of a directory object (user, group, service principal) in a /v1.0 path. */
 export const directoryObjectParams = z.object({ id: idSchema });
 

@@ -1,5 +1,6 @@
 import type { DecisionInsights } from '../services/decision-insights';
 import type { DefinitionService } from '../services/definitions';
+import type { DelegationService } from '../services/delegations';
 import type { DirectoryService } from '../services/directory';
 import type { DirectoryAccess } from '../services/directory-access';
 import type { HistoryReportService } from '../services/history-reports';
@@ -24,6 +25,8 @@ export interface ApiServices {
   auth: AuthSettings;
   /** Review history reports; present where the review records are in PostgreSQL. */
   history?: HistoryReportService;
+  /** Out-of-office delegations; present where they are kept (PostgreSQL). */
+  delegations?: DelegationService;
   /** Present only with AUTH_MODE=local: serves demo tokens for any directory user. */
   localIssuer?: LocalIssuer;
 }

@@ -51,6 +51,8 @@ export interface StageAssignment {
    * them (the reviewee themself, or a reviewer whose item was reassigned), by item id.
    */
   excludedByItem?: Record<string, string[]>;
+  /** Reviewers out of office when the stage started: their items go to the delegate for this stage. */
+  delegations?: Record<string, { delegateId: string; endDateTime: string; justification: string }>;
 }
 
 /** What a notification is about; one message per (review, stage, recipient, kind) at most. */

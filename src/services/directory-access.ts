@@ -2,16 +2,12 @@ import { AppError } from '../domain/errors';
 import type { Caller } from './caller';
 import type { DefinitionService } from './definitions';
 import type { InstanceService } from './instances';
+import type { ReviewedInstance } from './reviewed-instances';
+import { gone, instancesReviewedBy } from './reviewed-instances';
 import { TtlCache } from './ttl-cache';
 
 /** How long what a caller reviews is trusted before it is looked up again. */
 const REVIEWING_MS = 30_000;
-const DEFINITIONS_PAGE = 100;
-
-interface ReviewedInstance {
-  definitionId: string;
-  instanceId: string;
-}
 
 /**
  * Who may read which directory objects. Administrators read everything. Anyone else reads their own
@@ -61,31 +57,12 @@ export class DirectoryAccess {
     });
   }
 
-  /** The instances where the caller reviews something now: filterByCurrentUser over every definition. */
+  /** The instances where the caller reviews something now (kept for a while: asked on every read). */
   private reviewedBy(caller: Caller): Promise<ReviewedInstance[]> {
-    return this.reviewing.get(caller.userId, async () => {
-      const out: ReviewedInstance[] = [];
-      for (let skip = 0; ; skip += DEFINITIONS_PAGE) {
-        // The records narrow the definitions to those the caller reviews in; the series list has them all.
-        const page = this.definitions.recorded
-          ? await this.definitions
-              .page({ skip, top: DEFINITIONS_PAGE, reviewerId: caller.userId })
-              .then((p) => ({ value: p.value, more: skip + p.value.length < p.total }))
-          : await this.definitions.list(skip, DEFINITIONS_PAGE);
-        for (const d of page.value) {
-          const mine = (await this.instances.list(d.id, caller, true).catch(gone)) ?? [];
-          out.push(...mine.map((i) => ({ definitionId: d.id, instanceId: i.id })));
-        }
-        if (!page.more) return out;
-      }
-    });
+    return this.reviewing.get(caller.userId, () =>
+      instancesReviewedBy(this.definitions, this.instances, caller),
+    );
   }
 }
 
 const notVisible = (message: string) => new AppError('directory.not_visible', message);
-
-/** A definition or instance deleted while it was being read reviews nothing any more. */
-function gone(err: unknown): undefined {
-  if (err instanceof AppError && err.status === 404) return undefined;
-  throw err;
-}

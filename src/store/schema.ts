@@ -97,6 +97,14 @@ export interface NotificationSendsTable {
   updated_at: Generated<Date>;
 }
 
+/** A row of `review_delegations`: one user's out-of-office delegation (see DelegationStore). */
+export interface ReviewDelegationsTable {
+  user_id: string;
+  end_date_time: Date;
+  delegation: Json<unknown>;
+  updated_at: Generated<Date>;
+}
+
 export interface Database {
   apply_ledger: ApplyLedgerTable;
   review_events: ReviewEventsTable;
@@ -108,4 +116,5 @@ export interface Database {
   review_history_instances: ReviewHistoryInstancesTable;
   apply_observations: ApplyObservationsTable;
   notification_sends: NotificationSendsTable;
+  review_delegations: ReviewDelegationsTable;
 }

@@ -191,6 +191,7 @@ export function createReviewEngine(opts: EngineOptions) {
       Object.assign(merged.recommendations, part.recommendations);
       Object.assign(merged.people, part.people);
       if (part.excludedByItem) merged.excludedByItem = { ...merged.excludedByItem, ...part.excludedByItem };
+      if (part.delegations) merged.delegations = { ...merged.delegations, ...part.delegations };
     }
     merged.sharedReviewerIds = [...shared];
     return merged;
@@ -495,6 +496,7 @@ export function createReviewEngine(opts: EngineOptions) {
     const itemIds = index === 0 ? [...state.items.keys()] : itemsMovingOn(state, index - 1);
     const assignment = await resolveInPages(stagePlan, withPrincipals(itemIds));
     emit({ type: 'StageStarted', at: now(), stageIndex: index, itemIds, ...assignment });
+    handOverDelegated(index, assignment);
     status();
     if (tellsReviewers) {
       notifier.notify({
@@ -510,6 +512,31 @@ export function createReviewEngine(opts: EngineOptions) {
       });
     }
     return itemIds.length;
+  }
+
+  /**
+   * Out of office: the items of a reviewer who delegated go to the delegate for this stage, kept in each
+   * item's reassignments; an item of the delegate's own access stays with the reviewer.
+   */
+  function handOverDelegated(index: number, assignment: StageAssignment): void {
+    const stage = state.stages[index]!;
+    for (const [userId, d] of Object.entries(assignment.delegations ?? {})) {
+      const itemIds = stage.itemIds.filter(
+        (id) => reviewersOf(stage, id).includes(userId) && state.items.get(id)?.principal.id !== d.delegateId,
+      );
+      if (itemIds.length === 0) continue;
+      emit({
+        type: 'ItemsReassigned',
+        at: now(),
+        by: userId,
+        stageIndex: index,
+        itemIds,
+        fromReviewerId: userId,
+        toReviewerId: d.delegateId,
+        justification: `Out of office until ${d.endDateTime}${d.justification ? `: ${d.justification}` : ''}`,
+        people: {},
+      });
+    }
   }
 
   function closeStage(reason: StageCompletionReason): void {

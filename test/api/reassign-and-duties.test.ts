@@ -95,7 +95,6 @@ describe('reassignment through the API', () => {
     const items = await api.decisionsByPrincipal(base);
     const lee = items[DEMO.LEE]!;
     const diego = await api.as(DEMO.DIEGO);
-    smtp.clear();
 
     const one = await api
       .http()
@@ -104,7 +103,11 @@ describe('reassignment through the API', () => {
       .send({ reviewerId: DEMO.GRADY, justification: 'Grady audits Lee this quarter' });
     expect(one.status).toBe(200);
     expect(one.body).toEqual({ stageId: '1', reassigned: 1 });
-    const [told] = await smtp.waitFor(1, 30_000);
+    const [told] = await until(
+      async () => smtp.messages.filter((m) => /reassigned/.test(m.subject)),
+      (list) => list.length === 1,
+      'the reassignment message',
+    );
     expect(told!.to[0]!.address).toMatch(/^grady/i);
     expect(told!.subject).toMatch(/reassigned to you by Diego/);
     expect(told!.text).toContain('Grady audits Lee this quarter');
@@ -201,6 +204,86 @@ describe('reassignment through the API', () => {
       .get(`${base}/decisions/${lee.id}`)
       .set(await api.admin());
     expect(unchanged.body.reassignments).toBeUndefined();
+  });
+});
+
+describe('out-of-office delegation through the API', () => {
+  const DELEGATIONS = `${REVIEWS}/delegations`;
+  const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
+
+  it("hands the user's running items to the delegate at once and the items of stages that start later", async () => {
+    const running = await api.startReview(ownersReview({ displayName: 'Running when Diego leaves' }));
+    const diego = await api.as(DEMO.DIEGO);
+    const grady = await api.as(DEMO.GRADY);
+    const set = await api
+      .http()
+      .put(`${DELEGATIONS}/${DEMO.DIEGO}`)
+      .set(diego)
+      .send({ delegateId: DEMO.GRADY, endDateTime: inDays(10), justification: 'Parental leave' });
+    expect(set.status).toBe(200);
+    expect(set.body).toMatchObject({
+      userId: DEMO.DIEGO,
+      delegateId: DEMO.GRADY,
+      justification: 'Parental leave',
+    });
+    // His team minus himself in this review (other reviews of this file count too).
+    const team = Object.keys(await api.decisionsByPrincipal(running.base)).length;
+    expect(set.body.reassigned).toBeGreaterThanOrEqual(team - 1);
+    const gradys = await until(
+      () => api.http().get(mine(running.base)).set(grady),
+      (r) => r.status === 200 && r.body.value.length === team - 1,
+      "Grady holding Diego's items",
+    );
+    expect(gradys.body.value.map((d: { principal: { id: string } }) => d.principal.id)).not.toContain(
+      DEMO.GRADY,
+    );
+    expect((await api.http().get(mine(running.base)).set(diego)).body.value).toEqual([]);
+
+    // A review that starts while he is away: his items go to Grady from the start, and say why.
+    const later = await api.startReview(ownersReview({ displayName: 'Starts while Diego is away' }));
+    const mineLater = await until(
+      () => api.http().get(mine(later.base)).set(grady),
+      (r) => r.status === 200 && r.body.value.length === team - 1,
+      'Grady assigned at stage start',
+    );
+    const item = await api
+      .http()
+      .get(`${later.base}/decisions/${mineLater.body.value[0].id as string}`)
+      .set(await api.admin());
+    expect(item.body.reassignments).toEqual([
+      expect.objectContaining({
+        from: expect.objectContaining({ id: DEMO.DIEGO }),
+        to: expect.objectContaining({ id: DEMO.GRADY }),
+        justification: expect.stringMatching(/^Out of office until .*: Parental leave$/),
+      }),
+    ]);
+    const read = await api
+      .http()
+      .get(`${DELEGATIONS}/${DEMO.DIEGO}`)
+      .set(await api.admin());
+    expect(read.body.delegateId).toBe(DEMO.GRADY);
+    expect((await api.http().delete(`${DELEGATIONS}/${DEMO.DIEGO}`).set(diego)).status).toBe(204);
+    expectError(await api.http().get(`${DELEGATIONS}/${DEMO.DIEGO}`).set(diego), 404, 'delegation.not_found');
+  });
+
+  it('refuses delegations that cannot work, and other users’ delegations to non-administrators', async () => {
+    const diego = await api.as(DEMO.DIEGO);
+    const put = (body: object, as = diego, user: string = DEMO.DIEGO) =>
+      api.http().put(`${DELEGATIONS}/${user}`).set(as).send(body);
+    expectError(await put({ delegateId: DEMO.DIEGO, endDateTime: inDays(3) }), 400, 'delegation.invalid');
+    expectError(await put({ delegateId: DEMO.GRADY, endDateTime: inDays(-1) }), 400, 'delegation.invalid');
+    expectError(await put({ delegateId: DEMO.GRADY, endDateTime: 'next week' }), 400, 'request.invalid_body');
+    expectError(await put({ delegateId: 'nobody', endDateTime: inDays(3) }), 404, 'directory.user_not_found');
+    expectError(
+      await put({ delegateId: DEMO.GRADY, endDateTime: inDays(3) }, diego, DEMO.LEE),
+      403,
+      'auth.admin_required',
+    );
+    expectError(
+      await api.http().delete(`${DELEGATIONS}/${DEMO.DIEGO}`).set(diego),
+      404,
+      'delegation.not_found',
+    );
   });
 });
 

@@ -17,6 +17,8 @@ import type { TenantFileInput } from '../../src/directory/tenant-file';
 import { createApi, listen } from '../../src/runtime';
 import type { Mailer } from '../../src/notifications/port';
 import { PostgresNotificationLedger } from '../../src/store/postgres-notification-ledger';
+import type { DelegationStore } from '../../src/store/delegations';
+import { PostgresDelegations } from '../../src/store/postgres-delegations';
 import { InMemoryApplyLedger } from '../../src/store/apply-ledger';
 import { HistoryReportStore } from '../../src/store/history-reports';
 import type { ApplyObservationStore } from '../../src/store/apply-observations';
@@ -97,6 +99,7 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
   let historyReports: HistoryReportStore | undefined;
   let observations: ApplyObservationStore = new InMemoryApplyObservations();
   let evidence: EvidenceSource | undefined;
+  let delegations: DelegationStore | undefined;
   if (options.records === 'postgres') {
     const created = await createTestDatabase();
     const db = createDatabase(created.url);
@@ -106,6 +109,7 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
     historyReports = new HistoryReportStore(db);
     observations = new PostgresApplyObservations(db);
     evidence = new PostgresEvidence(db);
+    delegations = new PostgresDelegations(db);
   }
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -118,6 +122,7 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
       observations,
       mailer: options.mailer,
       notificationLedger: database && new PostgresNotificationLedger(database.db),
+      delegations,
     }),
   });
   const running = worker.run();
@@ -149,6 +154,7 @@ export async function startStack(tenant?: TenantFileInput, options: StackOptions
         records,
         historyReports,
         evidence,
+        delegations,
       },
     );
     const server = await listen(app, 0, '127.0.0.1');

@@ -1,6 +1,7 @@
 import type { AnyOperation } from '../operation';
 import { decisionItemOperations } from './decisions';
 import { definitionOperations } from './definitions';
+import { delegationOperations } from './delegations';
 import { directoryOperations } from './directory';
 import { historyOperations } from './history';
 import { evidenceOperations } from './evidence';
@@ -15,6 +16,7 @@ export const operations: readonly AnyOperation[] = [
   ...definitionOperations,
   ...instanceOperations,
   ...decisionItemOperations,
+  ...delegationOperations,
   ...evidenceOperations,
   ...directoryOperations,
   ...historyOperations,

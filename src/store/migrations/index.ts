@@ -6,6 +6,7 @@ import * as reviewRecords from './0002-review-records';
 import * as historyReports from './0003-history-reports';
 import * as applyObservations from './0004-apply-observations';
 import * as notificationSends from './0005-notification-sends';
+import * as reviewDelegations from './0006-review-delegations';
 
 /**
  * Every migration, in order, imported statically (no folder scan), so they run the same under tsx and
@@ -17,6 +18,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0003-history-reports': historyReports,
   '0004-apply-observations': applyObservations,
   '0005-notification-sends': notificationSends,
+  '0006-review-delegations': reviewDelegations,
 };
 
 /**
