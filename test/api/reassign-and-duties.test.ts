@@ -1,7 +1,7 @@
-import { SmtpMailer } from '../../src/notifications/smtp';
+import type { SmtpMailer } from '../../src/notifications/smtp';
 import { Api, DEMO, expectError, REVIEWS } from '../helpers/api-fixtures';
 import type { SmtpTestServer } from '../helpers/smtp-server';
-import { startSmtpServer } from '../helpers/smtp-server';
+import { mailerFor, startSmtpServer } from '../helpers/smtp-server';
 import type { Stack } from '../helpers/stack';
 import { startStack } from '../helpers/stack';
 import { until } from '../helpers/review-harness';
@@ -15,15 +15,7 @@ let smtp: SmtpTestServer;
 let mailer: SmtpMailer;
 beforeAll(async () => {
   smtp = await startSmtpServer();
-  mailer = new SmtpMailer({
-    host: smtp.host,
-    port: smtp.port,
-    secure: false,
-    requireTls: false,
-    from: { address: 'reviews@contoso.test' },
-    timeoutMs: 5000,
-    maxConnections: 2,
-  });
+  mailer = mailerFor(smtp);
   stack = await startStack(undefined, { records: 'postgres', mailer });
   api = new Api(stack);
 }, 120_000);

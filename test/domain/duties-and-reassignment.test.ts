@@ -220,47 +220,33 @@ describe('separation of duties and reassignment in the review state', () => {
     expect(reviewersOf(restored.stages[0]!, b.item('alice'))).toEqual(['carol']);
   });
 
-  it('refuses to reassign items the caller does not review, to their own reviewee, or to the same reviewer', () => {
+  it.each([
+    ['the reviewee’s own item', 'owner', 'owner', 'carol', 'review.not_a_reviewer', 403],
+    ['an item to its reviewee', 'owner', 'alice', 'alice', 'review.reassign_not_allowed', 409],
+    ['an item the caller does not review', 'mallory', 'alice', 'carol', 'review.not_a_reviewer', 403],
+    ['an item to the reviewer it comes from', 'owner', 'alice', 'owner', 'review.reassign_not_allowed', 409],
+  ])('refuses to reassign %s', (_what, caller, principal, to, code, status) => {
     const b = ownerIsMember();
-    const base = { fromReviewerId: 'owner', justification: 'why' } as const;
     expect(
       planReassign(b.state, {
-        ...base,
-        viewer: { kind: 'reviewer', userId: 'owner' },
-        itemIds: [b.item('owner')],
-        toReviewerId: 'carol',
+        viewer: { kind: 'reviewer', userId: caller },
+        itemIds: [b.item(principal)],
+        fromReviewerId: caller,
+        toReviewerId: to,
+        justification: 'why',
       }),
-    ).toMatchObject({ ok: false, violation: { code: 'review.not_a_reviewer', status: 403 } });
+    ).toMatchObject({ ok: false, violation: { code, status } });
+  });
+
+  it('refuses to reassign an item the review does not have with 404', () => {
+    const b = ownerIsMember();
     expect(
       planReassign(b.state, {
-        ...base,
-        viewer: { kind: 'reviewer', userId: 'owner' },
-        itemIds: [b.item('alice')],
-        toReviewerId: 'alice',
-      }),
-    ).toMatchObject({ ok: false, violation: { code: 'review.reassign_not_allowed', status: 409 } });
-    expect(
-      planReassign(b.state, {
-        ...base,
-        viewer: { kind: 'reviewer', userId: 'mallory' },
-        itemIds: [b.item('alice')],
-        toReviewerId: 'carol',
-      }),
-    ).toMatchObject({ ok: false, violation: { code: 'review.not_a_reviewer' } });
-    expect(
-      planReassign(b.state, {
-        ...base,
-        viewer: { kind: 'reviewer', userId: 'owner' },
-        itemIds: [b.item('alice')],
-        toReviewerId: 'owner',
-      }),
-    ).toMatchObject({ ok: false, violation: { code: 'review.reassign_not_allowed' } });
-    expect(
-      planReassign(b.state, {
-        ...base,
         viewer: { kind: 'admin', userId: 'admin' },
         itemIds: ['nope'],
+        fromReviewerId: 'owner',
         toReviewerId: 'c',
+        justification: 'why',
       }),
     ).toMatchObject({ ok: false, violation: { code: 'review.decision_not_found', status: 404 } });
   });

@@ -1,3 +1,4 @@
+import { SmtpMailer } from '../../src/notifications/smtp';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import type { AddressObject, ParsedMail } from 'mailparser';
@@ -185,3 +186,15 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     },
   };
 }
+
+/** A SmtpMailer for a test server: plain SMTP on loopback, no sign-in. */
+export const mailerFor = (server: SmtpTestServer, from = 'reviews@contoso.test'): SmtpMailer =>
+  new SmtpMailer({
+    host: server.host,
+    port: server.port,
+    secure: false,
+    requireTls: false,
+    from: { address: from, name: 'Stagecoach' },
+    timeoutMs: 5000,
+    maxConnections: 2,
+  });

@@ -1,5 +1,5 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { SmtpMailer } from '../../src/notifications/smtp';
+import type { SmtpMailer } from '../../src/notifications/smtp';
 import { refusalOf } from '../../src/services/temporal-errors';
 import type { ReassignInput } from '../../src/workflows';
 import { reassignDecisionsUpdate, sendReminderUpdate } from '../../src/workflows';
@@ -7,7 +7,7 @@ import { stage } from '../helpers/guest-fixtures';
 import type { ReviewRun } from '../helpers/review-harness';
 import { applied, enterStage, group, until, user, withReview } from '../helpers/review-harness';
 import type { ReceivedMail, SmtpTestServer } from '../helpers/smtp-server';
-import { startSmtpServer } from '../helpers/smtp-server';
+import { mailerFor, startSmtpServer } from '../helpers/smtp-server';
 import { MANAGERS, OWNERS } from '../helpers/team-review';
 import { createTimeSkippingEnv } from '../helpers/temporal';
 
@@ -22,15 +22,7 @@ let mailer: SmtpMailer;
 beforeAll(async () => {
   env = await createTimeSkippingEnv();
   smtp = await startSmtpServer();
-  mailer = new SmtpMailer({
-    host: smtp.host,
-    port: smtp.port,
-    secure: false,
-    requireTls: false,
-    from: { address: 'reviews@contoso.test', name: 'Stagecoach' },
-    timeoutMs: 5000,
-    maxConnections: 2,
-  });
+  mailer = mailerFor(smtp);
 });
 afterAll(async () => {
   await mailer?.close();
@@ -389,46 +381,21 @@ describe('review notifications through a real SMTP server', () => {
     );
   });
 
-  it('opens the stage while the mail server is down, retries the send with backoff and reports it', async () => {
+  /** A 7-day manager review of the team while the mail server is down (it comes back up after `fn`). */
+  const whileMailIsDown = async (displayName: string, fn: (run: ReviewRun) => Promise<void>) => {
     await smtp.down();
     try {
       await withReview(
         env,
         tenant(),
         {
-          displayName: 'Mail server down',
+          displayName,
           scope: { query: '/groups/team/transitiveMembers', queryType: 'MicrosoftGraph' },
           stageSettings: [stage(1, [MANAGERS], { durationInDays: 7 })],
         },
         async (run) => {
           await enterStage(run, '1');
-          expect(await run.decide('mgrA', 'u00', 'Approve')).toMatchObject({ ok: true });
-          await env.sleep('2 minutes');
-          const pending = await until(
-            async () => (await run.handle.describe()).raw.pendingActivities ?? [],
-            (list) => list.some((a) => (a.attempt ?? 0) >= 2),
-            'a retried send',
-          );
-          expect(pending[0]!.activityType?.name).toBe('sendNotifications');
-          expect(pending[0]!.lastFailure?.message).toMatch(/SMTP_HOST/);
-          expect((await run.instance()).notifications).toEqual([]);
-
-          await smtp.up();
-          await env.sleep('1 hour');
-          const messages = await arrived(2);
-          expect(summary(messages)).toEqual([
-            expect.stringMatching(/^mgrA@contoso\.test: .*3 items/),
-            expect.stringMatching(/^mgrB@contoso\.test: .*3 items/),
-          ]);
-          const [sent] = (
-            await until(
-              () => run.instance(),
-              (v) => v.notifications.length > 0,
-              'the send',
-            )
-          ).notifications;
-          expect(sent).toMatchObject({ kind: 'stageStarted', sent: 2, failed: 0 });
-          expect(sent!.attempts).toBeGreaterThanOrEqual(2);
+          await fn(run);
           await done(run);
         },
         { mailer },
@@ -436,44 +403,56 @@ describe('review notifications through a real SMTP server', () => {
     } finally {
       await smtp.up();
     }
-  });
+  };
 
-  it('reports a send that failed after every retry, and the review goes on', async () => {
-    await smtp.down();
-    try {
-      await withReview(
-        env,
-        tenant(),
-        {
-          displayName: 'Mail server gone',
-          scope: { query: '/groups/team/transitiveMembers', queryType: 'MicrosoftGraph' },
-          stageSettings: [stage(1, [MANAGERS], { durationInDays: 7 })],
-        },
-        async (run) => {
-          await enterStage(run, '1');
-          for (let day = 0; day < 3; day++) await env.sleep('1 day');
-          const view = await until(
-            () => run.instance(),
-            (v) => v.notifications.length > 0,
-            'the report',
-            60_000,
-          );
-          expect(view.notifications).toEqual([
-            expect.objectContaining({
-              kind: 'stageStarted',
-              sent: 0,
-              failed: 2,
-              error: expect.stringMatching(/SMTP_HOST/),
-            }),
-          ]);
-          expect(view.currentStageId).toBe('1');
-          expect(await run.decide('mgrB', 'u03', 'Approve')).toMatchObject({ ok: true });
-          await done(run);
-        },
-        { mailer },
+  it('opens the stage while the mail server is down, retries the send with backoff and reports it', () =>
+    whileMailIsDown('Mail server down', async (run) => {
+      expect(await run.decide('mgrA', 'u00', 'Approve')).toMatchObject({ ok: true });
+      await env.sleep('2 minutes');
+      const pending = await until(
+        async () => (await run.handle.describe()).raw.pendingActivities ?? [],
+        (list) => list.some((a) => (a.attempt ?? 0) >= 2),
+        'a retried send',
       );
-    } finally {
+      expect(pending[0]!.activityType?.name).toBe('sendNotifications');
+      expect(pending[0]!.lastFailure?.message).toMatch(/SMTP_HOST/);
+      expect((await run.instance()).notifications).toEqual([]);
+
       await smtp.up();
-    }
-  });
+      await env.sleep('1 hour');
+      const messages = await arrived(2);
+      expect(summary(messages)).toEqual([
+        expect.stringMatching(/^mgrA@contoso\.test: .*3 items/),
+        expect.stringMatching(/^mgrB@contoso\.test: .*3 items/),
+      ]);
+      const view = await until(
+        () => run.instance(),
+        (v) => v.notifications.length > 0,
+        'the send',
+      );
+      const [sent] = view.notifications;
+      expect(sent).toMatchObject({ kind: 'stageStarted', sent: 2, failed: 0 });
+      expect(sent!.attempts).toBeGreaterThanOrEqual(2);
+    }));
+
+  it('reports a send that failed after every retry, and the review goes on', () =>
+    whileMailIsDown('Mail server gone', async (run) => {
+      for (let day = 0; day < 3; day++) await env.sleep('1 day');
+      const view = await until(
+        () => run.instance(),
+        (v) => v.notifications.length > 0,
+        'the report',
+        60_000,
+      );
+      expect(view.notifications).toEqual([
+        expect.objectContaining({
+          kind: 'stageStarted',
+          sent: 0,
+          failed: 2,
+          error: expect.stringMatching(/SMTP_HOST/),
+        }),
+      ]);
+      expect(view.currentStageId).toBe('1');
+      expect(await run.decide('mgrB', 'u03', 'Approve')).toMatchObject({ ok: true });
+    }));
 });
