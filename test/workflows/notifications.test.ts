@@ -325,25 +325,7 @@ describe('review notifications through a real SMTP server', () => {
           violation: { code: 'review.not_a_reviewer' },
         });
         expect(await run.decide('mgrA', 'u00', 'Approve')).toMatchObject({ ok: true });
-        // Nobody else's items, and not to the reviewee.
-        expect(
-          await reassign(run, {
-            viewer: { kind: 'reviewer', userId: 'mgrA' },
-            itemIds: [run.itemId('u01')],
-            fromReviewerId: 'mgrA',
-            toReviewerId: 'mgrB',
-            justification: 'x',
-          }),
-        ).toMatchObject({ code: 'review.not_a_reviewer', status: 403 });
-        expect(
-          await reassign(run, {
-            viewer: { kind: 'reviewer', userId: 'o1' },
-            itemIds: [run.itemId('u01')],
-            fromReviewerId: 'o1',
-            toReviewerId: 'u01',
-            justification: 'x',
-          }),
-        ).toMatchObject({ code: 'review.reassign_not_allowed', status: 409 });
+        // Refusals (not the caller's item, to the reviewee) are the rules' and the API tests' business.
         const [item] = (await run.items('1')).filter((i) => i.principal.id === 'u00');
         expect(item!.reassignments).toEqual([
           expect.objectContaining({
