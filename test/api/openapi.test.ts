@@ -33,6 +33,7 @@ const deps: AppDeps = {
   evidence: reachedOnly(),
   localIssuer: reachedOnly(),
   history: reachedOnly(),
+  delegations: reachedOnly(),
   auth: {
     verifier: { verify: async () => ({ oid: 'admin-1', roles: ['Admin'] }) },
     userClaim: 'oid',
