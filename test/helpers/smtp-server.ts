@@ -131,7 +131,11 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
         .catch((err: Error) => callback(err));
     },
   };
-  let server = new SMTPServer(config);
+  // A client that goes away mid-session (a worker SIGKILLed while it sends) resets its connection; the
+  // server reports that as an 'error' event, which would otherwise throw out of the test process.
+  const connectionErrors: Error[] = [];
+  const create = () => new SMTPServer(config).on('error', (err: Error) => void connectionErrors.push(err));
+  let server = create();
   const listen = (port: number) =>
     new Promise<number>((resolve, reject) => {
       server.once('error', reject);
@@ -175,7 +179,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     },
     async up() {
       if (running) return;
-      server = new SMTPServer(config);
+      server = create();
       await listen(port);
       running = true;
     },
