@@ -72,25 +72,23 @@ describe('stagePoints: when a stage reminds and escalates by itself', () => {
   });
 });
 
+/** A one-stage definition whose end-of-review notice goes to these Graph recipient queries. */
+const withRecipients = (...queries: string[]) =>
+  definitionInputSchema.parse({
+    displayName: 'x',
+    scope: { query: '/groups/g1/transitiveMembers' },
+    settings: { instanceDurationInDays: 3 },
+    additionalNotificationRecipients: queries.map((query) => ({
+      notificationTemplateType: 'CompletedAdditionalRecipients',
+      notificationRecipientScope: { query, queryType: 'MicrosoftGraph' },
+    })),
+  });
+
 describe('definitions: notification, escalation and separation-of-duties settings', () => {
   it('compiles additionalNotificationRecipients from Graph queries', () => {
     const plan = definition();
     expect(plan.settings.additionalNotificationRecipients).toBeUndefined();
-    const body = definitionInputSchema.parse({
-      displayName: 'x',
-      scope: { query: '/groups/g1/transitiveMembers' },
-      settings: { instanceDurationInDays: 3 },
-      additionalNotificationRecipients: [
-        {
-          notificationTemplateType: 'CompletedAdditionalRecipients',
-          notificationRecipientScope: { query: '/v1.0/users/u-cfo', queryType: 'MicrosoftGraph' },
-        },
-        {
-          notificationTemplateType: 'CompletedAdditionalRecipients',
-          notificationRecipientScope: { query: '/groups/g-audit/members' },
-        },
-      ],
-    });
+    const body = withRecipients('/v1.0/users/u-cfo', '/groups/g-audit/members');
     expect(compileDefinition('d', body).settings.additionalNotificationRecipients).toEqual([
       { kind: 'user', userId: 'u-cfo' },
       { kind: 'groupMembers', groupId: 'g-audit' },
@@ -98,17 +96,7 @@ describe('definitions: notification, escalation and separation-of-duties setting
   });
 
   it('refuses a recipient query it cannot resolve, naming the field', () => {
-    const body = definitionInputSchema.parse({
-      displayName: 'x',
-      scope: { query: '/groups/g1/transitiveMembers' },
-      settings: { instanceDurationInDays: 3 },
-      additionalNotificationRecipients: [
-        {
-          notificationTemplateType: 'CompletedAdditionalRecipients',
-          notificationRecipientScope: { query: './manager' },
-        },
-      ],
-    });
+    const body = withRecipients('./manager');
     expect(refusal(() => compileDefinition('d', body))).toMatch(
       /^additionalNotificationRecipients\[0\]\.notificationRecipientScope\.query: /,
     );

@@ -48,6 +48,12 @@ function tenant() {
   };
 }
 
+/** Six days of the managers, escalated to their managers two days before the end. */
+const ESCALATING_MANAGER_STAGE = stage(1, [MANAGERS], {
+  durationInDays: 6,
+  escalation: { daysBeforeEnd: 2, escalateTo: 'managers' },
+});
+
 const definitionIdOf = (run: ReviewRun) => run.handle.workflowId.split('/')[1]!;
 const linkOf = (run: ReviewRun) =>
   `https://stagecoach.test/v1.0/identityGovernance/accessReviews/definitions/${definitionIdOf(run)}/instances/${run.instanceId}/decisions/filterByCurrentUser(on='reviewer')`;
@@ -87,12 +93,7 @@ describe('review notifications through a real SMTP server', () => {
             notificationRecipientScope: { query: '/users/cfo', queryType: 'MicrosoftGraph' },
           },
         ],
-        stageSettings: [
-          stage(1, [MANAGERS], {
-            durationInDays: 6,
-            escalation: { daysBeforeEnd: 2, escalateTo: 'managers' },
-          }),
-        ],
+        stageSettings: [ESCALATING_MANAGER_STAGE],
       },
       async (run) => {
         await enterStage(run, '1');
@@ -167,12 +168,7 @@ describe('review notifications through a real SMTP server', () => {
         displayName: 'Sharded team review',
         scope: { query: '/groups/team/transitiveMembers', queryType: 'MicrosoftGraph' },
         settings: { autoApplyDecisionsEnabled: true },
-        stageSettings: [
-          stage(1, [MANAGERS], {
-            durationInDays: 6,
-            escalation: { daysBeforeEnd: 2, escalateTo: 'managers' },
-          }),
-        ],
+        stageSettings: [ESCALATING_MANAGER_STAGE],
       },
       async (run) => {
         await enterStage(run, '1');
