@@ -12,6 +12,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts/build-portal.mjs ./scripts/
 RUN npm run build \
  && npm prune --omit=dev --ignore-scripts
 
@@ -23,7 +24,8 @@ ENV NODE_ENV=production \
     NODE_OPTIONS=--enable-source-maps \
     DIRECTORY_FILE=/data/directory.json \
     AUTH_LOCAL_KEY_FILE=/data/local-signing-key.json \
-    TEMPORAL_DB_FILE=/data/temporal.sqlite
+    TEMPORAL_DB_FILE=/data/temporal.sqlite \
+    PORTAL_SESSION_KEY_FILE=/data/portal-session-key
 WORKDIR /app
 # Creating /data here, owned by `node`, makes a volume mounted on it (named or anonymous) writable for
 # the non-root user.

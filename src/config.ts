@@ -4,6 +4,7 @@ import { ldapEnvSchema } from './directory/ldap/settings';
 import { scimEnvSchema } from './directory/scim/settings';
 import { isLoopbackHost } from './loopback';
 import { mailCatcherEnvSchema, smtpEnvSchema, smtpIssues } from './notifications/settings';
+import { portalEnvSchema } from './portal/server/settings';
 
 export { isLoopbackHost };
 
@@ -89,6 +90,7 @@ export const configSchema = z.object({
   ...graphEnvSchema.shape,
   ...smtpEnvSchema.shape,
   ...mailCatcherEnvSchema.shape,
+  ...portalEnvSchema.shape,
 });
 
 /**

@@ -3,7 +3,9 @@ import type { Config } from './config';
 import { parseConfig } from './config';
 import type { DevServer } from './dev-server';
 import { startDevServer } from './dev-server';
+import { EmbeddedDirectory } from './directory/embedded';
 import { openDirectory } from './directory/open';
+import { createPortal } from './portal/server';
 import { createLogger } from './logger';
 import { startMailCatcher } from './notifications/mail-catcher';
 import type { Mailer } from './notifications/port';
@@ -89,6 +91,7 @@ async function main() {
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
   let devServer: DevServer | undefined;
+  let portalLine = '';
   let embedded: EmbeddedPostgres | undefined;
   let address = config.TEMPORAL_ADDRESS;
   let directoryDescription = '';
@@ -171,12 +174,29 @@ async function main() {
     const client = await createClient(temporal);
     started.push(() => client.connection.close());
     const { auth, localIssuer } = await createAuth(config, logger);
+    const baseUrl = config.PUBLIC_BASE_URL ?? `http://localhost:${config.PORT}`;
+    const portal = await createPortal(
+      { ...config, TEMPORAL_UI_URL: config.TEMPORAL_UI_URL ?? devServer?.uiUrl },
+      {
+        auth,
+        localIssuer,
+        directory,
+        listUsers:
+          directory instanceof EmbeddedDirectory
+            ? async () => (await directory.listUsers({ top: 500 })).users
+            : undefined,
+        baseUrl,
+        logger,
+      },
+    );
+    portalLine = portal ? `${baseUrl}/portal/` : '(PORTAL_ENABLED=false)';
     const app = createApi(config, {
       client,
       directory,
       auth,
       localIssuer,
       logger,
+      portal,
       ...reads,
     });
     const server = await listen(app, config.PORT, config.HOST);
@@ -190,6 +210,7 @@ async function main() {
     [
       '',
       'Stagecoach is running',
+      `  Portal       ${portalLine}`,
       `  API          ${api}/v1.0/identityGovernance/accessReviews/definitions`,
       `  Temporal UI  ${devServer?.uiUrl ?? '(external server)'}`,
       `  Temporal     ${address}${devServer ? ` (state in ${config.TEMPORAL_DB_FILE})` : ''}`,

@@ -9,6 +9,7 @@ import type { ActivityDeps } from './activities';
 import { createActivities } from './activities';
 import type { AuthSettings } from './api/auth';
 import { LocalIssuer, remoteJwksVerifier } from './api/auth';
+import type { PortalSetup } from './portal/server';
 import { createApp } from './api/app';
 import { answerClientError, MAX_HEADER_BYTES } from './api/client-errors';
 import type { Config, TemporalConnectionSettings } from './config';
@@ -94,6 +95,8 @@ export function createApi(
     evidence?: EvidenceSource;
     /** Out-of-office delegations (in PostgreSQL); without them, no delegation routes. */
     delegations?: DelegationStore;
+    /** The web portal (createPortal); without it, no /portal. */
+    portal?: PortalSetup;
   },
 ) {
   const gw = new TemporalGateway(deps.client, config.TASK_QUEUE);
@@ -129,6 +132,7 @@ export function createApi(
     rateLimitUnauthenticatedPerMinute:
       config.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE ?? DEFAULT_UNAUTHENTICATED_PER_MINUTE,
     publicBaseUrl: config.PUBLIC_BASE_URL,
+    portal: deps.portal,
   });
 }
 

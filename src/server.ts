@@ -1,6 +1,7 @@
 import { parseConfig } from './config';
 import { openDirectory } from './directory/open';
 import { createLogger } from './logger';
+import { createPortal } from './portal/server';
 import { createApi, createAuth, createClient, listen, openDatabase, postgresReads } from './runtime';
 import { redactUrl } from './store/database';
 
@@ -16,12 +17,20 @@ async function main() {
   logger.info({ directory: opened.description }, 'directory connected');
   const client = await createClient(config);
   const { auth, localIssuer } = await createAuth(config, logger);
+  const portal = await createPortal(config, {
+    auth,
+    localIssuer,
+    directory,
+    baseUrl: config.PUBLIC_BASE_URL ?? `http://localhost:${config.PORT}`,
+    logger,
+  });
   const app = createApi(config, {
     client,
     directory,
     auth,
     localIssuer,
     logger,
+    portal,
     ...postgresReads(db),
   });
   const server = await listen(app, config.PORT, config.HOST);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import express from 'express';
+import type { Router } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { DefinitionService } from '../services/definitions';
@@ -11,6 +12,8 @@ import type { EvidenceService } from '../services/evidence';
 import type { InstanceService } from '../services/instances';
 import { DecisionInsights } from '../services/decision-insights';
 import type { WorkerHealth } from '../services/worker-liveness';
+import type { PortalDeps } from '../portal/server/routes';
+import { PORTAL_HEADER, portalRouter, sessionToken } from '../portal/server/routes';
 import type { AuthSettings, LocalIssuer } from './auth';
 import { authenticate, requireKnownUser } from './auth';
 import { jsonBody } from './body';
@@ -46,6 +49,8 @@ export interface AppDeps {
   rateLimitUnauthenticatedPerMinute: number;
   /** Where clients reach the API (PUBLIC_BASE_URL), for absolute links; default: each request's own host. */
   publicBaseUrl?: string;
+  /** The web portal under /portal, and routers served beside it (the embedded OpenID provider). */
+  portal?: { deps: PortalDeps; routers?: Router[] };
 }
 
 const FILTER_BY_CURRENT_USER = /filterByCurrentUser\(on=(?:'|%27)reviewer(?:'|%27)\)/g;
@@ -101,12 +106,21 @@ export function createApp(deps: AppDeps) {
     ),
   );
   app.use(apiDocs());
+  const portal = deps.portal;
+  for (const router of portal?.routers ?? []) app.use(router);
+  if (portal) app.use(portalRouter(portal.deps));
+  // The portal's pages call the API with their session cookie and this header, which another site's
+  // page cannot send without a CORS preflight this API never grants: a cookie alone authenticates nothing.
+  const portalSession = portal
+    ? (req: express.Request) =>
+        req.get(PORTAL_HEADER) ? sessionToken(req, portal.deps.sealer) : Promise.resolve(undefined)
+    : undefined;
 
   // Limits and authentication come before the body is read: nobody without a valid token gets the server
   // to inflate and parse a body, and a flood of bad tokens is cut off by address before it costs more.
   const v1 = express.Router();
   v1.use(unauthenticated.limit);
-  v1.use(authenticate(deps.auth, deps.logger));
+  v1.use(authenticate(deps.auth, deps.logger, portalSession));
   v1.use(unauthenticated.forgive);
   v1.use(callerRateLimit(deps.rateLimitPerMinute));
   v1.use(requireKnownUser(deps.auth, (id) => deps.directory.isKnownUser(id)));

@@ -55,15 +55,21 @@ export function callerFromClaims(payload: JWTPayload, settings: AuthSettings): C
  * Middleware: requires `Authorization: Bearer <jwt>` and puts the caller in `res.locals.caller`. When
  * the issuer's keys cannot be fetched the answer is 503 (retry later), not 401: the token may be fine.
  */
-export function authenticate(settings: AuthSettings, logger: Logger) {
+export function authenticate(
+  settings: AuthSettings,
+  logger: Logger,
+  /** The access token of a portal session (its sealed cookie), asked for only when there is no bearer token. */
+  sessionToken?: (req: Request) => Promise<string | undefined>,
+) {
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const header = req.get('authorization') ?? '';
-      const match = /^Bearer\s+(\S+)$/i.exec(header);
-      if (!match?.[1]) throw unauthorized('Missing bearer token (Authorization: Bearer <token>)');
+      const header = req.get('authorization');
+      const match = header === undefined ? undefined : /^Bearer\s+(\S+)$/i.exec(header);
+      const token = match?.[1] ?? (header === undefined ? await sessionToken?.(req) : undefined);
+      if (!token) throw unauthorized('Missing bearer token (Authorization: Bearer <token>)');
       let payload: JWTPayload;
       try {
-        payload = await settings.verifier.verify(match[1]);
+        payload = await settings.verifier.verify(token);
       } catch (err) {
         if (err instanceof KeysUnavailableError) {
           const log = (res.locals.log as Logger | undefined) ?? logger;

@@ -30,7 +30,7 @@ export class KeysUnavailableError extends Error {
 async function verifyJwt(
   token: string,
   key: KeyLike | Uint8Array | JWTVerifyGetKey,
-  expected: { issuer: string; audience: string },
+  expected: { issuer: string | string[]; audience: string },
 ): Promise<JWTPayload> {
   const options = { ...expected, requiredClaims: ['exp'], clockTolerance: CLOCK_SKEW_S };
   const { payload } =
@@ -76,9 +76,13 @@ export const LOCAL_AUDIENCE = 'api://stagecoach';
  * used only when AUTH_MODE=local is chosen explicitly (the all-in-one start does).
  */
 export class LocalIssuer implements TokenVerifier {
+  /** Issuers besides LOCAL_ISSUER that sign with this key: the embedded OpenID provider of the portal. */
+  private readonly issuers = [LOCAL_ISSUER];
+
   private constructor(
     private readonly privateKey: KeyLike | Uint8Array,
     private readonly publicKey: KeyLike | Uint8Array,
+    private readonly jwk: JWK,
   ) {}
 
   static async open(keyFile: string): Promise<LocalIssuer> {
@@ -93,7 +97,7 @@ export class LocalIssuer implements TokenVerifier {
       await chmod(keyFile, 0o600);
     }
     const { d: _d, ...publicJwk } = jwk;
-    return new LocalIssuer(await importJWK(jwk, 'ES256'), await importJWK(publicJwk, 'ES256'));
+    return new LocalIssuer(await importJWK(jwk, 'ES256'), await importJWK(publicJwk, 'ES256'), jwk);
   }
 
   /** A token for a user; admins get the admin role claim. */
@@ -109,6 +113,16 @@ export class LocalIssuer implements TokenVerifier {
   }
 
   async verify(token: string): Promise<JWTPayload> {
-    return verifyJwt(token, this.publicKey, { issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE });
+    return verifyJwt(token, this.publicKey, { issuer: this.issuers, audience: LOCAL_AUDIENCE });
+  }
+
+  /** The signing key as a private JWK, for the embedded OpenID provider, which then issues tokens too. */
+  signingKey(): JWK {
+    return { ...this.jwk, alg: 'ES256', use: 'sig', kid: 'stagecoach-local' };
+  }
+
+  /** Accepts tokens the embedded OpenID provider at `issuer` signs with this key. */
+  trustIssuer(issuer: string): void {
+    if (!this.issuers.includes(issuer)) this.issuers.push(issuer);
   }
 }
