@@ -49,7 +49,15 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', '*.mjs', 'scripts/*.mjs', 'scripts/lib/*.mjs', 'src/portal/web/*.mjs'] },
+        projectService: {
+          allowDefaultProject: [
+            '*.js',
+            '*.mjs',
+            'scripts/*.mjs',
+            'scripts/lib/*.mjs',
+            'src/portal/web/*.mjs',
+          ],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
