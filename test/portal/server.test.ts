@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import type { Server } from 'node:http';
 import os from 'node:os';
@@ -393,5 +393,20 @@ describe('the portal as a client of an external OpenID provider (AUTH_MODE=jwt)'
     );
     expect(refused.status).toBe(400);
     expect(await refused.text()).toContain('access_denied: User cancelled');
+  });
+});
+
+describe('the typed API client of the portal', () => {
+  it('is generated from the OpenAPI document the API serves (scripts/generate-portal-client.ts --check)', () => {
+    const run = spawnSync(
+      process.execPath,
+      [require.resolve('tsx/cli'), 'scripts/generate-portal-client.ts', '--check'],
+      {
+        cwd: path.join(__dirname, '..', '..'),
+        encoding: 'utf8',
+      },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
   });
 });
