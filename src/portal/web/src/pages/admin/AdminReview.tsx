@@ -108,9 +108,10 @@ export function AdminReview() {
   const inst = useQuery({
     queryKey: ['admin', 'instance', definitionId, instanceId],
     queryFn: () => instance(definitionId, instanceId),
-    refetchInterval: (q) =>
-      q.state.data && ['Initializing', 'Applying'].includes(q.state.data.status) ? 1_000 : false,
+    // Stages move on and decisions are applied by the workflow after the request that asked for it.
+    refetchInterval: (q) => (q.state.data && q.state.data.status !== 'Applied' ? 2_000 : false),
   });
+  const running = inst.data !== undefined && ['Initializing', 'InProgress'].includes(inst.data.status);
   const stageList = useQuery({
     queryKey: ['admin', 'stages', definitionId, instanceId, inst.data?.status],
     queryFn: async () =>
@@ -120,6 +121,7 @@ export function AdminReview() {
           tally: await tally(definitionId, instanceId, s.id),
         })),
       ),
+    refetchInterval: running ? 2_000 : false,
   });
   const results = useQuery({
     queryKey: ['admin', 'decisions', definitionId, instanceId, skip, inst.data?.status],
