@@ -218,7 +218,7 @@ it('downloads the evidence of the review as a file', async () => {
       .click(),
   ]);
   expect(download.suggestedFilename()).toBe(`evidence-${instanceId}.json`);
-  const text = fs.readFileSync((await download.path()), 'utf8');
+  const text = fs.readFileSync(await download.path(), 'utf8');
   const viaApi = await fetch(
     `${stack.baseUrl}${REVIEWS}/definitions/${definitionId}/instances/${instanceId}/evidence`,
     {
@@ -254,7 +254,9 @@ it('lists the review with its status and progress, also at phone width, accessib
       await phone.page.goto(path);
       await phone.page.getByRole('heading', { level: 1 }).waitFor();
       await accessible(phone.page, `${path} at 390 px`);
-      const overflow = await phone.page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+      const overflow = await phone.page.evaluate(
+        'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+      );
       expect(overflow).toBe(0);
     }
   } finally {
