@@ -5,6 +5,7 @@ import { Shell } from './Shell';
 import { SessionContext, useSessionQuery } from './session';
 import { ErrorMessage } from './components/ErrorMessage';
 import { MyReviews } from './pages/MyReviews';
+import { ReviewItems } from './pages/ReviewItems';
 import { SignedOut } from './pages/SignedOut';
 
 /** Routes of the portal; every page but "signed out" needs a session and sends the browser to sign in without one. */
@@ -31,6 +32,7 @@ function SignedIn() {
         <Routes>
           <Route path="/" element={<Navigate to="/reviews" replace />} />
           <Route path="/reviews" element={<MyReviews />} />
+          <Route path="/reviews/:definitionId/:instanceId/:stageId?" element={<ReviewItems />} />
           <Route
             path="*"
             element={<ErrorMessage error={new Error('There is no such page in the portal.')} />}
