@@ -2,7 +2,8 @@
  * `npm run bench`: the review bench with the arguments given, then the records bench (review records in
  * PostgreSQL next to the query-based reads). `--records-only` runs the records bench alone, `--no-records`
  * the review bench alone. `--directory ldap|scim` runs the directory bench instead (the review activities'
- * directory work on a local OpenLDAP or SCIM server next to the embedded directory). Each runs in a process of its own; the exit code is
+ * directory work on a local OpenLDAP or SCIM server next to the embedded directory). `--portal` runs the
+ * portal bench instead (the reviewer's items page in Chromium over 10,000 items). Each runs in a process of its own; the exit code is
  * the first failure's.
  */
 import { spawn } from 'node:child_process';
@@ -25,6 +26,13 @@ function runChild(file: string, args: string[]): Promise<number> {
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
+  if (argv.includes('--portal')) {
+    process.on('SIGINT', () => undefined);
+    return runChild(
+      'portal-bench.ts',
+      argv.filter((a) => a !== '--portal'),
+    );
+  }
   if (argv.some((a) => a === '--directory' || a.startsWith('--directory='))) {
     process.on('SIGINT', () => undefined);
     return runChild('directory-bench.ts', argv);

@@ -98,7 +98,10 @@ export function portalRouter(deps: PortalDeps): Router {
   };
 
   router.get('/', (_req, res) => res.redirect(302, '/portal/'));
-  router.get('/portal', (_req, res) => res.redirect(302, '/portal/'));
+  // Exactly /portal (Express's lenient routing would also match /portal/ and loop).
+  router.get('/portal', (req, res, next) =>
+    req.path === '/portal' ? res.redirect(302, '/portal/') : next(),
+  );
 
   router.get('/portal/auth/login', async (req, res, next) => {
     try {
@@ -255,8 +258,12 @@ export function portalRouter(deps: PortalDeps): Router {
       immutable: true,
       maxAge: '365d',
       index: false,
-      fallthrough: false,
     }),
+    (_req: Request, res: Response) => {
+      res
+        .status(404)
+        .json({ error: { code: 'request.unknown_route', message: 'There is no such file of the portal' } });
+    },
   );
 
   // Every other page of the portal is the same document; its script routes on the path.
