@@ -69,10 +69,17 @@ const useStyles = makeStyles({
   },
   count: { marginRight: tokens.spacingHorizontalS },
   spacer: { flexGrow: 1 },
+  pageButtons: {
+    display: 'flex',
+    alignItems: 'center',
+    gap: tokens.spacingHorizontalS,
+    whiteSpace: 'nowrap',
+  },
+  perPage: { whiteSpace: 'nowrap', width: '6rem' },
   pager: {
     display: 'flex',
     flexWrap: 'wrap',
-    alignItems: 'center',
+    alignItems: 'flex-end',
     gap: tokens.spacingHorizontalS,
   },
 });
@@ -311,7 +318,12 @@ function StageItems({
   const onDecide = useCallback(
     (item: DecisionItem, decision: ReviewerDecision) =>
       setDialog({
-        target: { decision, what: item.principal.displayName, current: item.justification },
+        // The reason given stays offered for the same decision, not for another one.
+        target: {
+          decision,
+          what: item.principal.displayName,
+          current: item.decision === decision ? item.justification : null,
+        },
         targets: { kind: 'one', item },
       }),
     [],
@@ -484,22 +496,24 @@ function StageItems({
               {page.isFetching ? ' (updating…)' : ''}
             </Text>
             <span className={styles.spacer} />
-            <Button
-              disabled={pageIndex === 0}
-              onClick={() => onPaginationChange({ pageIndex: pageIndex - 1, pageSize })}
-            >
-              Previous
-            </Button>
-            <Caption1>
-              Page {pageIndex + 1} of {pages.toLocaleString()}
-            </Caption1>
-            <Button
-              disabled={pageIndex + 1 >= pages}
-              onClick={() => onPaginationChange({ pageIndex: pageIndex + 1, pageSize })}
-            >
-              Next
-            </Button>
-            <Field label="Per page" orientation="horizontal">
+            <span className={styles.pageButtons}>
+              <Button
+                disabled={pageIndex === 0}
+                onClick={() => onPaginationChange({ pageIndex: pageIndex - 1, pageSize })}
+              >
+                Previous
+              </Button>
+              <Caption1>
+                Page {pageIndex + 1} of {pages.toLocaleString()}
+              </Caption1>
+              <Button
+                disabled={pageIndex + 1 >= pages}
+                onClick={() => onPaginationChange({ pageIndex: pageIndex + 1, pageSize })}
+              >
+                Next
+              </Button>
+            </span>
+            <Field label="Per page" className={styles.perPage}>
               <Select
                 value={String(pageSize)}
                 onChange={(_, data) => onPaginationChange({ pageIndex: 0, pageSize: Number(data.value) })}
@@ -553,6 +567,8 @@ function AcceptRecommendationsDialog({
   const approve = useItemCount(stageRef, "decision eq 'NotReviewed' and recommendation eq 'Approve'", open);
   const deny = useItemCount(stageRef, "decision eq 'NotReviewed' and recommendation eq 'Deny'", open);
   return (
+    // Always rendered, opened and closed by `open`: Fluent gives the page back to assistive technology
+    // when the dialog closes, not when it is removed while open.
     <Dialog open={open} modalType="modal" onOpenChange={(_, data) => !data.open && !busy && onClose()}>
       <DialogSurface>
         <DialogBody>

@@ -44,12 +44,17 @@ export function DecisionDialog({
 }) {
   const [reason, setReason] = useState('');
   const [tried, setTried] = useState(false);
+  // The last target stays shown while the dialog closes: Fluent closes it (and gives the page back to
+  // assistive technology) only when it is told `open={false}`, not when it disappears while open.
+  const [shown, setShown] = useState(target);
   useEffect(() => {
-    setReason(target?.current ?? '');
+    if (!target) return;
+    setShown(target);
+    setReason(target.current ?? '');
     setTried(false);
   }, [target]);
-  if (!target) return null;
-  const required = target.decision === 'Approve' && justificationRequiredOnApproval;
+  if (!shown) return null;
+  const required = shown.decision === 'Approve' && justificationRequiredOnApproval;
   const missing = required && reason.trim() === '';
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -57,12 +62,16 @@ export function DecisionDialog({
     if (!missing) onSubmit(reason.trim());
   };
   return (
-    <Dialog open modalType="modal" onOpenChange={(_, data) => !data.open && !busy && onClose()}>
+    <Dialog
+      open={target !== null}
+      modalType="modal"
+      onOpenChange={(_, data) => !data.open && !busy && onClose()}
+    >
       <DialogSurface>
-        <form onSubmit={submit}>
+        <form onSubmit={submit} noValidate>
           <DialogBody>
             <DialogTitle>
-              {VERB[target.decision]}: {target.what}
+              {VERB[shown.decision]}: {shown.what}
             </DialogTitle>
             <DialogContent>
               <Field
@@ -95,7 +104,7 @@ export function DecisionDialog({
                 disabled={busy}
                 icon={busy ? <Spinner size="tiny" /> : undefined}
               >
-                {VERB[target.decision]}
+                {VERB[shown.decision]}
               </Button>
             </DialogActions>
           </DialogBody>

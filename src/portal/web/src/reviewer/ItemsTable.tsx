@@ -38,21 +38,34 @@ const useStyles = makeStyles({
     overflowX: 'auto',
     ':focus-visible': { outline: `2px solid ${tokens.colorStrokeFocus2}` },
   },
-  table: { minWidth: '760px' },
+  table: { minWidth: '820px' },
   select: { width: '44px' },
-  actions: { width: '190px' },
-  cell: { paddingTop: tokens.spacingVerticalS, paddingBottom: tokens.spacingVerticalS, verticalAlign: 'top' },
+  name: { width: '26%' },
+  actions: { width: '170px' },
+  cell: {
+    paddingTop: tokens.spacingVerticalS,
+    paddingBottom: tokens.spacingVerticalS,
+    verticalAlign: 'top',
+    overflowWrap: 'anywhere',
+  },
   stack: {
     display: 'flex',
     flexDirection: 'column',
     gap: tokens.spacingVerticalXXS,
     alignItems: 'flex-start',
   },
-  name: { fontWeight: tokens.fontWeightSemibold },
+  strong: { fontWeight: tokens.fontWeightSemibold },
   muted: { color: tokens.colorNeutralForeground2 },
   buttons: { display: 'flex', gap: tokens.spacingHorizontalXS, flexWrap: 'wrap' },
   details: { backgroundColor: tokens.colorNeutralBackground2 },
 });
+
+/** Columns with a width of their own; the others share what is left. */
+const WIDTH: Record<string, 'select' | 'name' | 'actions'> = {
+  select: 'select',
+  'principal/displayName': 'name',
+  actions: 'actions',
+};
 
 const DECISION_COLOR: Record<DecisionItem['decision'], BadgeProps['color']> = {
   Approve: 'success',
@@ -128,7 +141,7 @@ export function ItemsTable(props: ItemsTableProps) {
         enableSorting: true,
         cell: ({ row }) => (
           <div className={styles.stack}>
-            <Text className={styles.name}>{row.original.principal.displayName}</Text>
+            <Text className={styles.strong}>{row.original.principal.displayName}</Text>
             <Caption1 className={styles.muted}>{row.original.principal.userPrincipalName}</Caption1>
           </div>
         ),
@@ -265,13 +278,7 @@ export function ItemsTable(props: ItemsTableProps) {
                   <TableHeaderCell
                     key={header.id}
                     scope="col"
-                    className={
-                      header.id === 'select'
-                        ? styles.select
-                        : header.id === 'actions'
-                          ? styles.actions
-                          : undefined
-                    }
+                    className={WIDTH[header.id] && styles[WIDTH[header.id]!]}
                     sortable={canSort}
                     sortDirection={
                       sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : undefined
