@@ -208,19 +208,17 @@ function StageItems({
     setAllMatching(false);
   }, [filterKey]);
 
+  // From the address bar as it is now: react-router's `prev` is the query of the render that made the
+  // setter, which a search typed right after another change would undo.
   const update = useCallback(
-    (changes: Record<string, string | null>) =>
-      setParams(
-        (prev) => {
-          const next = new URLSearchParams(prev);
-          for (const [k, v] of Object.entries(changes)) {
-            if (v === null || v === '') next.delete(k);
-            else next.set(k, v);
-          }
-          return next;
-        },
-        { replace: true },
-      ),
+    (changes: Record<string, string | null>) => {
+      const next = new URLSearchParams(window.location.search);
+      for (const [k, v] of Object.entries(changes)) {
+        if (v === null || v === '') next.delete(k);
+        else next.set(k, v);
+      }
+      setParams(next, { replace: true });
+    },
     [setParams],
   );
   const setFilters = (f: Partial<ItemFilters>) =>
