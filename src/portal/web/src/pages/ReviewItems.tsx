@@ -486,6 +486,8 @@ function StageItems({
             earlier={earlierStageIds.length ? earlier : undefined}
             lookBackDays={lookBackDays(def, stage.id)}
             readOnly={readOnly}
+            // A search still being typed, or the previous filters' rows shown while the new ones load.
+            selectable={search === filters.search && !page.isPlaceholderData}
             onDecide={onDecide}
           />
           <nav className={styles.pager} aria-label="Pages">

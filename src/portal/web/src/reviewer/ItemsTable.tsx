@@ -100,6 +100,8 @@ export interface ItemsTableProps {
   lookBackDays: number;
   /** Decisions can no longer be recorded (the stage closed). */
   readOnly: boolean;
+  /** Rows can be selected: false while the page shown is not yet the one the filters ask for. */
+  selectable: boolean;
   onDecide: (item: DecisionItem, decision: ReviewerDecision) => void;
 }
 
@@ -110,7 +112,7 @@ export interface ItemsTableProps {
 export function ItemsTable(props: ItemsTableProps) {
   const styles = useStyles();
   const [open, setOpen] = useState<string | null>(null);
-  const { earlier, lookBackDays, readOnly, onDecide } = props;
+  const { earlier, lookBackDays, readOnly, selectable, onDecide } = props;
   const columns = useMemo<ColumnDef<DecisionItem>[]>(
     () => [
       {
@@ -123,7 +125,7 @@ export function ItemsTable(props: ItemsTableProps) {
               table.getIsAllPageRowsSelected() ? true : table.getIsSomePageRowsSelected() ? 'mixed' : false
             }
             onChange={() => table.toggleAllPageRowsSelected(!table.getIsAllPageRowsSelected())}
-            disabled={readOnly}
+            disabled={readOnly || !selectable}
           />
         ),
         cell: ({ row }) => (
@@ -131,7 +133,7 @@ export function ItemsTable(props: ItemsTableProps) {
             aria-label={`Select ${row.original.principal.displayName}`}
             checked={row.getIsSelected()}
             onChange={row.getToggleSelectedHandler()}
-            disabled={readOnly}
+            disabled={readOnly || !selectable}
           />
         ),
       },
@@ -248,7 +250,7 @@ export function ItemsTable(props: ItemsTableProps) {
         },
       },
     ],
-    [earlier, lookBackDays, readOnly, onDecide, open, styles],
+    [earlier, lookBackDays, readOnly, selectable, onDecide, open, styles],
   );
   const table = useReactTable({
     data: props.items,
