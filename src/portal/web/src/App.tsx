@@ -4,6 +4,10 @@ import { signIn } from './api/client';
 import { Shell } from './Shell';
 import { SessionContext, useSessionQuery } from './session';
 import { ErrorMessage } from './components/ErrorMessage';
+import { AdminOnly } from './admin/AdminOnly';
+import { AdminReview } from './pages/admin/AdminReview';
+import { AdminReviews } from './pages/admin/AdminReviews';
+import { ReviewForm } from './pages/admin/ReviewForm';
 import { MyReviews } from './pages/MyReviews';
 import { ReviewItems } from './pages/ReviewItems';
 import { SignedOut } from './pages/SignedOut';
@@ -33,6 +37,38 @@ function SignedIn() {
           <Route path="/" element={<Navigate to="/reviews" replace />} />
           <Route path="/reviews" element={<MyReviews />} />
           <Route path="/reviews/:definitionId/:instanceId/:stageId?" element={<ReviewItems />} />
+          <Route
+            path="/admin/reviews"
+            element={
+              <AdminOnly>
+                <AdminReviews />
+              </AdminOnly>
+            }
+          />
+          <Route
+            path="/admin/reviews/new"
+            element={
+              <AdminOnly>
+                <ReviewForm />
+              </AdminOnly>
+            }
+          />
+          <Route
+            path="/admin/reviews/:definitionId/edit"
+            element={
+              <AdminOnly>
+                <ReviewForm />
+              </AdminOnly>
+            }
+          />
+          <Route
+            path="/admin/reviews/:definitionId/:instanceId"
+            element={
+              <AdminOnly>
+                <AdminReview />
+              </AdminOnly>
+            }
+          />
           <Route
             path="*"
             element={<ErrorMessage error={new Error('There is no such page in the portal.')} />}
