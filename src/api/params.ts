@@ -31,13 +31,28 @@ export const reviewersUpdateSchema = z
     message: 'reviewers or fallbackReviewers is required',
   });
 
-/** Graph's batchRecordDecisions body. */
-export const batchRecordDecisionsSchema = z.object({
-  decision: reviewerDecisionSchema,
-  justification: z.string().max(4000).nullish(),
-  principalId: idSchema.nullish(),
-  resourceId: idSchema.nullish(),
-});
+/** Graph's batchRecordDecisions body, with Stagecoach's `decisionIds` (the listed items only). */
+export const batchRecordDecisionsSchema = z
+  .object({
+    decision: reviewerDecisionSchema,
+    justification: z.string().max(4000).nullish(),
+    principalId: idSchema.nullish(),
+    resourceId: idSchema.nullish(),
+    decisionIds: z
+      .array(idSchema)
+      .min(1)
+      .max(10_000)
+      .optional()
+      .meta({
+        description:
+          "Stagecoach: record the decision on these items of the caller's only (1–10,000 ids), in one " +
+          'request; cannot be combined with principalId.',
+      }),
+  })
+  .refine((b) => !(b.decisionIds && b.principalId), {
+    message: 'decisionIds and principalId cannot be combined',
+    path: ['decisionIds'],
+  });
 
 /** Stagecoach's reassignment of one decision item: to whom, and why. */
 export const reassignDecisionSchema = z.strictObject({

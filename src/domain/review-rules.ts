@@ -157,14 +157,21 @@ export function reviewersWithPendingItems(state: ReviewState): string[] {
 
 /**
  * One reviewer's request to record decisions: the listed items, or (`all`, batchRecordDecisions) every
- * item they review in the stage, optionally only one principal's. `stageId` is the stage the request
- * names; omitted, it targets the stage in progress.
+ * item they review in the stage, optionally only one principal's, or only the items `itemIds` lists
+ * (each of which must be theirs). `stageId` is the stage the request names; omitted, it targets the
+ * stage in progress.
  */
 export interface DecisionsRequest {
   reviewerId: string;
   stageId?: string;
   decisions?: DecisionRequest[];
-  all?: { decision: ReviewerDecision; justification?: string | null; principalId?: string | null };
+  all?: {
+    decision: ReviewerDecision;
+    justification?: string | null;
+    principalId?: string | null;
+    /** Stagecoach: these items only; one decision and one justification for all keeps the Update small. */
+    itemIds?: string[];
+  };
 }
 
 /** What a decisions request comes to: the decisions to record in the stage it targets, or why none. */
@@ -204,19 +211,27 @@ export function planDecisions(state: ReviewState, request: DecisionsRequest): De
   const target = targetStage(state, request.stageId);
   if (!target.ok) {
     // An item that does not exist is a 404 whatever the stage (as for a single decision).
-    const missing = request.decisions?.find((d) => !state.items.has(d.itemId));
+    const listed =
+      request.decisions ??
+      request.all?.itemIds?.map((itemId) => ({ itemId, decision: request.all!.decision }));
+    const missing = listed?.find((d) => !state.items.has(d.itemId));
     if (missing) return refused(checkDecision(state, request.reviewerId, missing)!);
     return refused(target.violation);
   }
   const { stage } = target;
   let decisions = request.decisions ?? [];
   if (request.all) {
-    const mine = itemsOfViewer(state, stage, { kind: 'reviewer', userId: request.reviewerId });
-    if (mine.length === 0) return refused(notAReviewer(stage));
-    const { decision, justification, principalId } = request.all;
-    decisions = mine
-      .filter((id) => !principalId || state.items.get(id)?.principal.id === principalId)
-      .map((itemId) => ({ itemId, decision, justification: justification ?? null }));
+    const { decision, justification, principalId, itemIds } = request.all;
+    if (itemIds) {
+      // Listed items are checked one by one below, as if each were PATCHed: unknown 404, not theirs 403.
+      decisions = itemIds.map((itemId) => ({ itemId, decision, justification: justification ?? null }));
+    } else {
+      const mine = itemsOfViewer(state, stage, { kind: 'reviewer', userId: request.reviewerId });
+      if (mine.length === 0) return refused(notAReviewer(stage));
+      decisions = mine
+        .filter((id) => !principalId || state.items.get(id)?.principal.id === principalId)
+        .map((itemId) => ({ itemId, decision, justification: justification ?? null }));
+    }
     if (
       decision === 'Approve' &&
       state.plan.settings.justificationRequiredOnApproval &&

@@ -27,8 +27,8 @@ export interface DispatcherOptions {
   maxDecisions: number;
 }
 
-/** Size of a request for batching: its listed decisions, or a batch decision's whole stage (counted as many). */
-const sizeOf = (r: DecisionsRequest) => r.decisions?.length ?? 100;
+/** Size of a request for batching: its listed decisions or items, or a batch decision's whole stage (counted as many). */
+const sizeOf = (r: DecisionsRequest) => r.decisions?.length ?? r.all?.itemIds?.length ?? 100;
 
 /**
  * R5 at the API, batched: requests arriving together for the same workflow (an instance or a shard) share

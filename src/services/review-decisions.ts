@@ -66,7 +66,8 @@ export class ReviewDecisions {
   /**
    * Graph's batchRecordDecisions: one decision for all the caller's items in the stage (the one named,
    * or the one in progress when the request arrives), optionally of one principal. Every holder records
-   * the caller's items itself; 403 when the caller reviews nothing in the stage.
+   * the caller's items itself; 403 when the caller reviews nothing in the stage. With Stagecoach's
+   * `decisionIds`, only those items, each checked as its PATCH would be (404 unknown, 403 not theirs).
    */
   async batchRecordDecisions(
     definitionId: string,
@@ -77,6 +78,7 @@ export class ReviewDecisions {
       justification?: string | null;
       principalId?: string | null;
       resourceId?: string | null;
+      decisionIds?: string[];
     },
     stageId?: string,
   ): Promise<number> {
@@ -101,11 +103,50 @@ export class ReviewDecisions {
       principalId: body.principalId,
     };
     const ids = await this.at.holders(record);
+    if (body.decisionIds) return this.listed(record, ids, caller, target, all, body.decisionIds);
     const outcomes = await this.submitAll(
       record,
       ids.map((id) => [id, { reviewerId: caller.userId, stageId: target, all }]),
     );
     return recordedOrThrow(outcomes);
+  }
+
+  /**
+   * batchRecordDecisions with decisionIds: each holder gets the ids it holds, as one decision for a list
+   * of items (ids, not one decision object per item, so that 10,000 fit one Update). Any refusal is the
+   * answer, as for PATCH: an id that is not the caller's is not skipped.
+   */
+  private async listed(
+    record: SeriesInstance,
+    ids: string[],
+    caller: Caller,
+    stageId: string,
+    all: { decision: ReviewerDecision; justification: string | null },
+    decisionIds: string[],
+  ): Promise<number> {
+    const byHolder = new Map<string, string[]>();
+    for (const itemId of new Set(decisionIds)) {
+      const id = ids[shardOf(itemId, ids.length)]!;
+      const mine = byHolder.get(id);
+      if (mine) mine.push(itemId);
+      else byHolder.set(id, [itemId]);
+    }
+    const outcomes = await this.submitAll(
+      record,
+      [...byHolder].map(([id, itemIds]) => [
+        id,
+        { reviewerId: caller.userId, stageId, all: { ...all, itemIds } },
+      ]),
+    );
+    const refused = outcomes.find((o) => !o.ok);
+    const recorded = outcomes.reduce((n, o) => n + (o.ok ? o.recorded : 0), 0);
+    if (refused) {
+      const err = violationError(refused);
+      if (recorded > 0)
+        throw new AppError(err.code, `${err.message}; ${recorded} decisions were recorded before`);
+      throw err;
+    }
+    return recorded;
   }
   private async resourceIdOf(record: SeriesInstance): Promise<string | undefined> {
     const [first] = await this.at.holders(record);

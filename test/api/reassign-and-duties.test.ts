@@ -69,6 +69,14 @@ describe('separation of duties through the API', () => {
       .set(await api.as(DEMO.DEBRA))
       .send({ decision: 'Approve', justification: 'still leads the team' });
     expect(approved.status).toBe(204);
+    // Listing his own item among his team's refuses the whole request, as PATCH would.
+    const listed = await api
+      .http()
+      .post(`${base}/batchRecordDecisions`)
+      .set(diego)
+      .send({ decision: 'Deny', justification: 'team', decisionIds: [items[DEMO.LEE]!.id, own.id] });
+    expectError(listed, 403, 'review.own_access');
+    expect((await api.decisionsByPrincipal(base))[DEMO.LEE]!.decision).toBe('NotReviewed');
     // A batch by Diego decides his team and leaves his own item to the auditor's decision.
     const batch = await api
       .http()

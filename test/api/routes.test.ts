@@ -817,6 +817,80 @@ describe('decisions', () => {
     expect(allDecided('Approve')(await api.decisionsByPrincipal(r.base))).toBe(true);
   });
 
+  it('records one decision on the listed decisionIds only, in one request (Stagecoach)', async () => {
+    const listed = [itemOf(DEMO.LEE), itemOf(DEMO.FIONA), itemOf(DEMO.LEE)];
+    const res = await post(`${r.base}/batchRecordDecisions`, reviewer, {
+      decision: 'Deny',
+      justification: 'listed',
+      decisionIds: listed,
+    });
+    expect(res.status).toBe(204);
+    const after = await api.untilDecisions(
+      r.base,
+      (d) => d[DEMO.LEE]?.decision === 'Deny' && d[DEMO.FIONA]?.decision === 'Deny',
+      'the listed items denied',
+    );
+    expect(after[DEMO.LEE]).toMatchObject({ justification: 'listed', reviewedBy: { id: DEMO.DEBRA } });
+    const others = Object.values(after).filter(
+      (i) => ![DEMO.LEE, DEMO.FIONA].includes(i.principal.id as never),
+    );
+    expect(others.length).toBe(FINANCE_TEAM_SIZE - 2);
+    expect(others.every((i) => i.decision === 'Approve')).toBe(true);
+
+    expectError(
+      await post(`${r.base}/stages/1/batchRecordDecisions`, reviewer, {
+        decision: 'Approve',
+        decisionIds: [itemOf(DEMO.LEE)],
+      }),
+      400,
+      'review.justification_required',
+    );
+    const approve = await post(`${r.base}/stages/1/batchRecordDecisions`, reviewer, {
+      decision: 'Approve',
+      justification: 'back again',
+      decisionIds: [itemOf(DEMO.LEE), itemOf(DEMO.FIONA)],
+    });
+    expect(approve.status).toBe(204);
+    await api.untilDecisions(r.base, allDecided('Approve'), 'all approved again');
+  });
+
+  it('refuses decisionIds with an unknown id (404), an item not the caller’s (403), a closed stage (409) and with principalId (400), recording none', async () => {
+    const deny = { decision: 'Deny', justification: 'x' };
+    const unknown = '00000000-0000-0000-0000-000000000000';
+    expectError(
+      await post(`${r.base}/batchRecordDecisions`, reviewer, {
+        ...deny,
+        decisionIds: [itemOf(DEMO.LEE), unknown],
+      }),
+      404,
+      'review.decision_not_found',
+    );
+    for (const caller of [unrelated, admin]) {
+      expectError(
+        await post(`${r.base}/batchRecordDecisions`, caller, { ...deny, decisionIds: [itemOf(DEMO.LEE)] }),
+        403,
+        'review.not_a_reviewer',
+      );
+    }
+    expectError(
+      await post(`${r.base}/stages/2/batchRecordDecisions`, reviewer, {
+        ...deny,
+        decisionIds: [itemOf(DEMO.LEE)],
+      }),
+      409,
+      'review.stage_not_in_progress',
+    );
+    for (const body of [
+      { ...deny, decisionIds: [itemOf(DEMO.LEE)], principalId: DEMO.LEE },
+      { ...deny, decisionIds: [] },
+      { ...deny, decisionIds: ['not an id!'] },
+      { ...deny, decisionIds: Array.from({ length: 10_001 }, (_, i) => `id-${i}`) },
+    ]) {
+      expectError(await post(`${r.base}/batchRecordDecisions`, reviewer, body), 400, 'request.invalid_body');
+    }
+    expect(allDecided('Approve')(await api.decisionsByPrincipal(r.base))).toBe(true);
+  });
+
   it('accepts recommendations for the current stage only', async () => {
     expect((await post(`${r.base}/resetDecisions`, admin)).status).toBe(204);
     await api.untilDecisions(r.base, allDecided('NotReviewed'), 'reset');

@@ -154,6 +154,7 @@ function decisionOperations(prefix: string, level: 'instances' | 'stages') {
       operationId: `${level}.batchRecordDecisions`,
       tag,
       summary: `Record one decision on all the caller's items of ${of}, optionally of one principal`,
+      description: BATCH,
       role: 'user',
       params,
       body: {
@@ -161,7 +162,7 @@ function decisionOperations(prefix: string, level: 'instances' | 'stages') {
         example: { decision: 'Approve', justification: 'Still needed' },
       },
       success: { kind: 'none' },
-      errors: [404, 409],
+      errors: [403, 404, 409],
       handler: async ({ params: p, body, caller, services }) => {
         await services.instances.batchRecordDecisions(
           p.definitionId,
@@ -211,6 +212,14 @@ function decisionOperations(prefix: string, level: 'instances' | 'stages') {
   ];
 }
 
+const BATCH =
+  "Graph's batchRecordDecisions: every item the caller reviews in the stage (the one named, or the one in " +
+  'progress), or those of principalId. Stagecoach extension: `decisionIds` (1–10,000 ids) records the ' +
+  'decision on just those items in one request, each checked as its PATCH would be (404 ' +
+  "review.decision_not_found for an unknown id, 403 review.not_a_reviewer for an item that is not the caller's, " +
+  '403 review.own_access for their own): a refused request records none of them (in a sharded review, ' +
+  'each shard decides for the ids it holds, and the error says how many the others recorded). It cannot ' +
+  'be combined with principalId (400).';
 const REASSIGN =
   'The new reviewer reviews the items for the rest of the stage in progress only and is told by e-mail; ' +
   'the caller (or the reviewer named by fromReviewerId, administrators only) no longer does. Every ' +

@@ -9,6 +9,7 @@ import { AdminReview } from './pages/admin/AdminReview';
 import { AdminReviews } from './pages/admin/AdminReviews';
 import { ReviewForm } from './pages/admin/ReviewForm';
 import { MyReviews } from './pages/MyReviews';
+import { ReviewItems } from './pages/ReviewItems';
 import { SignedOut } from './pages/SignedOut';
 
 /** Routes of the portal; every page but "signed out" needs a session and sends the browser to sign in without one. */
@@ -35,6 +36,7 @@ function SignedIn() {
         <Routes>
           <Route path="/" element={<Navigate to="/reviews" replace />} />
           <Route path="/reviews" element={<MyReviews />} />
+          <Route path="/reviews/:definitionId/:instanceId/:stageId?" element={<ReviewItems />} />
           <Route
             path="/admin/reviews"
             element={

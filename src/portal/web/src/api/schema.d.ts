@@ -567,7 +567,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record one decision on all the caller's items of an instance, optionally of one principal */
+        /**
+         * Record one decision on all the caller's items of an instance, optionally of one principal
+         * @description Graph's batchRecordDecisions: every item the caller reviews in the stage (the one named, or the one in progress), or those of principalId. Stagecoach extension: `decisionIds` (1–10,000 ids) records the decision on just those items in one request, each checked as its PATCH would be (404 review.decision_not_found for an unknown id, 403 review.not_a_reviewer for an item that is not the caller's, 403 review.own_access for their own): a refused request records none of them (in a sharded review, each shard decides for the ids it holds, and the error says how many the others recorded). It cannot be combined with principalId (400).
+         */
         post: operations["instances.batchRecordDecisions"];
         delete?: never;
         options?: never;
@@ -722,7 +725,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record one decision on all the caller's items of a stage, optionally of one principal */
+        /**
+         * Record one decision on all the caller's items of a stage, optionally of one principal
+         * @description Graph's batchRecordDecisions: every item the caller reviews in the stage (the one named, or the one in progress), or those of principalId. Stagecoach extension: `decisionIds` (1–10,000 ids) records the decision on just those items in one request, each checked as its PATCH would be (404 review.decision_not_found for an unknown id, 403 review.not_a_reviewer for an item that is not the caller's, 403 review.own_access for their own): a refused request records none of them (in a sharded review, each shard decides for the ids it holds, and the error says how many the others recorded). It cannot be combined with principalId (400).
+         */
         post: operations["stages.batchRecordDecisions"];
         delete?: never;
         options?: never;
@@ -2544,6 +2550,8 @@ export interface components {
             justification?: string | null;
             principalId?: string | null;
             resourceId?: string | null;
+            /** @description Stagecoach: record the decision on these items of the caller's only (1–10,000 ids), in one request; cannot be combined with principalId. */
+            decisionIds?: string[];
         };
         ReassignDecision: {
             reviewerId: string;

@@ -7,6 +7,9 @@ const TITLES: Record<string, string> = {
   'review.not_a_reviewer': 'This is not your item to review',
   'review.own_access': 'You cannot review your own access',
   'review.justification_required': 'A reason is required',
+  'review.decision_not_found': 'This item is not in the review',
+  'stage.not_found': 'There is no such stage',
+  'request.rate_limited': 'Too many requests: try again in a minute',
   'auth.admin_required': 'Administrators only',
   'request.invalid': 'Check the form',
 };
