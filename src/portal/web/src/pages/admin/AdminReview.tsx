@@ -27,6 +27,7 @@ import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import type { DecisionItem, InstanceAction } from '../../admin/api';
 import { decisions, definition, instance, instanceAction, stages, stopStage, tally } from '../../admin/api';
+import { Pager, useTableStyles } from '../../admin/Pager';
 import { Progress } from '../../admin/Progress';
 import { ApiError } from '../../api/client';
 import { ErrorMessage } from '../../components/ErrorMessage';
@@ -45,14 +46,6 @@ const useStyles = makeStyles({
     flexWrap: 'wrap',
     gap: tokens.spacingHorizontalM,
     margin: `${tokens.spacingVerticalM} 0`,
-  },
-  scroll: { overflowX: 'auto' },
-  table: { minWidth: '640px' },
-  pager: {
-    display: 'flex',
-    gap: tokens.spacingHorizontalS,
-    alignItems: 'center',
-    marginTop: tokens.spacingVerticalM,
   },
 });
 
@@ -96,6 +89,7 @@ async function downloadEvidence(definitionId: string, instanceId: string) {
 /** One review instance: its stages and their progress, the administrator's actions, and the results. */
 export function AdminReview() {
   const styles = useStyles();
+  const tables = useTableStyles();
   const { definitionId = '', instanceId = '' } = useParams();
   const session = useSession();
   const queries = useQueryClient();
@@ -207,8 +201,8 @@ export function AdminReview() {
       <Title2 as="h2">Stages</Title2>
       {stageList.isError && <ErrorMessage error={stageList.error} />}
       {stageList.data && (
-        <div className={styles.scroll} role="region" aria-label="Stages" tabIndex={0}>
-          <Table className={styles.table} aria-label="Stages of the review">
+        <div className={tables.scroll} role="region" aria-label="Stages" tabIndex={0}>
+          <Table className={tables.table} aria-label="Stages of the review">
             <TableHeader>
               <TableRow>
                 <TableHeaderCell>Stage</TableHeaderCell>
@@ -240,8 +234,8 @@ export function AdminReview() {
       )}
       {results.data && results.data.value.length > 0 && (
         <>
-          <div className={styles.scroll} role="region" aria-label="Results" tabIndex={0}>
-            <Table className={styles.table} aria-label="Decisions of the review">
+          <div className={tables.scroll} role="region" aria-label="Results" tabIndex={0}>
+            <Table className={tables.table} aria-label="Decisions of the review">
               <TableHeader>
                 <TableRow>
                   <TableHeaderCell>Reviewee</TableHeaderCell>
@@ -268,17 +262,7 @@ export function AdminReview() {
               </TableBody>
             </Table>
           </div>
-          <nav className={styles.pager} aria-label="Pages of results">
-            <Button disabled={skip === 0} onClick={() => setSkip(Math.max(0, skip - PAGE))}>
-              Previous
-            </Button>
-            <Text>
-              {skip + 1}–{Math.min(total, skip + PAGE)} of {total}
-            </Text>
-            <Button disabled={skip + PAGE >= total} onClick={() => setSkip(skip + PAGE)}>
-              Next
-            </Button>
-          </nav>
+          <Pager label="Pages of results" skip={skip} size={PAGE} total={total} onSkip={setSkip} />
         </>
       )}
 

@@ -17,6 +17,7 @@ import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import type { Definition } from '../../admin/api';
 import { definitions, instances, tally } from '../../admin/api';
+import { Pager, useTableStyles } from '../../admin/Pager';
 import { Progress } from '../../admin/Progress';
 import { ErrorMessage } from '../../components/ErrorMessage';
 
@@ -28,14 +29,6 @@ const useStyles = makeStyles({
     alignItems: 'center',
     gap: tokens.spacingHorizontalL,
     justifyContent: 'space-between',
-  },
-  scroll: { overflowX: 'auto' },
-  table: { minWidth: '640px' },
-  pager: {
-    display: 'flex',
-    gap: tokens.spacingHorizontalS,
-    alignItems: 'center',
-    marginTop: tokens.spacingVerticalM,
   },
 });
 
@@ -76,6 +69,7 @@ function Row({ d }: { d: Definition }) {
 /** Every review definition with the status and decisions of its latest instance. */
 export function AdminReviews() {
   const styles = useStyles();
+  const tables = useTableStyles();
   const navigate = useNavigate();
   const [skip, setSkip] = useState(0);
   const list = useQuery({ queryKey: ['admin', 'definitions', skip], queryFn: () => definitions(skip, PAGE) });
@@ -95,8 +89,8 @@ export function AdminReviews() {
       {list.data && list.data.value.length === 0 && <Text>No reviews yet. Create one with New review.</Text>}
       {list.data && list.data.value.length > 0 && (
         <>
-          <div className={styles.scroll} role="region" aria-label="Reviews" tabIndex={0}>
-            <Table className={styles.table} aria-label="Access reviews">
+          <div className={tables.scroll} role="region" aria-label="Reviews" tabIndex={0}>
+            <Table className={tables.table} aria-label="Access reviews">
               <TableHeader>
                 <TableRow>
                   <TableHeaderCell>Review</TableHeaderCell>
@@ -113,17 +107,7 @@ export function AdminReviews() {
               </TableBody>
             </Table>
           </div>
-          <nav className={styles.pager} aria-label="Pages of reviews">
-            <Button disabled={skip === 0} onClick={() => setSkip(Math.max(0, skip - PAGE))}>
-              Previous
-            </Button>
-            <Text>
-              {skip + 1}–{Math.min(total, skip + PAGE)} of {total}
-            </Text>
-            <Button disabled={skip + PAGE >= total} onClick={() => setSkip(skip + PAGE)}>
-              Next
-            </Button>
-          </nav>
+          <Pager label="Pages of reviews" skip={skip} size={PAGE} total={total} onSkip={setSkip} />
         </>
       )}
     </section>
