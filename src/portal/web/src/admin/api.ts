@@ -1,13 +1,7 @@
 import { api, unwrap } from '../api/client';
-import type { components } from '../api/schema';
+import type { DecisionItem, Definition, Instance, Stage } from '../api/types';
 
-export type Definition = components['schemas']['AccessReviewScheduleDefinition'] & {
-  id: string;
-  status?: string;
-};
-export type Instance = components['schemas']['AccessReviewInstance'];
-export type Stage = components['schemas']['AccessReviewStage'];
-export type DecisionItem = components['schemas']['AccessReviewInstanceDecisionItem'];
+export type { DecisionItem, Definition, Instance, Stage };
 
 export const DEFINITIONS = '/v1.0/identityGovernance/accessReviews/definitions' as const;
 const INSTANCES = `${DEFINITIONS}/{definitionId}/instances` as const;

@@ -1,16 +1,8 @@
-import type { components } from '../api/schema';
 import { api, unwrap } from '../api/client';
 
-/** A decision item as the API answers it without $select. */
-export type DecisionItem = components['schemas']['AccessReviewInstanceDecisionItem'];
-/** A review stage. */
-export type Stage = components['schemas']['AccessReviewStage'];
-/** A review instance. */
-export type Instance = components['schemas']['AccessReviewInstance'];
-/** A definition: what is reviewed and the settings reviewers see. */
-export type Definition = components['schemas']['AccessReviewScheduleDefinition'] & { id: string };
-/** The decisions a reviewer can record. */
-export type ReviewerDecision = 'Approve' | 'Deny' | 'DontKnow';
+import type { Definition, DecisionItem, Instance, ReviewerDecision, Stage } from '../api/types';
+
+export type { Definition, DecisionItem, Instance, ReviewerDecision, Stage };
 
 const DEFINITIONS = '/v1.0/identityGovernance/accessReviews/definitions';
 const MY_DEFINITIONS = `${DEFINITIONS}/filterByCurrentUser(on='reviewer')` as const;
