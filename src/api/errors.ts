@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
+import type { ErrorDetail } from '../domain/errors';
 import { AppError } from '../domain/errors';
 
 /** Graph's innerError: which request failed and when, so a caller can quote it to an operator. */
@@ -11,9 +12,14 @@ export interface InnerError {
   date: string;
 }
 
-/** Graph-style error body. */
-export const errorBody = (code: string, message: string, innerError: InnerError) => ({
-  error: { code, message, innerError },
+/** Graph-style error body; `details` only when the error names fields. */
+export const errorBody = (
+  code: string,
+  message: string,
+  innerError: InnerError,
+  details?: readonly ErrorDetail[],
+) => ({
+  error: { code, message, ...(details?.length ? { details: [...details] } : {}), innerError },
 });
 
 /** The innerError of this response: the request ids the app answers with as headers, and now. */
@@ -30,8 +36,14 @@ function innerErrorOf(res: Response): InnerError {
   };
 }
 
-function sendError(res: Response, status: number, code: string, message: string) {
-  res.status(status).json(errorBody(code, message, innerErrorOf(res)));
+function sendError(
+  res: Response,
+  status: number,
+  code: string,
+  message: string,
+  details?: readonly ErrorDetail[],
+) {
+  res.status(status).json(errorBody(code, message, innerErrorOf(res), details));
 }
 
 /** 404 for routes that do not exist, answered by the error middleware like every other error. */
@@ -48,7 +60,7 @@ export function errorHandler(logger: Logger) {
     if (res.headersSent) return;
     if (err instanceof AppError) {
       if (err.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(err.retryAfterSeconds));
-      sendError(res, err.status, err.code, err.message);
+      sendError(res, err.status, err.code, err.message, err.details);
       return;
     }
     // The directory cannot answer right now (busy, unreachable): the caller may retry; the cause is logged.

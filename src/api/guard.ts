@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { z } from 'zod';
+import type { ErrorDetail } from '../domain/errors';
 import { AppError } from '../domain/errors';
 import type { Caller } from '../services/caller';
 
@@ -30,6 +31,15 @@ export function describeIssues(where: string, error: z.ZodError): string {
     .join('; ');
 }
 
+/** Each zod issue as Graph's error detail: its code, message and the dotted path of its field. */
+export function issueDetails(where: string, error: z.ZodError): ErrorDetail[] {
+  return error.issues.slice(0, 50).map((i) => ({
+    code: i.code,
+    message: i.message,
+    target: i.path.length ? i.path.join('.') : where,
+  }));
+}
+
 function parse<S extends Schema>(
   schema: S | undefined,
   value: unknown,
@@ -38,7 +48,12 @@ function parse<S extends Schema>(
   if (!schema) return undefined;
   const result = schema.safeParse(value);
   if (!result.success)
-    throw new AppError(`request.invalid_${where}` as const, describeIssues(where, result.error));
+    throw new AppError(
+      `request.invalid_${where}` as const,
+      describeIssues(where, result.error),
+      undefined,
+      issueDetails(where, result.error),
+    );
   return result.data;
 }
 

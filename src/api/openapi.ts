@@ -324,7 +324,7 @@ export function openApiDocument(opts: { version: string }): OpenApiDocument {
         'Lists honour $filter, $orderby, $select, $expand, $count, $top and $skip; a query option that cannot ' +
         'be honoured is a 400 naming it, never ignored. With $select, items carry only the selected ' +
         'properties and id. ' +
-        'Errors are { "error": { "code", "message", "innerError": { "request-id", "client-request-id", "date" } } } ' +
+        'Errors are { "error": { "code", "message", "details"?, "innerError": { "request-id", "client-request-id", "date" } } } ' +
         'with a stable dotted code.',
     },
     servers: [{ url: '/', description: 'The Stagecoach deployment serving this document' }],

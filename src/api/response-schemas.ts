@@ -51,6 +51,16 @@ export const errorSchema = z
     error: z.object({
       code: z.string(),
       message: z.string(),
+      details: z
+        .array(
+          z.object({
+            code: z.string(),
+            message: z.string(),
+            target: z.string().describe('The field, as a dotted path (stageSettings.0.durationInDays)'),
+          }),
+        )
+        .optional()
+        .meta({ description: 'Each bad field of an invalid request (400 request.invalid_*)' }),
       innerError: z
         .object({
           'request-id': z.string().describe('The request-id response header of this request'),

@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { AppError } from '../domain/errors';
 import type { Caller } from '../services/caller';
 import { requireAdmin } from '../services/caller';
-import { describeIssues } from './guard';
+import { describeIssues, issueDetails } from './guard';
 import type { AnyOperation, FileBody, OperationInput } from './operation';
 import type { QueryOptions, ResourceShape } from './odata';
 import {
@@ -47,7 +47,12 @@ function bySpecificity(a: AnyOperation, b: AnyOperation): number {
 function parse(schema: z.ZodType, value: unknown, where: 'params' | 'query' | 'body'): unknown {
   const result = schema.safeParse(value);
   if (!result.success) {
-    throw new AppError(`request.invalid_${where}` as const, describeIssues(where, result.error));
+    throw new AppError(
+      `request.invalid_${where}` as const,
+      describeIssues(where, result.error),
+      undefined,
+      issueDetails(where, result.error),
+    );
   }
   return result.data;
 }

@@ -1,6 +1,13 @@
 import type { ErrorCode, ErrorStatus } from './error-codes';
 import { ERROR_CODES } from './error-codes';
 
+/** Graph's error detail: one problem of a request, and the field it concerns (`target`, a dotted path). */
+export interface ErrorDetail {
+  code: string;
+  message: string;
+  target: string;
+}
+
 /** The one application error: a catalogued code (which fixes the HTTP status) and a message safe to show. */
 export class AppError extends Error {
   override readonly name = 'AppError';
@@ -10,6 +17,8 @@ export class AppError extends Error {
     message: string,
     /** Seconds a caller should wait before retrying (sent as Retry-After). */
     readonly retryAfterSeconds?: number,
+    /** Each bad field of an invalid request, as Graph's `details`. */
+    readonly details?: readonly ErrorDetail[],
   ) {
     super(message);
     this.status = ERROR_CODES[code].status;

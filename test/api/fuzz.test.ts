@@ -30,7 +30,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** 2xx, or a 4xx whose body is exactly Graph's `{ error: { code, message, innerError } }` with nothing internal in it. */
+/** 2xx, or a 4xx whose body is exactly Graph's `{ error: { code, message, details?, innerError } }` with nothing internal in it. */
 function expectGraphOutcome(res: Response): void {
   expect(res.status).toBeGreaterThanOrEqual(200);
   expect(res.status).toBeLessThan(500);
@@ -38,10 +38,21 @@ function expectGraphOutcome(res: Response): void {
     expect(res.status).toBeLessThan(300);
     return;
   }
+  // Graph's details, when the request's fields are named: each a code, a message and its field's path.
+  const details = (res.body as { error?: { details?: unknown[] } }).error?.details;
   expect(res.body).toEqual({
     error: {
       code: expect.stringMatching(/^[a-z]+(\.[a-z_]+)+$/),
       message: expect.any(String),
+      ...(details === undefined
+        ? {}
+        : {
+            details: details.map(() => ({
+              code: expect.any(String),
+              message: expect.any(String),
+              target: expect.any(String),
+            })),
+          }),
       innerError: {
         'request-id': expect.any(String),
         'client-request-id': expect.any(String),

@@ -152,6 +152,33 @@ describe('the portal in the API process', () => {
     );
   });
 
+  it("names each bad field of a refused body in Graph's details, which the review form shows at its field", async () => {
+    const res = await request(app)
+      .post(DEFINITIONS)
+      .set('authorization', `Bearer ${await issuer.issue(user)}`)
+      .send({
+        displayName: 7,
+        scope: { query: '/groups/g/transitiveMembers' },
+        stageSettings: [{ stageId: '1', durationInDays: 0, reviewers: [] }],
+      })
+      .expect(400);
+    expect(res.body.error.code).toBe('request.invalid_body');
+    expect(res.body.error.message).toContain('stageSettings.0.durationInDays: ');
+    expect(res.body.error.details).toEqual(
+      expect.arrayContaining([
+        { code: 'invalid_type', message: expect.any(String), target: 'displayName' },
+        {
+          code: 'too_small',
+          message: expect.stringContaining('>=1'),
+          target: 'stageSettings.0.durationInDays',
+        },
+      ]),
+    );
+    // A refusal without fields keeps Graph's plain shape.
+    const plain = await request(app).get(DEFINITIONS).expect(401);
+    expect(Object.keys(plain.body.error)).toEqual(['code', 'message', 'innerError']);
+  });
+
   it('answers 503 with what to set when sign-in is not configured', async () => {
     const res = await request(app).get('/portal/auth/login').expect(503);
     expect(res.text).toContain('PORTAL_CLIENT_ID');

@@ -189,11 +189,20 @@ export function fromDefinition(d: Definition): DefinitionForm {
 }
 
 /**
- * The API's 400 message names each bad field ("stageSettings.0.durationInDays: Too small…; displayName: …",
- * or a rule's "stageSettings[1].reviewers: …"): each message by its field, in the form's own keys.
+ * Each message of an API 400 by its form field: from `details` (request validation names every bad field
+ * with its dotted path), else from the message, where the definition's rules name the field first
+ * ("stageSettings[1].reviewers: …").
  */
-export function fieldErrors(message: string): Map<string, string> {
+export function fieldErrors(
+  message: string,
+  details: readonly { message: string; target: string }[] = [],
+): Map<string, string> {
   const out = new Map<string, string>();
+  for (const d of details) {
+    const key = formKey(d.target);
+    if (key && !out.has(key)) out.set(key, d.message);
+  }
+  if (details.length) return out;
   for (const part of message.split(/;\s+(?=[\w[\].]+: )/)) {
     const m = /^([\w[\].]+): (.*)$/s.exec(part.trim());
     if (!m) continue;

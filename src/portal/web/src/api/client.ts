@@ -4,7 +4,14 @@ import type { paths } from './schema';
 
 /** The API's error body: `{ error: { code, message } }` with a stable dotted code. */
 export interface ApiErrorBody {
-  error: { code: string; message: string; details?: unknown };
+  error: { code: string; message: string; details?: ApiErrorDetail[] };
+}
+
+/** One bad field of a refused request: `target` is its dotted path (stageSettings.0.durationInDays). */
+export interface ApiErrorDetail {
+  code: string;
+  message: string;
+  target: string;
 }
 
 /** A failed API call, carrying the API's code (e.g. review.stage_not_in_progress) and its message. */
@@ -13,6 +20,7 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly details: readonly ApiErrorDetail[] = [],
   ) {
     super(message);
   }
@@ -46,6 +54,7 @@ export function unwrap<T>(result: { data?: T; error?: unknown; response: Respons
       result.response.status,
       body?.error?.code ?? `http.${result.response.status}`,
       body?.error?.message ?? result.response.statusText,
+      body?.error?.details ?? [],
     );
   }
   return result.data as T;

@@ -2052,6 +2052,13 @@ export interface components {
             error: {
                 code: string;
                 message: string;
+                /** @description Each bad field of an invalid request (400 request.invalid_*) */
+                details?: {
+                    code: string;
+                    message: string;
+                    /** @description The field, as a dotted path (stageSettings.0.durationInDays) */
+                    target: string;
+                }[];
                 /** @description Which request failed and when, as Microsoft Graph reports it */
                 innerError: {
                     /** @description The request-id response header of this request */

@@ -93,7 +93,7 @@ export function ReviewForm() {
   });
   const errors =
     submit.error instanceof ApiError && submit.error.status === 400
-      ? fieldErrors(submit.error.message)
+      ? fieldErrors(submit.error.message, submit.error.details)
       : new Map<string, string>();
   const err = (key: string) =>
     errors.has(key) ? { validationState: 'error' as const, validationMessage: errors.get(key) } : {};
