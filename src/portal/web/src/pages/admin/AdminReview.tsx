@@ -41,6 +41,13 @@ const useStyles = makeStyles({
     gap: tokens.spacingHorizontalXL,
     margin: `${tokens.spacingVerticalS} 0`,
   },
+  overall: {
+    display: 'flex',
+    flexDirection: 'column',
+    gap: tokens.spacingVerticalXS,
+    maxWidth: '480px',
+    marginBottom: tokens.spacingVerticalL,
+  },
   actions: {
     display: 'flex',
     flexWrap: 'wrap',
@@ -141,7 +148,7 @@ export function AdminReview() {
   const autoApply = Boolean(
     (def.data.settings as { autoApplyDecisionsEnabled?: boolean } | undefined)?.autoApplyDecisionsEnabled,
   );
-  const workflowId = `access-review/${definitionId}/${instanceId}`;
+  const workflowId = inst.data.workflowId;
   const total = results.data?.['@odata.count'] ?? 0;
   return (
     <section aria-labelledby="admin-review">
@@ -160,7 +167,7 @@ export function AdminReview() {
           {new Date(inst.data.endDateTime).toLocaleDateString()}
         </Text>
         <Link to={`/admin/reviews/${definitionId}/edit`}>Edit the review</Link>
-        {session.temporalUi && (
+        {session.temporalUi && workflowId && (
           <FluentLink
             href={`${session.temporalUi.url}/namespaces/${encodeURIComponent(session.temporalUi.namespace)}/workflows/${encodeURIComponent(workflowId)}`}
             target="_blank"
@@ -197,6 +204,13 @@ export function AdminReview() {
           Download evidence
         </Button>
       </div>
+
+      {inst.data.decisionCounts && (
+        <div className={styles.overall}>
+          <Text weight="semibold">All decisions</Text>
+          <Progress tally={inst.data.decisionCounts} label="Decisions of the review" />
+        </div>
+      )}
 
       <Title2 as="h2">Stages</Title2>
       {stageList.isError && <ErrorMessage error={stageList.error} />}
