@@ -113,44 +113,18 @@ it('shows the API refusal of an invalid review at its field, then creates the th
     .getByText(/Too small/)
     .waitFor();
   await accessible(page, 'review form with an error');
-  await screenshot(page, 'admin-review-form');
   expect((await api<{ value: unknown[] }>(`${REVIEWS}/definitions`)).value).toHaveLength(0);
 
   await duration1.fill('7');
-  await page.getByRole('spinbutton', { name: /Stage 1 look-back in days/ }).fill('60');
-  // A rule the schema cannot express (the recurrence ends before it starts), named by the API's details.
-  await page.getByRole('combobox', { name: 'Repeats' }).selectOption('absoluteMonthly');
-  await page.getByRole('combobox', { name: 'Ends' }).selectOption('endDate');
-  const endDate = page.getByLabel(/^End date/);
-  await endDate.fill('2000-01-31');
-  await page.getByRole('button', { name: 'Create review' }).click();
-  await page
-    .locator('.fui-Field')
-    .filter({ has: endDate })
-    .getByText(/not before startDate/)
-    .waitFor();
-  expect(await endDate.getAttribute('aria-invalid')).toBe('true');
-  expect(await duration1.getAttribute('aria-invalid')).not.toBe('true');
-  expect((await api<{ value: unknown[] }>(`${REVIEWS}/definitions`)).value).toHaveLength(0);
-  await page.getByRole('combobox', { name: 'Repeats' }).selectOption('none');
+  await screenshot(page, 'admin-review-form');
   await page.getByRole('button', { name: 'Create review' }).click();
   await page.waitForURL(/\/portal\/admin\/reviews\/[^/]+\/[^/]+$/);
   [definitionId, instanceId] = new URL(page.url()).pathname.split('/').slice(-2) as [string, string];
   const saved = await api<{
     displayName: string;
-    stageSettings: {
-      durationInDays: number;
-      reviewers: { query: string }[];
-      recommendationLookBackDuration?: string;
-    }[];
-    settings: { autoApplyDecisionsEnabled: boolean; recurrence?: unknown };
+    stageSettings: { durationInDays: number; reviewers: { query: string }[] }[];
+    settings: { autoApplyDecisionsEnabled: boolean };
   }>(`${REVIEWS}/definitions/${definitionId}`);
-  expect(saved.stageSettings.map((s) => s.recommendationLookBackDuration ?? null)).toEqual([
-    'P60D',
-    null,
-    null,
-  ]);
-  expect(saved.settings.recurrence ?? null).toBeNull();
   expect(saved.displayName).toBe(NAME);
   expect(saved.stageSettings.map((s) => s.durationInDays)).toEqual([7, 7, 7]);
   expect(saved.stageSettings.map((s) => s.reviewers[0]?.query)).toEqual([
@@ -186,23 +160,6 @@ it('stops stage 1 and stage 2 from the review page; the API then has stage 3 in 
     'the instance to be InProgress',
   );
   await textBecomes(stageStatus('1'), 'InProgress');
-  // The workflow's page in the Temporal Web UI, by the id the API gives administrators.
-  const { workflowId } = await api<{ workflowId: string }>(
-    `${REVIEWS}/definitions/${definitionId}/instances/${instanceId}`,
-  );
-  expect(workflowId).toBe(`access-review/${definitionId}/${instanceId}`);
-  const session = await page.evaluate<{ temporalUi: { url: string; namespace: string } }>(
-    "fetch('/portal/api/session').then((r) => r.json())",
-  );
-  const href = await page.getByRole('link', { name: 'Workflow in the Temporal Web UI' }).getAttribute('href');
-  expect(href).toBe(
-    `${session.temporalUi.url}/namespaces/${session.temporalUi.namespace}/workflows/${encodeURIComponent(workflowId)}`,
-  );
-  // The Web UI's own API knows that workflow (its pages read the same).
-  const described = await fetch(
-    `${session.temporalUi.url}/api/v1/namespaces/${session.temporalUi.namespace}/workflows/${encodeURIComponent(workflowId)}`,
-  ).then((r) => r.json() as Promise<{ workflowExecutionInfo?: { execution?: { workflowId?: string } } }>);
-  expect(described.workflowExecutionInfo?.execution?.workflowId).toBe(workflowId);
   await screenshot(page, 'admin-review');
   await accessible(page, 'review page');
   await confirm('Stop current stage');
@@ -230,11 +187,6 @@ it('stops the review, applies the decisions, and shows the results the API holds
   await confirm('Apply decisions');
   await textBecomes(page.getByTestId('instance-status'), 'Applied', 60_000);
   const results = page.getByRole('table', { name: 'Decisions of the review' });
-  await page
-    .getByRole('img', {
-      name: /^Decisions of the review: \d+ approved, 1 denied, \d+ don't know, \d+ not reviewed$/,
-    })
-    .waitFor();
   const leeRow = await results.getByRole('row').filter({ hasText: 'Lee Gu' }).textContent();
   expect(leeRow).toContain('Deny');
   expect(leeRow).toContain('Left the Finance Team');

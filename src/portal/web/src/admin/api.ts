@@ -44,22 +44,22 @@ export async function stages(definitionId: string, instanceId: string): Promise<
     .value as Stage[];
 }
 
-/**
- * One stage's decisions counted by outcome, one $count each (the instance's own counts come with it as
- * decisionCounts).
- */
-export async function tally(definitionId: string, instanceId: string, stageId: string): Promise<Tally> {
+/** The decisions of an instance (or one stage of it) counted by outcome, one $count each. */
+export async function tally(definitionId: string, instanceId: string, stageId?: string): Promise<Tally> {
   const counts = await Promise.all(
-    OUTCOMES.map(async (d) =>
-      Number(
-        unwrap(
-          await api.GET(`${INSTANCE}/stages/{stageId}/decisions/$count`, {
-            params: { path: { definitionId, instanceId, stageId }, query: { $filter: `decision eq '${d}'` } },
+    OUTCOMES.map(async (d) => {
+      const query = { $filter: `decision eq '${d}'` };
+      const result = stageId
+        ? await api.GET(`${INSTANCE}/stages/{stageId}/decisions/$count`, {
+            params: { path: { definitionId, instanceId, stageId }, query },
             parseAs: 'text',
-          }),
-        ),
-      ),
-    ),
+          })
+        : await api.GET(`${INSTANCE}/decisions/$count`, {
+            params: { path: { definitionId, instanceId }, query },
+            parseAs: 'text',
+          });
+      return Number(unwrap(result));
+    }),
   );
   return { Approve: counts[0]!, Deny: counts[1]!, DontKnow: counts[2]!, NotReviewed: counts[3]! };
 }

@@ -1,19 +1,14 @@
 import type { Definition } from './api';
 
-/** Who reviews in a stage: the form's choices, each one Graph reviewer query. */
-export type ReviewerChoice = 'managers' | 'groupOwners' | 'self' | 'users' | 'groupMembers';
-
 /** One stage as the form edits it. */
 export interface StageForm {
-  reviewers: ReviewerChoice;
-  /** Named reviewers (users) by id, comma-separated; or the group whose members review. */
+  reviewers: 'managers' | 'groupOwners' | 'self' | 'users';
+  /** Named reviewers (users) by id, comma-separated. */
   reviewerIds: string;
   fallbackIds: string;
   durationInDays: string;
   moveOn: Record<Outcome, boolean>;
   recommendations: boolean;
-  /** Days without sign-in that make the recommendation Deny; empty: the API's default (30). */
-  lookBackDays: string;
 }
 export type Outcome = 'Approve' | 'Deny' | 'DontKnow' | 'NotReviewed';
 export const OUTCOME_LABEL: Record<Outcome, string> = {
@@ -25,27 +20,15 @@ export const OUTCOME_LABEL: Record<Outcome, string> = {
 
 export interface DefinitionForm {
   displayName: string;
-  descriptionForAdmins: string;
   descriptionForReviewers: string;
-  resource: 'group' | 'application';
+  scope: 'groupMembers' | 'groupGuests' | 'applicationUsers';
   resourceId: string;
-  guestsOnly: boolean;
-  inactiveOnly: boolean;
-  inactiveDays: string;
   stages: StageForm[];
   instanceDurationInDays: string;
   autoApply: boolean;
   defaultDecision: 'None' | 'Approve' | 'Deny' | 'Recommendation';
   justificationRequired: boolean;
-  decisionHistories: boolean;
-  /** What a Deny does to a guest: remove the access, or block sign-in and delete 30 days later. */
-  guestAction: 'removeAccess' | 'disableAndDelete';
-  recurrence: 'none' | 'weekly' | 'absoluteMonthly';
-  interval: string;
-  rangeType: 'noEnd' | 'numbered' | 'endDate';
-  startDate: string;
-  endDate: string;
-  occurrences: string;
+  recurrence: 'none' | 'weekly' | 'monthly' | 'quarterly';
 }
 
 export const newStage = (): StageForm => ({
@@ -55,33 +38,19 @@ export const newStage = (): StageForm => ({
   durationInDays: '7',
   moveOn: { Approve: true, Deny: false, DontKnow: true, NotReviewed: true },
   recommendations: true,
-  lookBackDays: '',
 });
-
-const today = () => new Date().toISOString().slice(0, 10);
 
 export const emptyForm = (): DefinitionForm => ({
   displayName: '',
-  descriptionForAdmins: '',
   descriptionForReviewers: '',
-  resource: 'group',
+  scope: 'groupMembers',
   resourceId: '',
-  guestsOnly: false,
-  inactiveOnly: false,
-  inactiveDays: '30',
   stages: [newStage()],
   instanceDurationInDays: '14',
   autoApply: false,
   defaultDecision: 'None',
   justificationRequired: false,
-  decisionHistories: false,
-  guestAction: 'removeAccess',
   recurrence: 'none',
-  interval: '1',
-  rangeType: 'noEnd',
-  startDate: today(),
-  endDate: '',
-  occurrences: '4',
 });
 
 const ids = (s: string) =>
@@ -91,70 +60,40 @@ const ids = (s: string) =>
     .filter(Boolean);
 const users = (s: string) =>
   ids(s).map((id) => ({ query: `/users/${id}`, queryType: 'MicrosoftGraph' as const }));
-const days = (n: string) => `P${Number(n)}D`;
 
-function scopeOf(f: DefinitionForm): Record<string, unknown> {
+function scopeQuery(f: DefinitionForm): string {
   const id = f.resourceId.trim();
-  const base =
-    f.resource === 'application'
-      ? `/servicePrincipals/${id}/appRoleAssignedTo`
-      : `/groups/${id}/transitiveMembers`;
-  const query = f.guestsOnly ? `${base}?$filter=(userType eq 'Guest')` : base;
-  return f.inactiveOnly
-    ? {
-        '@odata.type': '#microsoft.graph.accessReviewInactiveUsersQueryScope',
-        query,
-        queryType: 'MicrosoftGraph',
-        inactiveDuration: days(f.inactiveDays),
-      }
-    : { '@odata.type': '#microsoft.graph.accessReviewQueryScope', query, queryType: 'MicrosoftGraph' };
+  if (f.scope === 'applicationUsers') return `/servicePrincipals/${id}/appRoleAssignedTo`;
+  const base = `/groups/${id}/transitiveMembers`;
+  return f.scope === 'groupGuests' ? `${base}?$filter=(userType eq 'Guest')` : base;
 }
 
 function reviewersOf(f: DefinitionForm, s: StageForm) {
   const id = f.resourceId.trim();
-  switch (s.reviewers) {
-    case 'managers':
-      return [{ query: './manager', queryType: 'MicrosoftGraph' as const, queryRoot: 'decisions' }];
-    case 'groupOwners':
-      return [
-        {
-          query: f.resource === 'application' ? `/servicePrincipals/${id}/owners` : `/groups/${id}/owners`,
-          queryType: 'MicrosoftGraph' as const,
-        },
-      ];
-    case 'users':
-      return users(s.reviewerIds);
-    case 'groupMembers':
-      return ids(s.reviewerIds).map((g) => ({
-        query: `/groups/${g}/transitiveMembers`,
-        queryType: 'MicrosoftGraph' as const,
-      }));
-    case 'self':
-      return [];
+  if (s.reviewers === 'managers')
+    return [{ query: './manager', queryType: 'MicrosoftGraph' as const, queryRoot: 'decisions' }];
+  if (s.reviewers === 'groupOwners') {
+    const query = f.scope === 'applicationUsers' ? `/servicePrincipals/${id}/owners` : `/groups/${id}/owners`;
+    return [{ query, queryType: 'MicrosoftGraph' as const }];
   }
+  if (s.reviewers === 'users') return users(s.reviewerIds);
+  return [];
 }
 
-function recurrenceOf(f: DefinitionForm) {
-  if (f.recurrence === 'none') return null;
-  return {
-    pattern: { type: f.recurrence, interval: Number(f.interval) },
-    range: {
-      type: f.rangeType,
-      startDate: f.startDate,
-      ...(f.rangeType === 'endDate' ? { endDate: f.endDate || null } : {}),
-      ...(f.rangeType === 'numbered' ? { numberOfOccurrences: Number(f.occurrences) } : {}),
-    },
-  };
-}
+const RECURRENCE = {
+  weekly: { type: 'weekly', interval: 1 },
+  monthly: { type: 'absoluteMonthly', interval: 1 },
+  quarterly: { type: 'absoluteMonthly', interval: 3 },
+} as const;
 
 /** The Graph-shaped definition the form stands for (POST or PUT body). */
 export function toDefinition(f: DefinitionForm): Record<string, unknown> {
-  const last = f.stages.length - 1;
+  const multi = f.stages.length > 1;
+  const today = new Date().toISOString().slice(0, 10);
   return {
     displayName: f.displayName,
-    descriptionForAdmins: f.descriptionForAdmins || null,
     descriptionForReviewers: f.descriptionForReviewers || null,
-    scope: scopeOf(f),
+    scope: { query: scopeQuery(f), queryType: 'MicrosoftGraph' },
     stageSettings: f.stages.map((s, i) => ({
       stageId: String(i + 1),
       ...(i > 0 ? { dependsOn: [String(i)] } : {}),
@@ -162,10 +101,7 @@ export function toDefinition(f: DefinitionForm): Record<string, unknown> {
       reviewers: reviewersOf(f, s),
       fallbackReviewers: users(s.fallbackIds),
       recommendationsEnabled: s.recommendations,
-      ...(s.recommendations && s.lookBackDays.trim()
-        ? { recommendationLookBackDuration: days(s.lookBackDays) }
-        : {}),
-      ...(i < last
+      ...(multi && i < f.stages.length - 1
         ? {
             decisionsThatWillMoveToNextStage: (Object.keys(s.moveOn) as Outcome[]).filter((o) => s.moveOn[o]),
           }
@@ -177,38 +113,12 @@ export function toDefinition(f: DefinitionForm): Record<string, unknown> {
       defaultDecisionEnabled: f.defaultDecision !== 'None',
       defaultDecision: f.defaultDecision,
       justificationRequiredOnApproval: f.justificationRequired,
-      decisionHistoriesForReviewersEnabled: f.decisionHistories,
       recommendationsEnabled: f.stages.some((s) => s.recommendations),
-      applyActions:
-        f.guestsOnly && f.guestAction === 'disableAndDelete'
-          ? [{ '@odata.type': '#microsoft.graph.disableAndDeleteUserApplyAction' }]
-          : [{ '@odata.type': '#microsoft.graph.removeAccessApplyAction' }],
-      recurrence: recurrenceOf(f),
+      ...(f.recurrence === 'none'
+        ? {}
+        : { recurrence: { pattern: RECURRENCE[f.recurrence], range: { type: 'noEnd', startDate: today } } }),
     },
   };
-}
-
-type StageSettings = {
-  durationInDays: number;
-  reviewers?: { query: string }[];
-  fallbackReviewers?: { query: string }[];
-  decisionsThatWillMoveToNextStage?: string[] | null;
-  recommendationsEnabled?: boolean;
-  recommendationLookBackDuration?: string | null;
-};
-
-const captured = (rs: { query: string }[] | undefined, re: RegExp) =>
-  (rs ?? [])
-    .map((r) => re.exec(r.query)?.[1])
-    .filter(Boolean)
-    .join(', ');
-const dayCount = (d: string | null | undefined) => /^P(\d+)D$/.exec(d ?? '')?.[1] ?? '';
-
-function reviewerChoice(r: { query: string }[]): ReviewerChoice {
-  if (r.some((x) => x.query === './manager')) return 'managers';
-  if (r.some((x) => x.query.endsWith('/owners'))) return 'groupOwners';
-  if (r.some((x) => /^\/groups\/[^/]+\/(transitiveMembers|members)/.test(x.query))) return 'groupMembers';
-  return r.length ? 'users' : 'self';
 }
 
 /** The form for an existing definition, as far as the form can show it. */
@@ -217,47 +127,41 @@ export function fromDefinition(d: Definition): DefinitionForm {
   const app = /^\/servicePrincipals\/([^/]+)\//.exec(query);
   const group = /^\/groups\/([^/]+)\//.exec(query);
   const settings = (d.settings ?? {}) as Record<string, unknown>;
-  const recurrence = settings.recurrence as
-    | {
-        pattern: { type: 'weekly' | 'absoluteMonthly'; interval: number };
-        range: {
-          type: DefinitionForm['rangeType'];
-          startDate: string;
-          endDate?: string | null;
-          numberOfOccurrences?: number;
-        };
-      }
-    | null
-    | undefined;
-  const stageSettings = (d.stageSettings ?? []) as StageSettings[];
-  const inactive = (d.scope as { inactiveDuration?: string }).inactiveDuration;
-  const applyActions = (settings.applyActions ?? []) as { '@odata.type': string }[];
-  const base = emptyForm();
+  const pattern = (settings.recurrence as { pattern?: { type?: string; interval?: number } } | null)?.pattern;
+  const stageSettings = (d.stageSettings ?? []) as {
+    durationInDays: number;
+    reviewers?: { query: string }[];
+    fallbackReviewers?: { query: string }[];
+    decisionsThatWillMoveToNextStage?: Outcome[];
+    recommendationsEnabled?: boolean;
+  }[];
+  const userIds = (rs: { query: string }[] | undefined) =>
+    (rs ?? [])
+      .map((r) => /^\/users\/([^/]+)$/.exec(r.query)?.[1])
+      .filter(Boolean)
+      .join(', ');
   return {
-    ...base,
     displayName: d.displayName,
-    descriptionForAdmins: d.descriptionForAdmins ?? '',
     descriptionForReviewers: d.descriptionForReviewers ?? '',
-    resource: app ? 'application' : 'group',
+    scope: app ? 'applicationUsers' : query.includes('Guest') ? 'groupGuests' : 'groupMembers',
     resourceId: app?.[1] ?? group?.[1] ?? '',
-    guestsOnly: /userType eq 'Guest'/.test(decodeURIComponent(query)),
-    inactiveOnly: Boolean(inactive),
-    inactiveDays: dayCount(inactive) || base.inactiveDays,
     stages: (stageSettings.length
       ? stageSettings
       : [{ durationInDays: Number(settings.instanceDurationInDays ?? 14), reviewers: d.reviewers }]
     ).map((s) => {
-      const kind = reviewerChoice(s.reviewers ?? []);
+      const r = s.reviewers ?? [];
+      const kind: StageForm['reviewers'] = r.some((x) => x.query === './manager')
+        ? 'managers'
+        : r.some((x) => x.query.endsWith('/owners'))
+          ? 'groupOwners'
+          : r.length
+            ? 'users'
+            : 'self';
       const moveOn = new Set(s.decisionsThatWillMoveToNextStage ?? ['Approve', 'DontKnow', 'NotReviewed']);
       return {
         reviewers: kind,
-        reviewerIds:
-          kind === 'users'
-            ? captured(s.reviewers, /^\/users\/([^/]+)$/)
-            : kind === 'groupMembers'
-              ? captured(s.reviewers, /^\/groups\/([^/]+)\//)
-              : '',
-        fallbackIds: captured(s.fallbackReviewers, /^\/users\/([^/]+)$/),
+        reviewerIds: kind === 'users' ? userIds(r) : '',
+        fallbackIds: userIds(s.fallbackReviewers),
         durationInDays: String(s.durationInDays),
         moveOn: {
           Approve: moveOn.has('Approve'),
@@ -266,7 +170,6 @@ export function fromDefinition(d: Definition): DefinitionForm {
           NotReviewed: moveOn.has('NotReviewed'),
         },
         recommendations: s.recommendationsEnabled ?? Boolean(settings.recommendationsEnabled),
-        lookBackDays: dayCount(s.recommendationLookBackDuration),
       };
     }),
     instanceDurationInDays: String(Number(settings.instanceDurationInDays ?? 14)),
@@ -275,21 +178,56 @@ export function fromDefinition(d: Definition): DefinitionForm {
       ? ((settings.defaultDecision as DefinitionForm['defaultDecision']) ?? 'None')
       : 'None',
     justificationRequired: Boolean(settings.justificationRequiredOnApproval),
-    decisionHistories: Boolean(settings.decisionHistoriesForReviewersEnabled),
-    guestAction: applyActions.some(
-      (a) => a['@odata.type'] === '#microsoft.graph.disableAndDeleteUserApplyAction',
-    )
-      ? 'disableAndDelete'
-      : 'removeAccess',
-    ...(recurrence
-      ? {
-          recurrence: recurrence.pattern.type,
-          interval: String(recurrence.pattern.interval),
-          rangeType: recurrence.range.type,
-          startDate: recurrence.range.startDate,
-          endDate: recurrence.range.endDate ?? '',
-          occurrences: String(recurrence.range.numberOfOccurrences || base.occurrences),
-        }
-      : {}),
+    recurrence: !pattern
+      ? 'none'
+      : pattern.type === 'weekly'
+        ? 'weekly'
+        : pattern.interval === 3
+          ? 'quarterly'
+          : 'monthly',
   };
+}
+
+/**
+ * Each message of an API 400 by its form field: from `details` (request validation names every bad field
+ * with its dotted path), else from the message, where the definition's rules name the field first
+ * ("stageSettings[1].reviewers: …").
+ */
+export function fieldErrors(
+  message: string,
+  details: readonly { message: string; target: string }[] = [],
+): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const d of details) {
+    const key = formKey(d.target);
+    if (key && !out.has(key)) out.set(key, d.message);
+  }
+  if (details.length) return out;
+  for (const part of message.split(/;\s+(?=[\w[\].]+: )/)) {
+    const m = /^([\w[\].]+): (.*)$/s.exec(part.trim());
+    if (!m) continue;
+    const path = m[1]!.replace(/\[(\d+)\]/g, '.$1');
+    const key = formKey(path);
+    if (key && !out.has(key)) out.set(key, m[2]!);
+  }
+  return out;
+}
+
+/** The form field a definition path belongs to: `displayName`, `scope`, `stage.1.durationInDays`, `settings.…`. */
+function formKey(path: string): string | undefined {
+  const stage = /^stageSettings\.(\d+)\.(\w+)/.exec(path);
+  if (stage) {
+    const field = stage[2]!;
+    const known = ['durationInDays', 'reviewers', 'fallbackReviewers', 'decisionsThatWillMoveToNextStage'];
+    return `stage.${stage[1]}.${known.includes(field) ? field : 'reviewers'}`;
+  }
+  if (path.startsWith('stageSettings')) return 'stages';
+  if (path.startsWith('scope')) return 'scope';
+  if (path.startsWith('displayName')) return 'displayName';
+  if (path.startsWith('descriptionForReviewers')) return 'descriptionForReviewers';
+  if (path.startsWith('settings.recurrence')) return 'recurrence';
+  if (path.startsWith('settings.instanceDurationInDays')) return 'instanceDurationInDays';
+  if (path.startsWith('settings.defaultDecision')) return 'defaultDecision';
+  if (path.startsWith('settings')) return 'settings';
+  return undefined;
 }

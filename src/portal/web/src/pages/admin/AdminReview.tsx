@@ -41,13 +41,6 @@ const useStyles = makeStyles({
     gap: tokens.spacingHorizontalXL,
     margin: `${tokens.spacingVerticalS} 0`,
   },
-  overall: {
-    display: 'flex',
-    flexDirection: 'column',
-    gap: tokens.spacingVerticalXS,
-    maxWidth: '480px',
-    marginBottom: tokens.spacingVerticalL,
-  },
   actions: {
     display: 'flex',
     flexWrap: 'wrap',
@@ -148,7 +141,7 @@ export function AdminReview() {
   const autoApply = Boolean(
     (def.data.settings as { autoApplyDecisionsEnabled?: boolean } | undefined)?.autoApplyDecisionsEnabled,
   );
-  const workflowId = inst.data.workflowId;
+  const workflowId = `access-review/${definitionId}/${instanceId}`;
   const total = results.data?.['@odata.count'] ?? 0;
   return (
     <section aria-labelledby="admin-review">
@@ -167,7 +160,7 @@ export function AdminReview() {
           {new Date(inst.data.endDateTime).toLocaleDateString()}
         </Text>
         <Link to={`/admin/reviews/${definitionId}/edit`}>Edit the review</Link>
-        {session.temporalUi && workflowId && (
+        {session.temporalUi && (
           <FluentLink
             href={`${session.temporalUi.url}/namespaces/${encodeURIComponent(session.temporalUi.namespace)}/workflows/${encodeURIComponent(workflowId)}`}
             target="_blank"
@@ -204,13 +197,6 @@ export function AdminReview() {
           Download evidence
         </Button>
       </div>
-
-      {inst.data.decisionCounts && (
-        <div className={styles.overall}>
-          <Text weight="semibold">All decisions</Text>
-          <Progress tally={inst.data.decisionCounts} label="Decisions of the review" />
-        </div>
-      )}
 
       <Title2 as="h2">Stages</Title2>
       {stageList.isError && <ErrorMessage error={stageList.error} />}

@@ -16,7 +16,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import type { Definition } from '../../admin/api';
-import { definitions, instances } from '../../admin/api';
+import { definitions, instances, tally } from '../../admin/api';
 import { Pager, useTableStyles } from '../../admin/Pager';
 import { Progress } from '../../admin/Progress';
 import { ErrorMessage } from '../../components/ErrorMessage';
@@ -33,12 +33,12 @@ const useStyles = makeStyles({
 });
 
 function Row({ d }: { d: Definition }) {
-  // One request per row: the instances list carries each instance's decision counts for administrators.
   const current = useQuery({
     queryKey: ['admin', 'current', d.id],
     queryFn: async () => {
-      const latest = (await instances(d.id)).at(-1);
-      return latest ? { instance: latest, tally: latest.decisionCounts } : null;
+      const all = await instances(d.id);
+      const latest = all[all.length - 1];
+      return latest ? { instance: latest, tally: await tally(d.id, latest.id) } : null;
     },
   });
   return (
@@ -54,9 +54,7 @@ function Row({ d }: { d: Definition }) {
       <TableCell>{d.stageSettings?.length ? `${d.stageSettings.length} stages` : '1 stage'}</TableCell>
       <TableCell>
         {current.isPending && <Spinner size="tiny" label="Counting…" />}
-        {current.data?.tally && (
-          <Progress tally={current.data.tally} label={`Decisions of ${d.displayName}`} />
-        )}
+        {current.data && <Progress tally={current.data.tally} label={`Decisions of ${d.displayName}`} />}
         {current.isError && <ErrorMessage error={current.error} />}
       </TableCell>
       <TableCell>

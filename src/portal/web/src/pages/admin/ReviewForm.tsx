@@ -19,18 +19,39 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { DEFINITIONS, definition, instances } from '../../admin/api';
-import type { DefinitionForm, StageForm } from '../../admin/definition-form';
-import { emptyForm, fromDefinition, newStage, toDefinition } from '../../admin/definition-form';
-import { fieldErrors } from '../../admin/field-errors';
-import type { FieldError } from '../../admin/StageFields';
-import { StageFields } from '../../admin/StageFields';
+import type { DefinitionForm, Outcome, StageForm } from '../../admin/definition-form';
+import {
+  emptyForm,
+  fieldErrors,
+  fromDefinition,
+  newStage,
+  OUTCOME_LABEL,
+  toDefinition,
+} from '../../admin/definition-form';
 import { api, ApiError, unwrap } from '../../api/client';
 import { ErrorMessage } from '../../components/ErrorMessage';
 
 const useStyles = makeStyles({
   form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM, maxWidth: '760px' },
+  stage: {
+    display: 'flex',
+    flexDirection: 'column',
+    gap: tokens.spacingVerticalS,
+    padding: tokens.spacingHorizontalM,
+    border: `1px solid ${tokens.colorNeutralStroke1}`,
+    borderRadius: tokens.borderRadiusMedium,
+  },
   row: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalM },
   actions: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalM },
+  legend: { fontWeight: tokens.fontWeightSemibold, padding: 0 },
+  fieldset: {
+    border: 'none',
+    margin: 0,
+    padding: 0,
+    display: 'flex',
+    flexWrap: 'wrap',
+    gap: tokens.spacingHorizontalS,
+  },
 });
 
 /** Where the form sends its body: a new definition (POST) or an existing one (PUT). */
@@ -46,9 +67,6 @@ async function save(definitionId: string | undefined, body: Record<string, unkno
   }
   return unwrap(await api.POST(DEFINITIONS, { body: body as never })).id;
 }
-
-/** Messages the form has no field for (a rule about all the stages or settings together). */
-const GENERAL = ['stages', 'settings'];
 
 /** Create or edit a review of up to three stages; the API's validation errors show at their fields. */
 export function ReviewForm() {
@@ -77,17 +95,15 @@ export function ReviewForm() {
     submit.error instanceof ApiError && submit.error.status === 400
       ? fieldErrors(submit.error.message, submit.error.details)
       : new Map<string, string>();
-  const err: FieldError = (key) =>
-    errors.has(key) ? { validationState: 'error', validationMessage: errors.get(key) } : {};
+  const err = (key: string) =>
+    errors.has(key) ? { validationState: 'error' as const, validationMessage: errors.get(key) } : {};
   const set = (patch: Partial<DefinitionForm>) => setForm((f) => ({ ...f, ...patch }));
   const setStage = (i: number, patch: Partial<StageForm>) =>
     setForm((f) => ({ ...f, stages: f.stages.map((s, j) => (j === i ? { ...s, ...patch } : s)) }));
 
   if (definitionId && existing.isPending) return <Spinner label="Loading the review…" />;
   if (existing.isError) return <ErrorMessage error={existing.error} />;
-  const atFields = [...errors.keys()].filter((k) => !GENERAL.includes(k)).length;
-  const general = GENERAL.flatMap((k) => (errors.has(k) ? [errors.get(k)!] : []));
-  const unit = form.recurrence === 'weekly' ? 'weeks' : 'months';
+  const resourceLabel = form.scope === 'applicationUsers' ? 'Application (service principal) id' : 'Group id';
   return (
     <section aria-labelledby="review-form">
       <Title1 as="h1" id="review-form">
@@ -105,9 +121,9 @@ export function ReviewForm() {
           <MessageBar intent="error" role="alert">
             <MessageBarBody>
               <MessageBarTitle>The review was not saved</MessageBarTitle>
-              {atFields > 0 && `Check the ${atFields === 1 ? 'field' : `${atFields} fields`} marked below. `}
-              {general.join(' ')}
-              {errors.size === 0 && submit.error.message}
+              {errors.size
+                ? `Check the ${errors.size === 1 ? 'field' : `${errors.size} fields`} marked below.`
+                : submit.error.message}
             </MessageBarBody>
           </MessageBar>
         )}
@@ -120,72 +136,96 @@ export function ReviewForm() {
             onChange={(_, d) => set({ descriptionForReviewers: d.value })}
           />
         </Field>
-        <Field label="Description for administrators" {...err('descriptionForAdmins')}>
-          <Textarea
-            value={form.descriptionForAdmins}
-            onChange={(_, d) => set({ descriptionForAdmins: d.value })}
-          />
-        </Field>
-
-        <Title2 as="h2">What is reviewed</Title2>
         <div className={styles.row}>
-          <Field label="Resource">
+          <Field label="What is reviewed" {...err('scope')}>
             <Select
-              value={form.resource}
-              onChange={(_, d) => set({ resource: d.value as DefinitionForm['resource'] })}
+              value={form.scope}
+              onChange={(_, d) => set({ scope: d.value as DefinitionForm['scope'] })}
             >
-              <option value="group">Members of a group</option>
-              <option value="application">Users assigned to an application</option>
+              <option value="groupMembers">Members of a group</option>
+              <option value="groupGuests">Guests in a group</option>
+              <option value="applicationUsers">Users assigned to an application</option>
             </Select>
           </Field>
-          <Field
-            label={form.resource === 'application' ? 'Application (service principal) id' : 'Group id'}
-            required
-            {...err('resourceId')}
-          >
+          <Field label={resourceLabel} required {...err('scope')}>
             <Input value={form.resourceId} onChange={(_, d) => set({ resourceId: d.value })} />
           </Field>
         </div>
-        <div className={styles.row}>
-          <Checkbox
-            label="Guest users only"
-            checked={form.guestsOnly}
-            onChange={(_, d) => set({ guestsOnly: Boolean(d.checked) })}
-          />
-          <Checkbox
-            label="Inactive users only"
-            checked={form.inactiveOnly}
-            onChange={(_, d) => set({ inactiveOnly: Boolean(d.checked) })}
-          />
-          {form.inactiveOnly && (
-            <Field
-              label="Inactive for days"
-              hint="No sign-in for this long"
-              required
-              {...err('inactiveDays')}
-            >
-              <Input
-                type="number"
-                min={1}
-                value={form.inactiveDays}
-                onChange={(_, d) => set({ inactiveDays: d.value })}
-              />
-            </Field>
-          )}
-        </div>
 
         {form.stages.map((s, i) => (
-          <StageFields
-            key={i}
-            index={i}
-            stage={s}
-            last={i === form.stages.length - 1}
-            removable={form.stages.length > 1}
-            err={err}
-            onChange={(patch) => setStage(i, patch)}
-            onRemove={() => set({ stages: form.stages.filter((_, j) => j !== i) })}
-          />
+          <div key={i} className={styles.stage} role="group" aria-labelledby={`stage-${i}`}>
+            <Title2 as="h2" id={`stage-${i}`}>
+              Stage {i + 1}
+            </Title2>
+            <div className={styles.row}>
+              <Field label={`Stage ${i + 1} reviewers`} {...err(`stage.${i}.reviewers`)}>
+                <Select
+                  value={s.reviewers}
+                  onChange={(_, d) => setStage(i, { reviewers: d.value as StageForm['reviewers'] })}
+                >
+                  <option value="managers">Managers of the reviewees</option>
+                  <option value="groupOwners">Owners of the group or application</option>
+                  <option value="self">The reviewees themselves</option>
+                  <option value="users">Named users</option>
+                </Select>
+              </Field>
+              {s.reviewers === 'users' && (
+                <Field
+                  label={`Stage ${i + 1} reviewer ids`}
+                  hint="User ids, separated by commas"
+                  {...err(`stage.${i}.reviewers`)}
+                >
+                  <Input value={s.reviewerIds} onChange={(_, d) => setStage(i, { reviewerIds: d.value })} />
+                </Field>
+              )}
+              <Field
+                label={`Stage ${i + 1} fallback reviewer ids`}
+                hint="When no reviewer is found"
+                {...err(`stage.${i}.fallbackReviewers`)}
+              >
+                <Input value={s.fallbackIds} onChange={(_, d) => setStage(i, { fallbackIds: d.value })} />
+              </Field>
+              <Field label={`Stage ${i + 1} duration in days`} required {...err(`stage.${i}.durationInDays`)}>
+                <Input
+                  type="number"
+                  min={1}
+                  value={s.durationInDays}
+                  onChange={(_, d) => setStage(i, { durationInDays: d.value })}
+                />
+              </Field>
+            </div>
+            {i < form.stages.length - 1 && (
+              <Field
+                label={`Who moves on to stage ${i + 2}`}
+                {...err(`stage.${i}.decisionsThatWillMoveToNextStage`)}
+              >
+                <div className={styles.fieldset}>
+                  {(Object.keys(OUTCOME_LABEL) as Outcome[]).map((o) => (
+                    <Checkbox
+                      key={o}
+                      label={`${OUTCOME_LABEL[o]} in stage ${i + 1}`}
+                      checked={s.moveOn[o]}
+                      onChange={(_, d) => setStage(i, { moveOn: { ...s.moveOn, [o]: Boolean(d.checked) } })}
+                    />
+                  ))}
+                </div>
+              </Field>
+            )}
+            <Switch
+              label={`Stage ${i + 1} shows recommendations`}
+              checked={s.recommendations}
+              onChange={(_, d) => setStage(i, { recommendations: d.checked })}
+            />
+            {form.stages.length > 1 && (
+              <div>
+                <Button onClick={() => set({ stages: form.stages.filter((_, j) => j !== i) })}>
+                  Remove stage {i + 1}
+                </Button>
+              </div>
+            )}
+          </div>
         ))}
+        {errors.has('stages') && <ErrorMessage error={new Error(errors.get('stages'))} />}
         {form.stages.length < 3 && (
           <div>
             <Button onClick={() => set({ stages: [...form.stages, newStage()] })}>
@@ -196,14 +236,10 @@ export function ReviewForm() {
 
         <Title2 as="h2">Settings</Title2>
         <div className={styles.row}>
-          <Field
-            label="Review duration in days"
-            hint="With stages, their durations add up instead"
-            {...err('instanceDurationInDays')}
-          >
+          <Field label="Review duration in days" required {...err('instanceDurationInDays')}>
             <Input
               type="number"
-              min={0}
+              min={1}
               value={form.instanceDurationInDays}
               onChange={(_, d) => set({ instanceDurationInDays: d.value })}
             />
@@ -219,17 +255,17 @@ export function ReviewForm() {
               <option value="Recommendation">Take the recommendation</option>
             </Select>
           </Field>
-          {form.guestsOnly && (
-            <Field label="When a guest is denied" {...err('guestAction')}>
-              <Select
-                value={form.guestAction}
-                onChange={(_, d) => set({ guestAction: d.value as DefinitionForm['guestAction'] })}
-              >
-                <option value="removeAccess">Remove the access</option>
-                <option value="disableAndDelete">Block sign-in, delete after 30 days</option>
-              </Select>
-            </Field>
-          )}
+          <Field label="Recurrence" {...err('recurrence')}>
+            <Select
+              value={form.recurrence}
+              onChange={(_, d) => set({ recurrence: d.value as DefinitionForm['recurrence'] })}
+            >
+              <option value="none">One time</option>
+              <option value="weekly">Weekly</option>
+              <option value="monthly">Monthly</option>
+              <option value="quarterly">Quarterly</option>
+            </Select>
+          </Field>
         </div>
         <Switch
           label="Apply results automatically"
@@ -241,65 +277,7 @@ export function ReviewForm() {
           checked={form.justificationRequired}
           onChange={(_, d) => set({ justificationRequired: d.checked })}
         />
-        <Switch
-          label="Later stages see earlier stages' decisions"
-          checked={form.decisionHistories}
-          onChange={(_, d) => set({ decisionHistories: d.checked })}
-        />
-
-        <Title2 as="h2">Recurrence</Title2>
-        <div className={styles.row}>
-          <Field label="Repeats" {...err('recurrence')}>
-            <Select
-              value={form.recurrence}
-              onChange={(_, d) => set({ recurrence: d.value as DefinitionForm['recurrence'] })}
-            >
-              <option value="none">One time</option>
-              <option value="weekly">Weekly</option>
-              <option value="absoluteMonthly">Monthly</option>
-            </Select>
-          </Field>
-          {form.recurrence !== 'none' && (
-            <>
-              <Field label={`Every how many ${unit}`} {...err('interval')}>
-                <Input
-                  type="number"
-                  min={1}
-                  value={form.interval}
-                  onChange={(_, d) => set({ interval: d.value })}
-                />
-              </Field>
-              <Field label="Start date" required {...err('startDate')}>
-                <Input type="date" value={form.startDate} onChange={(_, d) => set({ startDate: d.value })} />
-              </Field>
-              <Field label="Ends">
-                <Select
-                  value={form.rangeType}
-                  onChange={(_, d) => set({ rangeType: d.value as DefinitionForm['rangeType'] })}
-                >
-                  <option value="noEnd">Never</option>
-                  <option value="numbered">After a number of reviews</option>
-                  <option value="endDate">On a date</option>
-                </Select>
-              </Field>
-              {form.rangeType === 'numbered' && (
-                <Field label="Number of reviews" required {...err('occurrences')}>
-                  <Input
-                    type="number"
-                    min={1}
-                    value={form.occurrences}
-                    onChange={(_, d) => set({ occurrences: d.value })}
-                  />
-                </Field>
-              )}
-              {form.rangeType === 'endDate' && (
-                <Field label="End date" required {...err('endDate')}>
-                  <Input type="date" value={form.endDate} onChange={(_, d) => set({ endDate: d.value })} />
-                </Field>
-              )}
-            </>
-          )}
-        </div>
+        {errors.has('settings') && <ErrorMessage error={new Error(errors.get('settings'))} />}
         <div className={styles.actions}>
           <Button appearance="primary" type="submit" disabled={submit.isPending}>
             {submit.isPending ? 'Saving…' : definitionId ? 'Save review' : 'Create review'}
