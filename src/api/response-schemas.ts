@@ -60,10 +60,7 @@ export const errorSchema = z
           }),
         )
         .optional()
-        .meta({
-          description:
-            'Each bad field of a refused request: every schema issue (400 request.invalid_*, code: the issue), and the field a rule or query option names (code: the error code)',
-        }),
+        .meta({ description: 'Each bad field of an invalid request (400 request.invalid_*)' }),
       innerError: z
         .object({
           'request-id': z.string().describe('The request-id response header of this request'),

@@ -45,21 +45,6 @@ export const instanceSchema = z
     status: instanceStatusSchema,
     scope: definitionSchema.shape.scope,
     ...reviewerScopes.shape,
-    /** Stagecoach, for administrators: the Temporal workflow running this instance (its Web UI page). */
-    workflowId: z.string().optional().describe('Stagecoach, for administrators: the Temporal workflow id'),
-    /** Stagecoach, for administrators: the decision items counted by their decision now. */
-    decisionCounts: z
-      .object({
-        Approve: z.number().int().min(0),
-        Deny: z.number().int().min(0),
-        DontKnow: z.number().int().min(0),
-        NotReviewed: z.number().int().min(0),
-        total: z.number().int().min(0),
-      })
-      .optional()
-      .describe(
-        "Stagecoach, for administrators: the decision items by each one's decision now (the final decision once Completed)",
-      ),
   })
   .meta({ description: 'accessReviewInstance: one recurrence of a definition' });
 export type GraphInstance = z.infer<typeof instanceSchema>;

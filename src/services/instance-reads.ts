@@ -38,13 +38,7 @@ export interface DecisionListOptions {
 export class InstanceReads {
   constructor(private readonly at: ReviewLocator) {}
 
-  /** The instance in Graph's shape; administrators also get its workflow id and decision counts. */
-  private graphInstance(
-    definition: Definition,
-    record: SeriesInstance,
-    view: InstanceView,
-    admin: boolean,
-  ): GraphInstance {
+  private graphInstance(definition: Definition, view: InstanceView): GraphInstance {
     const changed = (view.stages.find((s) => s.id === view.currentStageId) ?? view.stages.at(-1))
       ?.reviewerScopes;
     return {
@@ -55,7 +49,6 @@ export class InstanceReads {
       scope: definition.instanceEnumerationScope ?? definition.scope,
       reviewers: changed?.reviewers ?? definition.reviewers,
       fallbackReviewers: changed?.fallbackReviewers ?? definition.fallbackReviewers,
-      ...(admin ? { workflowId: record.workflowId, decisionCounts: { ...view.counts } } : {}),
     };
   }
 
@@ -65,14 +58,7 @@ export class InstanceReads {
     const out: GraphInstance[] = [];
     for (const record of series.instances) {
       if ((!caller.isAdmin || asReviewer) && !(await this.at.isReviewer(record, caller))) continue;
-      out.push(
-        this.graphInstance(
-          series.definition,
-          record,
-          await this.at.view(record),
-          caller.isAdmin && !asReviewer,
-        ),
-      );
+      out.push(this.graphInstance(series.definition, await this.at.view(record)));
     }
     return out;
   }
@@ -80,7 +66,7 @@ export class InstanceReads {
   async get(definitionId: string, instanceId: string, caller: Caller): Promise<GraphInstance> {
     const { definition, record } = await this.at.located(definitionId, instanceId);
     await this.at.requireParticipant(record, caller);
-    return this.graphInstance(definition, record, await this.at.view(record), caller.isAdmin);
+    return this.graphInstance(definition, await this.at.view(record));
   }
 
   async stages(

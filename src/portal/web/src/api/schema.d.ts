@@ -1283,16 +1283,6 @@ export interface components {
                     queryType?: "MicrosoftGraph";
                     queryRoot?: string | null;
                 }[];
-                /** @description Stagecoach, for administrators: the Temporal workflow id */
-                workflowId?: string;
-                /** @description Stagecoach, for administrators: the decision items by each one's decision now (the final decision once Completed) */
-                decisionCounts?: {
-                    Approve: number;
-                    Deny: number;
-                    DontKnow: number;
-                    NotReviewed: number;
-                    total: number;
-                };
             }[];
         };
         /** @description accessReviewInstance: one recurrence of a definition */
@@ -1329,16 +1319,6 @@ export interface components {
                 queryType?: "MicrosoftGraph";
                 queryRoot?: string | null;
             }[];
-            /** @description Stagecoach, for administrators: the Temporal workflow id */
-            workflowId?: string;
-            /** @description Stagecoach, for administrators: the decision items by each one's decision now (the final decision once Completed) */
-            decisionCounts?: {
-                Approve: number;
-                Deny: number;
-                DontKnow: number;
-                NotReviewed: number;
-                total: number;
-            };
             stages?: components["schemas"]["AccessReviewStage"][];
         };
         /** @description accessReviewStage: one stage of a multi-stage review instance */
@@ -1767,16 +1747,6 @@ export interface components {
                     queryType?: "MicrosoftGraph";
                     queryRoot?: string | null;
                 }[];
-                /** @description Stagecoach, for administrators: the Temporal workflow id */
-                workflowId?: string;
-                /** @description Stagecoach, for administrators: the decision items by each one's decision now (the final decision once Completed) */
-                decisionCounts?: {
-                    Approve: number;
-                    Deny: number;
-                    DontKnow: number;
-                    NotReviewed: number;
-                    total: number;
-                };
             }[];
         };
         /** @description AccessReviewInstance with $select: the selected properties and id */
@@ -1813,16 +1783,6 @@ export interface components {
                 queryType?: "MicrosoftGraph";
                 queryRoot?: string | null;
             }[];
-            /** @description Stagecoach, for administrators: the Temporal workflow id */
-            workflowId?: string;
-            /** @description Stagecoach, for administrators: the decision items by each one's decision now (the final decision once Completed) */
-            decisionCounts?: {
-                Approve: number;
-                Deny: number;
-                DontKnow: number;
-                NotReviewed: number;
-                total: number;
-            };
             stages?: components["schemas"]["AccessReviewStage"][];
         };
         /** @description AccessReviewStage with $select: the selected properties and id */
@@ -2092,7 +2052,7 @@ export interface components {
             error: {
                 code: string;
                 message: string;
-                /** @description Each bad field of a refused request: every schema issue (400 request.invalid_*, code: the issue), and the field a rule or query option names (code: the error code) */
+                /** @description Each bad field of an invalid request (400 request.invalid_*) */
                 details?: {
                     code: string;
                     message: string;
